@@ -1,0 +1,93 @@
+"""Fixtures shared by every app's tests: actors, libraries, people, API clients."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from xinyue.accounts.models import User
+from xinyue.accounts.selectors import actor_for_user
+from xinyue.accounts.services import create_api_key, create_operator_user, create_staff_user
+from xinyue.core.actors import SYSTEM, Actor
+from xinyue.libraries.models import Library
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def hangzhou(db) -> Library:
+    return Library.objects.get(code="330100")
+
+
+@pytest.fixture
+def ningbo(db) -> Library:
+    return Library.objects.get(code="330200")
+
+
+@pytest.fixture
+def operator_user(db) -> User:
+    return create_operator_user(actor=SYSTEM, username="op", password=PASSWORD)
+
+
+@pytest.fixture
+def operator(operator_user) -> Actor:
+    return actor_for_user(operator_user)
+
+
+def make_staff(library: Library, username: str, role: str = "desk") -> User:
+    return create_staff_user(
+        actor=SYSTEM, library=library, username=username, password=PASSWORD, role=role
+    )
+
+
+@pytest.fixture
+def hz_admin_user(hangzhou) -> User:
+    return make_staff(hangzhou, "hz_admin", "admin")
+
+
+@pytest.fixture
+def hz_desk_user(hangzhou) -> User:
+    return make_staff(hangzhou, "hz_desk", "desk")
+
+
+@pytest.fixture
+def nb_admin_user(ningbo) -> User:
+    return make_staff(ningbo, "nb_admin", "admin")
+
+
+@pytest.fixture
+def hz_admin(hz_admin_user) -> Actor:
+    return actor_for_user(hz_admin_user)
+
+
+@pytest.fixture
+def hz_desk(hz_desk_user) -> Actor:
+    return actor_for_user(hz_desk_user)
+
+
+@pytest.fixture
+def nb_admin(nb_admin_user) -> Actor:
+    return actor_for_user(nb_admin_user)
+
+
+def bearer_client(token: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture
+def hz_key_client(hangzhou) -> Client:
+    _key, token = create_api_key(
+        actor=SYSTEM, name="Hangzhou ILS", scope="library", library=hangzhou, role="admin"
+    )
+    return bearer_client(token)
+
+
+@pytest.fixture
+def logged_in(client):
+    """``logged_in(user)`` → the test client with a session for that user."""
+
+    def login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from xinyue.accounts.models import ApiKey, User
+
+
+@admin.register(User)
+class PlatformUserAdmin(UserAdmin):
+    list_display = ("username", "display_name", "kind", "library", "role", "supplier", "is_active")
+    list_filter = ("kind", "role", "is_active")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("信阅", {"fields": ("kind", "display_name", "library", "role", "supplier")}),
+    )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "prefix",
+        "scope",
+        "library",
+        "supplier",
+        "role",
+        "revoked_at",
+        "last_used_at",
+    )
+    readonly_fields = ("prefix", "secret_hash")

@@ -1,0 +1,53 @@
+"""Shared plumbing for the console pages (operator and library): who is acting, rendering, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from xinyue.accounts.models import User
+from xinyue.accounts.selectors import actor_for_user
+from xinyue.core.actors import Channel
+from xinyue.core.errors import DomainError, InvalidInput
+
+
+def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page for platform workers only (operator, staff, supplier); sets ``request.actor``."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.kind == User.Kind.READER:
+            raise DjangoPermissionDenied
+        request.actor = actor_for_user(request.user, channel=Channel.PC)  # type: ignore[attr-defined]
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            if exc.http_status == 403:
+                raise DjangoPermissionDenied(exc.message) from exc
+            raise
+
+    return wrapper
+
+
+def render_console(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    base = {"actor": request.actor, "actor_library": getattr(user, "library", None)}  # type: ignore[attr-defined]
+    return render(request, template, {**base, **(context or {})}, status=status)
+
+
+def apply_domain_error(form: Any, exc: DomainError) -> None:
+    """Show a service refusal on the form, on the named fields where it names them."""
+    if isinstance(exc, InvalidInput):
+        for field, message in exc.fields.items():
+            form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(None, exc.message)

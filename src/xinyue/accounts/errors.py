@@ -1,0 +1,15 @@
+from xinyue.core.errors import Conflict, InvalidInput, NotFound
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    default_message = "该用户名已被使用"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+    default_message = "找不到该 API 密钥"
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CirculationConfig(AppConfig):
+    name = "xinyue.circulation"
+    label = "circulation"

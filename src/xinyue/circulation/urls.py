@@ -1,0 +1,4 @@
+"""Pages of the circulation app."""
+
+app_name = "circulation"
+urlpatterns: list = []

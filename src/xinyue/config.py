@@ -1,0 +1,132 @@
+"""Reading the environment into settings, with embedded defaults.
+
+Kept apart from ``settings.py`` so that a bad setting raises one ``ConfigError`` whose message
+says exactly what to fix; ``xinyue.manage`` turns it into a single line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message tells the operator what to change."""
+
+
+def data_dir() -> Path:
+    """The writable data directory (SQLite files, generated keys); ``var/`` by default."""
+    path = Path(os.environ.get("XINYUE_DATA_DIR") or REPO_DIR / "var").resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"XINYUE_DATA_DIR={path} cannot be created ({exc.strerror}): point it at a writable folder"
+        ) from exc
+    return path
+
+
+def secret_from_file(name: str, env_var: str, nbytes: int = 48) -> str:
+    """Return ``env_var`` if set, else a secret kept in the data directory (made on first run)."""
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    path = data_dir() / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(nbytes))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_config() -> dict[str, Any]:
+    """``DATABASE_URL`` (PostgreSQL) or the embedded SQLite database in the data directory."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return sqlite_config(data_dir() / "xinyue.sqlite3")
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ConfigError(
+            f"DATABASE_URL is malformed (scheme {scheme or 'missing'!r}): "
+            "use postgres://USER:PASSWORD@HOST:5432/NAME or leave it unset for SQLite"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ConfigError(
+            f"DATABASE_URL is malformed ({exc}): "
+            "use postgres://USER:PASSWORD@HOST:5432/NAME or leave it unset for SQLite"
+        ) from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite_config(Path(config["NAME"]))
+    if not config.get("NAME"):
+        raise ConfigError("DATABASE_URL names no database: add /NAME after the host")
+    return config
+
+
+def sqlite_config(path: Path) -> dict[str, Any]:
+    """SQLite tuned for a web server plus workers: WAL, IMMEDIATE writes, a busy timeout."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;PRAGMA cache_size=-32000;PRAGMA mmap_size=268435456"
+            ),
+        },
+    }
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a yes/no value: use 1 or 0")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a whole number") from None
+
+
+def huey_config(database: dict[str, Any], *, immediate: bool) -> dict[str, Any]:
+    """Huey keeps its queue in the platform's own database engine (DESIGN §3)."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        dsn = os.environ["DATABASE_URL"]
+        return {
+            "huey_class": "huey.PostgresHuey",
+            "name": "xinyue",
+            "immediate": immediate,
+            # Tables are created by ``xinyue migrate`` (core migration) and ``xinyue worker``, not
+            # at import time, so that an unreachable database fails with our one-line message.
+            "connection": {
+                "dsn": dsn.replace("postgres://", "postgresql://", 1),
+                "create_tables": False,
+            },
+            "consumer": {"workers": 2, "worker_type": "thread"},
+        }
+    return {
+        "huey_class": "huey.SqliteHuey",
+        "name": "xinyue",
+        "immediate": immediate,
+        "connection": {"filename": str(data_dir() / "tasks.sqlite3")},
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }

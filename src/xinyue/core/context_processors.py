@@ -1,0 +1,12 @@
+"""Values every page template needs (platform name, language switch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def platform(request: HttpRequest) -> dict[str, Any]:
+    return {"PLATFORM_NAME": "信阅", "LANGUAGES": settings.LANGUAGES}

@@ -1,0 +1,76 @@
+"""``xinyue up``: migrate, seed the demo on an empty database, run web + worker until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from xinyue.accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "Set up the database and run the platform (web server + background worker) until Ctrl-C."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("XINYUE_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("XINYUE_PORT", "8000")))
+        parser.add_argument(
+            "--web-workers", type=int, default=int(os.environ.get("XINYUE_WEB_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--no-seed", action="store_true", help="do not load demo data into an empty database"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database ready")
+        if not options["no_seed"] and not User.objects.filter(kind=User.Kind.OPERATOR).exists():
+            call_command("seed-demo", stdout=self.stdout)
+        bind = f"{options['host']}:{options['port']}"
+        python = sys.executable
+        children = {
+            "web": subprocess.Popen(
+                [
+                    python, "-m", "gunicorn", "xinyue.wsgi:application",
+                    "--bind", bind, "--workers", str(options["web_workers"]),
+                    "--access-logfile", "-", "--graceful-timeout", "5", "--timeout", "60",
+                ]
+            ),
+            "worker": subprocess.Popen([python, "-m", "xinyue.manage", "worker"]),
+        }  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(f"信阅 is running at http://{bind}/  (Ctrl-C stops everything)")
+        )
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with status {child.returncode}; stopping")
+                        stopping = True
+                time.sleep(0.3)
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for child in children.values():
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            self.stdout.write("stopped")

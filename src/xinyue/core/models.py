@@ -1,0 +1,112 @@
+"""Shared model bases and the platform-wide tables: the audit log and idempotency records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from xinyue.core.actors import Channel
+
+
+class BaseModel(models.Model):
+    """Every domain table: creation and update times."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class EventRow(models.Model):
+    """The event-row convention: one row per state change of a domain object.
+
+    Each app declares ``<Thing>Event(EventRow)`` with a FK to the thing. Services write one row
+    per transition (``from_state`` → ``to_state``), in the same transaction as the change.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_ref = models.CharField(max_length=40)
+    actor_label = models.CharField(max_length=120, blank=True)
+    channel = models.CharField(max_length=12, choices=[(c.value, c.value) for c in Channel])
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("the audit log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("the audit log is append-only")
+
+
+class AuditEntry(models.Model):
+    """Append-only: who did what, when, through which channel, to which object.
+
+    Written only by ``xinyue.core.audit.record``. Never updated or deleted; unmasking personal
+    data, exports, deductions and every administrative change land here.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_ref = models.CharField(max_length=40, db_index=True)
+    actor_kind = models.CharField(max_length=12)
+    actor_label = models.CharField(max_length=120, blank=True)
+    channel = models.CharField(max_length=12)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    library_code = models.CharField(max_length=12, blank=True, db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("the audit log is append-only")
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying an ``Idempotency-Key``, replayed on retries."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    principal = models.CharField(max_length=80)
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    body_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    response_body = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["principal", "key"], name="idempotency_key_per_principal"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -1,0 +1,74 @@
+"""``Idempotency-Key``: a retried POST returns the first response and changes nothing more."""
+
+from __future__ import annotations
+
+import pytest
+
+from xinyue.libraries.models import WebhookSubscription
+
+URL = "/api/v1/libraries/330100/webhooks"
+
+
+def post(client, body, key):
+    return client.post(URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.mark.django_db
+def test_replay_returns_the_first_response_without_a_second_effect(hz_key_client):
+    body = {"url": "https://ils.example.org/hooks"}
+    first = post(hz_key_client, body, "k-1")
+    second = post(hz_key_client, body, "k-1")
+    assert first.status_code == 201
+    assert second.status_code == 201
+    assert second.content == first.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert WebhookSubscription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_key_with_another_body_is_refused(hz_key_client):
+    post(hz_key_client, {"url": "https://ils.example.org/a"}, "k-2")
+    other = post(hz_key_client, {"url": "https://ils.example.org/b"}, "k-2")
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert list(WebhookSubscription.objects.values_list("url", flat=True)) == [
+        "https://ils.example.org/a"
+    ]
+
+
+@pytest.mark.django_db
+def test_keys_are_scoped_to_the_caller(hz_key_client, client, operator_user):
+    from xinyue.accounts.services import create_api_key
+    from xinyue.core.actors import SYSTEM
+
+    _key, token = create_api_key(actor=SYSTEM, name="platform", scope="platform")
+    post(hz_key_client, {"url": "https://ils.example.org/a"}, "shared")
+    response = client.post(
+        URL,
+        {"url": "https://ils.example.org/a"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="shared",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert WebhookSubscription.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_replayed_as_refused(client, nb_admin_user):
+    client.force_login(nb_admin_user)
+    first = client.post(
+        URL,
+        {"url": "https://x.example/"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    again = client.post(
+        URL,
+        {"url": "https://x.example/"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert first.status_code == again.status_code == 403
+    assert WebhookSubscription.objects.count() == 0

@@ -1,0 +1,4 @@
+"""Pages of the credit app."""
+
+app_name = "credit"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of the insights app."""
+
+app_name = "insights"
+urlpatterns: list = []

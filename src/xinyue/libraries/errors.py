@@ -1,0 +1,10 @@
+from xinyue.core.errors import InvalidInput, NotFound
+
+
+class LibraryNotFound(NotFound):
+    code = "library_not_found"
+    default_message = "找不到该成员馆"
+
+
+class LibraryFileInvalid(InvalidInput):
+    code = "library_file_invalid"

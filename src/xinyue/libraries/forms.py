@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xinyue.libraries.settings_schema import LINK_CHECKS
+
+
+class LibraryForm(forms.Form):
+    name = forms.CharField(label=_("馆名"), max_length=100)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
+    is_active = forms.BooleanField(label=_("启用"), required=False)
+    card_prefix = forms.CharField(label=_("读者证号前缀"), max_length=10, required=False)
+    link_card_check = forms.ChoiceField(
+        label=_("绑定已有读者证的核验方式"), choices=[(c, c) for c in LINK_CHECKS]
+    )
+    local_books_float = forms.BooleanField(label=_("本馆图书还到哪里就在哪里流通"), required=False)
+
+
+class LibraryFileForm(forms.Form):
+    file = forms.FileField(label=_("成员馆 CSV 文件"))

@@ -1,0 +1,64 @@
+"""Reads over the member-library tree."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from xinyue.libraries.errors import LibraryNotFound
+from xinyue.libraries.models import Library
+
+CITY_ORDER = [
+    "330100",
+    "330200",
+    "330300",
+    "330400",
+    "330500",
+    "330600",
+    "330700",
+    "330800",
+    "330900",
+    "331000",
+    "331100",
+]
+
+
+def library_list(*, active_only: bool = False) -> QuerySet[Library]:
+    qs = Library.objects.select_related("parent").order_by("code")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def library_get(*, code: str) -> Library:
+    library = Library.objects.select_related("parent").filter(code=code).first()
+    if library is None:
+        raise LibraryNotFound(code=code)
+    return library
+
+
+def operator_library() -> Library | None:
+    return Library.objects.filter(is_operator=True).first()
+
+
+def cities() -> list[Library]:
+    """The city libraries, for the city switcher, in division-code order."""
+    return list(Library.objects.filter(level=Library.Level.CITY).order_by("code"))
+
+
+def libraries_in_city(*, city_code: str, active_only: bool = True) -> QuerySet[Library]:
+    """The city library and its districts' libraries."""
+    qs = (
+        Library.objects.filter(code__startswith=city_code[:4])
+        .exclude(level=Library.Level.PROVINCE)
+        .order_by("code")
+    )
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def library_tree(*, active_only: bool = False) -> list[dict]:
+    """Nested ``{library, children}`` dictionaries from the province down."""
+    libraries = list(library_list(active_only=active_only))
+    nodes = {lib.pk: {"library": lib, "children": []} for lib in libraries}
+    roots = []
+    for lib in libraries:
+        parent = nodes.get(lib.parent_id)
+        (parent["children"] if parent else roots).append(nodes[lib.pk])
+    return roots

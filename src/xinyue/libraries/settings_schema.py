@@ -1,0 +1,65 @@
+"""The per-library settings stored in ``Library.settings``: their keys, defaults and checks.
+
+Other apps read a library's setting through ``library_setting`` so that a default lives in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xinyue.core.errors import InvalidInput
+
+LINK_CHECKS = ("staff", "sip2", "rest")
+
+DEFAULTS: dict[str, Any] = {
+    # Card numbers of platform cards issued at this library: prefix + a running number.
+    "card_prefix": "",
+    # How a reader's existing card is verified when linked: staff approval, SIP2 or REST.
+    "link_card_check": "staff",
+    "sip2_host": "",
+    "sip2_port": 6001,
+    "rest_verify_url": "",
+    # Whether this library's own (local) books float to the library they are returned at.
+    "local_books_float": False,
+}
+
+
+def library_setting(library: Any, key: str) -> Any:
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    value = (library.settings or {}).get(key, DEFAULTS[key])
+    if key == "card_prefix" and not value:
+        return f"{library.code}"
+    return value
+
+
+def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate settings submitted by an operator; unknown keys and bad values name the field."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            errors[key] = "未知的设置项"
+            continue
+        default = DEFAULTS[key]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                errors[key] = "应为是/否"
+                continue
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+                errors[key] = "应为 1–65535 的整数"
+                continue
+        elif not isinstance(value, str) or len(value) > 300:
+            errors[key] = "应为不超过 300 字的文本"
+            continue
+        if key == "link_card_check" and value not in LINK_CHECKS:
+            errors[key] = "只能是 staff、sip2 或 rest"
+            continue
+        if key == "card_prefix" and value and not (value.isalnum() and len(value) <= 10):
+            errors[key] = "只能是不超过 10 位的字母或数字"
+            continue
+        cleaned[key] = value
+    if errors:
+        raise InvalidInput(fields=errors)
+    return cleaned

@@ -1,0 +1,106 @@
+"""Pages: the city switcher (portal) and the member-library console (operator, library admins)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from xinyue.accounts.console import apply_domain_error, console_view, render_console
+from xinyue.accounts.permissions import require_library, require_operator
+from xinyue.core.errors import DomainError
+from xinyue.libraries import selectors, services
+from xinyue.libraries.forms import LibraryFileForm, LibraryForm
+from xinyue.libraries.models import Library
+from xinyue.libraries.settings_schema import library_setting
+
+CITY_SESSION_KEY = "city_code"
+
+
+def choose_city(request: HttpRequest, code: str) -> HttpResponse:
+    """Remember the reader's city: its notices and libraries are shown first."""
+    if Library.objects.filter(code=code, level=Library.Level.CITY).exists():
+        request.session[CITY_SESSION_KEY] = code
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@console_view
+def console_libraries(request: HttpRequest) -> HttpResponse:
+    require_operator(request.actor)
+    upload = LibraryFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and upload.is_valid():
+        try:
+            result = services.load_library_file(
+                actor=request.actor, text=upload.cleaned_data["file"].read().decode("utf-8-sig")
+            )
+        except UnicodeDecodeError:
+            upload.add_error("file", _("文件应为 UTF-8 编码的 CSV"))
+        except DomainError as exc:
+            apply_domain_error(upload, exc)
+            for field, message in getattr(exc, "fields", {}).items():
+                upload.add_error(None, f"{field}: {message}")
+        else:
+            messages.success(
+                request,
+                _("已导入：新增 %(c)d，更新 %(u)d，未变 %(n)d")
+                % {"c": result.created, "u": result.updated, "n": result.unchanged},
+            )
+            return redirect("libraries:console_libraries")
+    libraries = selectors.library_list().annotate(
+        staff_count=Count("staff", filter=Q(staff__kind="staff", staff__is_active=True))
+    )
+    return render_console(
+        request, "libraries/console_libraries.html", {"libraries": libraries, "upload": upload}
+    )
+
+
+@console_view
+def console_library(request: HttpRequest, code: str) -> HttpResponse:
+    library = selectors.library_get(code=code)
+    require_library(request.actor, library.pk)
+    initial = {
+        "name": library.name,
+        "address": library.address,
+        "phone": library.phone,
+        "is_active": library.is_active,
+        "card_prefix": library.settings.get("card_prefix", ""),
+        "link_card_check": library_setting(library, "link_card_check"),
+        "local_books_float": library_setting(library, "local_books_float"),
+    }
+    form = LibraryForm(request.POST or None, initial=initial)
+    if not request.actor.is_operator:
+        form.fields["name"].disabled = True
+        form.fields["is_active"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_library(
+                actor=request.actor,
+                library=library,
+                name=data["name"] if request.actor.is_operator else None,
+                is_active=data["is_active"] if request.actor.is_operator else None,
+                address=data["address"],
+                phone=data["phone"],
+                settings_values={
+                    "card_prefix": data["card_prefix"],
+                    "link_card_check": data["link_card_check"],
+                    "local_books_float": data["local_books_float"],
+                },
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("libraries:console_library", code=library.code)
+    return render_console(
+        request,
+        "libraries/console_library.html",
+        {"library": library, "form": form, "children": library.children.order_by("code")},
+        status=422 if form.errors else 200,
+    )

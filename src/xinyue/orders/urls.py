@@ -1,0 +1,4 @@
+"""Pages of the orders app."""
+
+app_name = "orders"
+urlpatterns: list = []

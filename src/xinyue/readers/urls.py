@@ -1,0 +1,4 @@
+"""Pages of the readers app."""
+
+app_name = "readers"
+urlpatterns: list = []
