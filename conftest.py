@@ -10,17 +10,26 @@ from xinyue.accounts.selectors import actor_for_user
 from xinyue.accounts.services import create_api_key, create_operator_user, create_staff_user
 from xinyue.core.actors import SYSTEM, Actor
 from xinyue.libraries.models import Library
+from xinyue.libraries.services import load_library_file
 
 PASSWORD = "correct-horse-42"
 
 
 @pytest.fixture
-def hangzhou(db) -> Library:
+def zhejiang(db) -> None:
+    """Zhejiang's member libraries. The migration loads them, but a transactional test (browser
+    tests) flushes the tables afterwards; this puts them back when they are missing."""
+    if not Library.objects.exists():
+        load_library_file(actor=SYSTEM)
+
+
+@pytest.fixture
+def hangzhou(zhejiang) -> Library:
     return Library.objects.get(code="330100")
 
 
 @pytest.fixture
-def ningbo(db) -> Library:
+def ningbo(zhejiang) -> Library:
     return Library.objects.get(code="330200")
 
 
@@ -91,3 +100,43 @@ def logged_in(client):
         return client
 
     return login
+
+
+# --- real headless Chromium (Debian's chromium driven by Playwright) -------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    # Playwright runs an event loop in this thread; the ORM calls our tests make are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (own cookies), Chinese locale, phone-sized, on the live server."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
