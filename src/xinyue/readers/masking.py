@@ -1,0 +1,89 @@
+"""Masking personal information for display and logs (DESIGN §6, GB/T 35273 §3.x display limits).
+
+Every page, API response and log line shows PII only through these helpers. They never raise:
+anything unexpected is masked wholesale rather than shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+__all__ = ["PiiRedactingFilter", "mask_id_number", "mask_name", "mask_phone", "redact_text"]
+
+
+def _stars(n: int) -> str:
+    return "*" * max(n, 0)
+
+
+def mask_id_number(value: str | None) -> str:
+    """``330106199001011234`` → ``330***********1234`` (first 3, last 4)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return _stars(len(value))
+    return value[:3] + _stars(len(value) - 7) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """``13812345678`` → ``138****5678`` (first 3, last 4)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return _stars(len(value))
+    return value[:3] + _stars(len(value) - 7) + value[-4:]
+
+
+def mask_name(value: str | None) -> str:
+    """``张三丰`` → ``张**``, ``张三`` → ``张*``: the first character, one star per other character.
+
+    A name of Latin letters keeps its first letter likewise (``Alice`` → ``A****``).
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) == 1:
+        return "*"
+    return value[0] + _stars(len(value) - 1)
+
+
+# An 18-character ID number (17 digits + digit/X) or a 15-digit first-generation one, and a
+# mainland mobile number (1[3-9] + 9 digits), not glued to other digits.
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d{9})(?!\d)")
+
+
+def redact_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text."""
+    if not text:
+        return text
+    text = _ID_RE.sub(lambda m: mask_id_number(m.group(1)), text)
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(1)), text)
+
+
+class PiiRedactingFilter(logging.Filter):
+    """A logging filter (installed on the root handlers in ``settings.LOGGING``) that masks ID
+    numbers and phone numbers in the formatted message of any record, and in its exception text.
+
+    The record's message is rendered once here (``msg % args``) and replaced by the masked text,
+    so formatters and handlers downstream never see the clear value.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not drop the record
+            message = str(record.msg)
+        masked = redact_text(message)
+        if masked != message or record.args:
+            record.msg = masked
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True

@@ -1,0 +1,1 @@
+"""Services of the readers app: one module per area (identity, consents, rights, tokens, cards …)."""
