@@ -123,7 +123,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+        pytest.fail(
+            "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+        )
     # Playwright runs an event loop in this thread; the ORM calls our tests make are still sync.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
@@ -135,8 +137,21 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser tab (own cookies), Chinese locale, phone-sized, on the live server."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
     context.set_default_timeout(10_000)
     tab = context.new_page()
     yield tab
     context.close()
+
+
+# --- catalog (CAT-ENGINE) -------------------------------------------------------------------
+@pytest.fixture
+def categories(db) -> None:
+    """The category tree. The migration loads it, but a transactional test (browser tests)
+    flushes the tables afterwards; this puts the missing categories back."""
+    from xinyue.catalog.category_tree import load_tree
+    from xinyue.catalog.models import Category
+
+    load_tree(Category)

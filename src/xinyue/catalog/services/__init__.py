@@ -1,4 +1,4 @@
-"""Catalog changes: suppliers (titles, offers, import and curation come with the catalog issue)."""
+"""Catalog changes. Suppliers here; imports, offers and the search index in the sub-modules."""
 
 from __future__ import annotations
 
