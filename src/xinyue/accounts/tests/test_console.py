@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import PASSWORD
 from django.test import Client
 
 from xinyue.accounts.models import ApiKey, User
 from xinyue.core.models import AuditEntry
-
-from conftest import PASSWORD
 
 
 @pytest.mark.django_db

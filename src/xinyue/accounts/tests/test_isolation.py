@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PASSWORD, bearer_client
 
 from xinyue.accounts.models import User
 from xinyue.accounts.selectors import staff_users
@@ -11,8 +12,6 @@ from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import PermissionDenied
 from xinyue.libraries.models import WebhookSubscription
 from xinyue.libraries.services import subscribe_webhook, update_library
-
-from conftest import PASSWORD, bearer_client
 
 
 @pytest.mark.django_db

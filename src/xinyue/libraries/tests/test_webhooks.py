@@ -106,10 +106,14 @@ def test_nothing_is_sent_when_the_change_rolls_back(
 ):
     ils = receiver()
     subscribe_webhook(actor=hz_admin, library=hangzhou, url=ils.url)
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):  # noqa: PT012
+
+    def failing_service() -> None:
         with transaction.atomic():
             publish_library_event(library=hangzhou, event_type="card.issued", data={})
             raise RuntimeError("the service failed after publishing")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        failing_service()
     assert ils.requests == []
     assert WebhookDelivery.objects.count() == 0
 
