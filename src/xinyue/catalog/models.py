@@ -173,3 +173,22 @@ class Pick(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.title_id}"
+
+
+class ShelfEntry(models.Model):
+    """A title on a reader's bookshelf (我的书架); anonymous shelves live in the session."""
+
+    reader = models.ForeignKey(
+        "readers.Reader", on_delete=models.CASCADE, related_name="shelf_entries"
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="shelf_entries")
+    added_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reader", "title"], name="shelf_entry_per_title"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader_id}:{self.title_id}"
