@@ -20,3 +20,20 @@ class LibraryForm(forms.Form):
 
 class LibraryFileForm(forms.Form):
     file = forms.FileField(label=_("成员馆 CSV 文件"))
+
+
+EVENT_TYPES = [
+    ("card.issued", _("办理信用读者证")),
+    ("card.linked", _("绑定已有读者证")),
+    ("book.transferred", _("图书归还并入藏本馆")),
+]
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=_("接收地址"), max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        label=_("事件（不选即全部）"),
+        choices=EVENT_TYPES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from xinyue.libraries.errors import LibraryNotFound
-from xinyue.libraries.models import Library
+from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
 
 CITY_ORDER = [
     "330100",
@@ -62,3 +62,15 @@ def library_tree(*, active_only: bool = False) -> list[dict]:
         parent = nodes.get(lib.parent_id)
         (parent["children"] if parent else roots).append(nodes[lib.pk])
     return roots
+
+
+def webhook_subscriptions(*, library: Library) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(library=library).order_by("id")
+
+
+def recent_webhook_deliveries(*, library: Library, limit: int = 50) -> QuerySet[WebhookDelivery]:
+    return (
+        WebhookDelivery.objects.filter(subscription__library=library)
+        .select_related("subscription")
+        .order_by("-created_at")[:limit]
+    )

@@ -7,4 +7,5 @@ urlpatterns = [
     path("city/<str:code>/", views.choose_city, name="choose_city"),
     path("console/libraries/", views.console_libraries, name="console_libraries"),
     path("console/libraries/<str:code>/", views.console_library, name="console_library"),
+    path("console/libraries/<str:code>/webhooks/", views.console_webhooks, name="console_webhooks"),
 ]

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.accounts.permissions import require_library, require_operator
+from xinyue.core.actors import Role
 from xinyue.core.errors import DomainError
 from xinyue.libraries import selectors, services
-from xinyue.libraries.forms import LibraryFileForm, LibraryForm
+from xinyue.libraries.forms import LibraryFileForm, LibraryForm, WebhookForm
 from xinyue.libraries.models import Library
 from xinyue.libraries.settings_schema import library_setting
 
@@ -102,5 +103,39 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "libraries/console_library.html",
         {"library": library, "form": form, "children": library.children.order_by("code")},
+        status=422 if form.errors else 200,
+    )
+
+
+@console_view
+def console_webhooks(request: HttpRequest, code: str) -> HttpResponse:
+    """A library admin's webhook subscriptions and the latest deliveries."""
+    library = selectors.library_get(code=code)
+    require_library(request.actor, library.pk, role=Role.ADMIN)
+    form = WebhookForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription = services.subscribe_webhook(
+                actor=request.actor,
+                library=library,
+                url=form.cleaned_data["url"],
+                event_types=form.cleaned_data["event_types"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            new_secret = subscription.secret
+            form = WebhookForm()
+    return render_console(
+        request,
+        "libraries/console_webhooks.html",
+        {
+            "library": library,
+            "form": form,
+            "new_secret": new_secret,
+            "subscriptions": selectors.webhook_subscriptions(library=library),
+            "deliveries": selectors.recent_webhook_deliveries(library=library),
+        },
         status=422 if form.errors else 200,
     )

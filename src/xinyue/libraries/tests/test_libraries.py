@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
 from xinyue.libraries.errors import LibraryFileInvalid
-from xinyue.libraries.models import Library
+from xinyue.libraries.models import Library, WebhookSubscription
 from xinyue.libraries.services import load_library_file, update_library
 
 CITY_NAMES = {
@@ -129,3 +129,19 @@ def test_library_admin_edits_contact_and_settings_but_not_name(hangzhou, hz_admi
         {"fields": ["is_active"]},
         {"fields": ["phone", "settings"]},
     ]
+
+
+@pytest.mark.django_db
+def test_library_admin_subscribes_a_webhook_in_the_console(logged_in, hz_admin_user, nb_admin_user):
+    client = logged_in(hz_admin_user)
+    response = client.post(
+        "/console/libraries/330100/webhooks/", {"url": "https://ils.hz.example/hook"}
+    )
+    assert response.status_code == 200
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret in response.content.decode()
+    assert (subscription.library.code, subscription.event_types) == ("330100", [])
+    bad = client.post("/console/libraries/330100/webhooks/", {"url": "not a url"})
+    assert bad.status_code == 422
+    assert client.get("/console/libraries/330200/webhooks/").status_code == 403
+    assert WebhookSubscription.objects.count() == 1
