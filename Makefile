@@ -23,6 +23,7 @@ run: $(STAMP)
 	$(BIN)/xinyue up
 
 test: $(STAMP)
+	@sh scripts/ensure-test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
