@@ -143,5 +143,40 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("XINYUE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "huey": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "huey": {"level": "INFO", "propagate": False}},
 }
+
+# --- readers (READERS-ID): PII vault, reader tokens, login throttling, SMS, rights -------------
+# Vault keys live outside the database: XINYUE_VAULT_KEYS ("id:algorithm:base64key,…", the first
+# is current) or, when unset, a key file generated on first use in the data directory.
+XINYUE_VAULT_ALGORITHM = os.environ.get("XINYUE_VAULT_ALGORITHM", "aes-256-gcm")  # or sm4-gcm
+XINYUE_VAULT_KEYS = os.environ.get("XINYUE_VAULT_KEYS", "")
+XINYUE_VAULT_KEY_FILE = os.environ.get("XINYUE_VAULT_KEY_FILE", "") or str(
+    DATA_DIR / "vault_keys.json"
+)
+# The blind-index HMAC key (separate from the vault keys): env or a file in the data directory.
+XINYUE_BLIND_INDEX_KEY = os.environ.get("XINYUE_BLIND_INDEX_KEY", "")
+XINYUE_TOKEN_AUTHENTICATORS.append("xinyue.readers.services.tokens.authenticate_reader_token")
+XINYUE_READER_TOKEN_TTL_HOURS = config.env_int("XINYUE_READER_TOKEN_TTL_HOURS", 24 * 7)
+XINYUE_READER_MIN_AGE = config.env_int("XINYUE_READER_MIN_AGE", 14)
+# Failed logins: per ID number and per client IP, within a window, then a lock-out.
+XINYUE_LOGIN_MAX_FAILURES_PER_ID = config.env_int("XINYUE_LOGIN_MAX_FAILURES_PER_ID", 5)
+XINYUE_LOGIN_MAX_FAILURES_PER_IP = config.env_int("XINYUE_LOGIN_MAX_FAILURES_PER_IP", 30)
+XINYUE_LOGIN_WINDOW_MINUTES = config.env_int("XINYUE_LOGIN_WINDOW_MINUTES", 15)
+XINYUE_LOGIN_LOCKOUT_MINUTES = config.env_int("XINYUE_LOGIN_LOCKOUT_MINUTES", 15)
+# Phone verification by SMS code: off in the embedded demo. The sender is a dotted path; the
+# default "outbox" sender only records messages for the dev page /dev/sms-outbox/.
+XINYUE_SMS_VERIFICATION = config.env_bool("XINYUE_SMS_VERIFICATION", False)
+XINYUE_SMS_SENDER = os.environ.get("XINYUE_SMS_SENDER", "xinyue.readers.sms.OutboxSender")
+XINYUE_SMS_HTTP_URL = os.environ.get("XINYUE_SMS_HTTP_URL", "")  # for readers.sms.HttpSender
+XINYUE_SMS_HTTP_SECRET = os.environ.get("XINYUE_SMS_HTTP_SECRET", "")
+# Other apps plug into the reader's rights (dotted paths of functions taking ``reader=``):
+# open obligations block account deletion (each returns a list of reasons), exporters add a
+# section to the data export (return (name, data)), erasers run inside the deletion.
+XINYUE_READER_OBLIGATION_CHECKERS: list[str] = []
+XINYUE_READER_EXPORTERS: list[str] = []
+XINYUE_READER_ERASERS: list[str] = []
+# Every log record passes a filter that masks ID numbers and phone numbers.
+LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
+for _handler in LOGGING["handlers"].values():
+    _handler.setdefault("filters", []).append("pii")

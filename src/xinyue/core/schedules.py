@@ -37,7 +37,8 @@ def periodic(
                 return None
             return fn()
 
-        wrapped = HUEY.periodic_task(schedule, name=task_name)(close_db(run_once))
+        # Huey prefixes the module itself: "xinyue.core.tasks.purge_idempotency_records".
+        wrapped = HUEY.periodic_task(schedule, name=name or fn.__name__)(close_db(run_once))
         wrapped.call_local = fn
         return wrapped
 
