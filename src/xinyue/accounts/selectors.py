@@ -17,10 +17,13 @@ def actor_for_user(user: User, *, channel: Channel = Channel.PC) -> Actor:
         User.Kind.SUPPLIER: ActorKind.SUPPLIER,
         User.Kind.READER: ActorKind.READER,
     }[User.Kind(user.kind)]
+    # A reader's page session acts as the reader (``xinyue.readers``: a 1:1 User of kind reader).
+    reader = getattr(user, "reader", None) if kind is ActorKind.READER else None
     return Actor(
         kind=kind,
-        label=str(user),
+        label=f"reader:{reader.pk}" if reader is not None else str(user),
         user_id=user.pk,
+        reader_id=reader.pk if reader is not None else None,
         library_id=user.library_id,
         supplier_id=user.supplier_id,
         roles=roles_for(user.role),

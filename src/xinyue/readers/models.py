@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.core.models import BaseModel, EventRow
+from xinyue.readers.vault import SealedTextField
 
 
 class Gender(models.TextChoices):
@@ -35,11 +36,14 @@ class Reader(BaseModel):
         on_delete=models.SET_NULL,
         related_name="reader",
     )
+    # The reader's password hash (Django's hashers). ``user`` has an unusable password, so the
+    # staff log-in page can never authenticate a reader; readers log in by ID number only.
+    password = models.CharField(max_length=128, blank=True)
     # Vault ciphertexts (never clear text) and the blind index of the ID number.
-    id_number_ct = models.TextField(blank=True)
+    id_number_ct = SealedTextField()
     id_number_index = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    name_ct = models.TextField(blank=True)
-    phone_ct = models.TextField(blank=True)
+    name_ct = SealedTextField()
+    phone_ct = SealedTextField()
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     # Derived facts, in clear for statistics.
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices, blank=True)
@@ -160,6 +164,8 @@ class Consent(BaseModel):
     channel = models.CharField(max_length=12)
     granted_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Why it ended: the reader withdrew it, a new text version replaced it, the account was deleted.
+    ended_reason = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["granted_at", "id"]
@@ -182,9 +188,9 @@ class Address(BaseModel):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="addresses")
     district_code = models.CharField(_("区县代码"), max_length=6)
-    detail_ct = models.TextField()
-    recipient_ct = models.TextField()
-    phone_ct = models.TextField()
+    detail_ct = SealedTextField()
+    recipient_ct = SealedTextField()
+    phone_ct = SealedTextField()
     is_default = models.BooleanField(default=False)
 
     class Meta:

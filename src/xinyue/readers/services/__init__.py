@@ -1,1 +1,19 @@
-"""Services of the readers app: one module per area (identity, consents, rights, tokens, cards …)."""
+"""Services of the readers app, one module per area (identity, consents, rights, tokens, phone;
+cards and linking belong to READERS-CARDS). The contract's entry points are re-exported here:
+``bind_channel_identity``, ``login_reader``, ``register_reader``."""
+
+from xinyue.readers.services.identity import (
+    authenticate_reader,
+    bind_channel_identity,
+    login_reader,
+    logout_reader,
+    register_reader,
+)
+
+__all__ = [
+    "authenticate_reader",
+    "bind_channel_identity",
+    "login_reader",
+    "logout_reader",
+    "register_reader",
+]

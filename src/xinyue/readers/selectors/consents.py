@@ -1,0 +1,87 @@
+"""Reads about consents: ``has_consent`` (CREDIT asks before any provider call) and the states
+shown on the account page and in the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from xinyue.readers.models import Consent, ConsentPurpose, ConsentText, Reader
+
+
+def _required_version(purpose: str) -> int:
+    """The lowest text version a consent must be for: the latest that required re-consent."""
+    last = (
+        ConsentText.objects.filter(purpose=purpose, requires_reconsent=True)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return last or 1
+
+
+def has_consent(*, reader: Reader, purpose: str) -> bool:
+    """Whether ``reader`` currently consents to ``purpose`` (``credit_check``,
+    ``share_borrowing``, ``id_number``): an active, not withdrawn consent to a text version that
+    still counts. Unknown purposes are never consented."""
+    if purpose not in ConsentPurpose.values or not reader.is_active:
+        return False
+    return Consent.objects.filter(
+        reader=reader,
+        purpose=purpose,
+        withdrawn_at__isnull=True,
+        version__gte=_required_version(purpose),
+    ).exists()
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    purpose: str
+    label: str
+    title: str
+    current_version: int
+    granted: bool
+    granted_version: int | None
+    granted_at: datetime | None
+    withdrawn_at: datetime | None  # of the latest consent, if it was withdrawn
+    needs_renewal: bool  # consented to a version that no longer counts
+
+
+def consent_states(*, reader: Reader) -> list[ConsentState]:
+    texts = {}
+    for text in ConsentText.objects.order_by("purpose", "-version"):
+        texts.setdefault(text.purpose, text)
+    latest: dict[str, Consent] = {}
+    for consent in Consent.objects.filter(reader=reader).order_by("granted_at", "id"):
+        latest[consent.purpose] = consent
+    states = []
+    for purpose in ConsentPurpose:
+        text = texts.get(purpose.value)
+        consent = latest.get(purpose.value)
+        active = consent is not None and consent.withdrawn_at is None
+        counts = active and consent.version >= _required_version(purpose.value)
+        states.append(
+            ConsentState(
+                purpose=purpose.value,
+                label=str(purpose.label),
+                title=text.title if text else str(purpose.label),
+                current_version=text.version if text else 1,
+                granted=bool(counts),
+                granted_version=consent.version if active else None,
+                granted_at=consent.granted_at if active else None,
+                withdrawn_at=consent.withdrawn_at if consent and not active else None,
+                needs_renewal=active and not counts,
+            )
+        )
+    return states
+
+
+def consent_history(*, reader: Reader) -> list[Consent]:
+    return list(Consent.objects.filter(reader=reader).order_by("granted_at", "id"))
+
+
+def current_texts() -> list[ConsentText]:
+    texts: dict[str, ConsentText] = {}
+    for text in ConsentText.objects.order_by("purpose", "-version"):
+        texts.setdefault(text.purpose, text)
+    return [texts[p] for p in ConsentPurpose.values if p in texts]

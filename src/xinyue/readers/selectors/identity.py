@@ -1,0 +1,109 @@
+"""Reads about readers: who is behind a request, lookups, masked profiles, decrypted PII."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from xinyue.core.actors import ActorKind
+from xinyue.core.errors import InvalidInput
+from xinyue.readers import vault
+from xinyue.readers.masking import mask_id_number, mask_name, mask_phone
+from xinyue.readers.models import ChannelIdentity, Reader
+from xinyue.readers.validation import parse_id_number
+
+
+def reader_from_request(request: HttpRequest) -> Reader | None:
+    """The active reader behind a page request (session) or an API request (``request.auth``
+    actor with a ``reader_id``: a reader token or a reader's session)."""
+    actor = getattr(request, "auth", None) or getattr(request, "actor", None)
+    reader_id = None
+    if actor is not None and getattr(actor, "kind", None) is ActorKind.READER:
+        reader_id = actor.reader_id
+    if reader_id is None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.kind != "reader":
+            return None
+        cached = getattr(request, "_xinyue_reader", None)
+        if cached is not None:
+            return cached
+        reader = Reader.objects.filter(user=user, is_active=True).first()
+        request._xinyue_reader = reader  # type: ignore[attr-defined]
+        return reader
+    return Reader.objects.filter(pk=reader_id, is_active=True).first()
+
+
+def reader_by_channel_identity(*, provider: str, external_id: str) -> Reader | None:
+    return (
+        Reader.objects.filter(
+            channel_identities__provider=provider,
+            channel_identities__external_id=external_id,
+            is_active=True,
+        )
+        .distinct()
+        .first()
+    )
+
+
+def channel_identities(*, reader: Reader) -> list[ChannelIdentity]:
+    return list(reader.channel_identities.order_by("provider"))
+
+
+def reader_by_id_number(*, id_number: str) -> Reader | None:
+    """The reader with this ID number (any form: 15 digits, lower-case x), or None. Callers that
+    show the result to staff audit the lookup (``xinyue.core.audit.record``)."""
+    from xinyue.readers.services.identity import id_number_index
+
+    try:
+        number = parse_id_number(id_number).number
+    except InvalidInput:
+        return None
+    return Reader.objects.filter(id_number_index=id_number_index(number)).first()
+
+
+@dataclass(frozen=True)
+class ReaderPII:
+    """Decrypted personal data of one reader. Never log it or render it without masking."""
+
+    id_number: str
+    name: str
+    phone: str
+
+    def masked(self) -> dict[str, str]:
+        return {
+            "id_number": mask_id_number(self.id_number),
+            "name": mask_name(self.name),
+            "phone": mask_phone(self.phone),
+        }
+
+
+def reader_pii(*, reader: Reader) -> ReaderPII:
+    return ReaderPII(
+        id_number=vault.unseal(reader, "id_number_ct"),
+        name=vault.unseal(reader, "name_ct"),
+        phone=vault.unseal(reader, "phone_ct"),
+    )
+
+
+def masked_identity(*, reader: Reader) -> dict[str, Any]:
+    """What pages and the API show about a reader: masked PII and the derived facts."""
+    return {
+        **reader_pii(reader=reader).masked(),
+        "phone_verified": reader.phone_verified_at is not None,
+        "gender": reader.gender,
+        "birth_year": reader.birth_year,
+        "region_code": reader.region_code,
+        "registered_at": reader.created_at,
+    }
+
+
+def sms_verification_on() -> bool:
+    return bool(settings.XINYUE_SMS_VERIFICATION)
+
+
+def needs_phone_verification(*, reader: Reader) -> bool:
+    """True when the platform verifies phones by SMS and this reader's is not verified yet."""
+    return sms_verification_on() and reader.phone_verified_at is None

@@ -1,0 +1,349 @@
+"""Reader identity: registration, log-in (throttled), page sessions, passwords, channel identities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from xinyue.accounts.models import User
+from xinyue.core import audit, clock
+from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.readers import vault
+from xinyue.readers.errors import (
+    AccountDisabled,
+    ChannelIdentityTaken,
+    IdNumberTaken,
+    LoginFailed,
+    LoginThrottled,
+    WrongPassword,
+)
+from xinyue.readers.masking import mask_name
+from xinyue.readers.models import (
+    ChannelIdentity,
+    ConsentPurpose,
+    LoginThrottle,
+    Reader,
+    ReaderEvent,
+)
+from xinyue.readers.validation import (
+    check_registration_age,
+    clean_name,
+    clean_phone,
+    parse_id_number,
+)
+
+log = logging.getLogger(__name__)
+
+SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def reader_actor(reader: Reader, *, channel: Channel = Channel.PC) -> Actor:
+    """The ``Actor`` a reader acts as (pages, API tokens, channel apps)."""
+    return Actor(
+        kind=ActorKind.READER,
+        label=f"reader:{reader.pk}",
+        user_id=reader.user_id,
+        reader_id=reader.pk,
+        channel=channel,
+    )
+
+
+def require_self(actor: Actor, reader: Reader) -> None:
+    """Readers act only on themselves; the system (jobs, commands) on anyone."""
+    if actor.kind is ActorKind.SYSTEM:
+        return
+    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
+        raise PermissionDenied(_("只能操作本人的账户"))
+
+
+def id_number_index(number: str) -> str:
+    """The blind index of a validated (18-character) ID number."""
+    return vault.blind_index("id_number", number)
+
+
+def _check_new_password(password: str) -> None:
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise InvalidInput(fields={"password": " ".join(exc.messages)}) from None
+
+
+def _event(reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = "") -> None:
+    ReaderEvent.objects.create(
+        reader=reader,
+        actor_ref=actor.ref,
+        actor_label=actor.label[:120],
+        channel=actor.channel.value,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+    )
+
+
+def register_reader(
+    *,
+    id_number: str,
+    name: str,
+    phone: str,
+    password: str,
+    consents: list[str] | tuple[str, ...] = (ConsentPurpose.ID_NUMBER,),
+    channel: Channel = Channel.PC,
+) -> Reader:
+    """Create a reader: validate every field (all errors at once), one reader per ID number, PII
+    sealed in the vault, derived facts in clear, consents recorded, audited.
+
+    ``consents`` must include ``id_number``: registering means processing the ID number (sensitive
+    personal information, PIPL art. 29), so the reader's separate consent to it is required.
+    """
+    from xinyue.readers.services.consents import grant_consent
+    from xinyue.readers.services.phone import maybe_send_code_after_registration
+
+    errors: dict[str, str] = {}
+    parsed = None
+    try:
+        parsed = parse_id_number(id_number)
+        check_registration_age(parsed)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    clean = {}
+    for field, cleaner, raw in (("name", clean_name, name), ("phone", clean_phone, phone)):
+        try:
+            clean[field] = cleaner(raw)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+    try:
+        _check_new_password(password)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    unknown = sorted(set(consents) - set(ConsentPurpose.values))
+    if unknown:
+        errors["consents"] = _("未知的授权用途：%(p)s") % {"p": ", ".join(unknown)}
+    elif ConsentPurpose.ID_NUMBER not in consents:
+        errors["consent_id_number"] = _("注册需要同意处理您的身份证号")
+    if errors:
+        raise InvalidInput(fields=errors)
+    assert parsed is not None
+
+    index = id_number_index(parsed.number)
+    uid = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            if Reader.objects.filter(id_number_index=index).exists():
+                raise IdNumberTaken(fields={"id_number": IdNumberTaken.default_message})
+            user = User(
+                username=f"reader-{uid.hex}",
+                kind=User.Kind.READER,
+                display_name=mask_name(clean["name"]),
+            )
+            user.set_unusable_password()
+            user.save()
+            reader = Reader(
+                uid=uid,
+                user=user,
+                password=make_password(password),
+                id_number_index=index,
+                gender=parsed.gender,
+                birth_year=parsed.birth_year,
+                region_code=parsed.region_code,
+            )
+            vault.seal(reader, "id_number_ct", parsed.number)
+            vault.seal(reader, "name_ct", clean["name"])
+            vault.seal(reader, "phone_ct", clean["phone"])
+            reader.save()
+            actor = reader_actor(reader, channel=channel)
+            _event(reader, actor, from_state="", to_state="registered")
+            for purpose in dict.fromkeys(consents):
+                grant_consent(actor=actor, reader=reader, purpose=purpose)
+            audit.record(
+                actor=actor,
+                action="reader.registered",
+                obj=reader,
+                converted_from_15=parsed.converted_from_15,
+                region_code=parsed.region_code,
+            )
+            maybe_send_code_after_registration(reader=reader)
+    except IntegrityError:
+        # Two registrations of one ID number at the same moment: the unique index decided.
+        raise IdNumberTaken(fields={"id_number": IdNumberTaken.default_message}) from None
+    log.info("reader %s registered via %s", reader.pk, channel.value)
+    return reader
+
+
+# --- log-in throttling ---------------------------------------------------------------------
+
+
+def _throttle_keys(id_number: str, ip: str) -> list[tuple[str, str, int]]:
+    """(scope, key, limit): the ID number's blind index (of the normalised or raw input, so a
+    malformed number is throttled too) and a keyed hash of the client address."""
+    try:
+        normalised = parse_id_number(id_number).number
+    except InvalidInput:
+        normalised = (id_number or "").strip().upper()
+    keys = [
+        (
+            LoginThrottle.Scope.ID_NUMBER,
+            id_number_index(normalised),
+            settings.XINYUE_LOGIN_MAX_FAILURES_PER_ID,
+        )
+    ]
+    if ip:
+        keys.append(
+            (
+                LoginThrottle.Scope.IP,
+                vault.blind_index("ip", ip),
+                settings.XINYUE_LOGIN_MAX_FAILURES_PER_IP,
+            )
+        )
+    return keys
+
+
+def _check_throttle(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:
+    for scope, key, _limit in keys:
+        row = LoginThrottle.objects.filter(scope=scope, key=key, locked_until__gt=now).first()
+        if row is not None:
+            retry = max(1, int((row.locked_until - now).total_seconds()))
+            raise LoginThrottled(retry_after_seconds=retry, scope=scope)
+
+
+def _record_failure(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:
+    """Count one failure on every key, in its own committed transaction (the refusal that follows
+    must not roll it back). A key reaching its limit within the window is locked."""
+    window = dt.timedelta(minutes=settings.XINYUE_LOGIN_WINDOW_MINUTES)
+    lockout = dt.timedelta(minutes=settings.XINYUE_LOGIN_LOCKOUT_MINUTES)
+    for scope, key, limit in keys:
+        with transaction.atomic():
+            LoginThrottle.objects.get_or_create(
+                scope=scope, key=key, defaults={"window_started_at": now}
+            )
+            row = LoginThrottle.objects.select_for_update().get(scope=scope, key=key)
+            if row.window_started_at + window <= now:
+                row.failures, row.window_started_at = 0, now
+            row.failures += 1
+            if row.failures >= limit:
+                row.locked_until = now + lockout
+                row.failures, row.window_started_at = 0, now
+                log.warning(
+                    "login locked for %s key %s… until %s", scope, key[:8], row.locked_until
+                )
+            row.save()
+
+
+def authenticate_reader(*, id_number: str, password: str, ip: str = "") -> Reader:
+    """The reader with this ID number and password, or a refusal. Guessing is throttled per ID
+    number (blind index) and per client address, in the database so every process shares it.
+
+    A locked key is refused before the password is even checked. An unknown ID number costs the
+    same password hashing as a known one and gets the same message."""
+    now = clock.now()
+    keys = _throttle_keys(id_number, ip)
+    _check_throttle(keys, now)
+    reader = None
+    try:
+        number = parse_id_number(id_number).number
+    except InvalidInput:
+        number = None
+    if number is not None:
+        reader = (
+            Reader.objects.select_related("user")
+            .filter(id_number_index=id_number_index(number))
+            .first()
+        )
+    if reader is None or not reader.password:
+        make_password(password)  # same work as a real check: no timing oracle
+        _record_failure(keys, now)
+        log.info("reader login failed (unknown id number)")
+        raise LoginFailed()
+    if not check_password(password, reader.password):
+        _record_failure(keys, now)
+        log.info("reader %s login failed (password)", reader.pk)
+        raise LoginFailed()
+    if not reader.is_active or reader.user is None or not reader.user.is_active:
+        raise AccountDisabled()
+    LoginThrottle.objects.filter(scope=LoginThrottle.Scope.ID_NUMBER, key=keys[0][1]).delete()
+    return reader
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address as the web server saw it (a reverse proxy must set REMOTE_ADDR)."""
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+def login_reader(request: HttpRequest, reader: Reader) -> None:
+    """Start a page session for ``reader`` (after a password check, or a verified channel login).
+    The session survives: Django keeps its data (the anonymous bookshelf) across ``login``."""
+    if not reader.is_active or reader.user is None or not reader.user.is_active:
+        raise AccountDisabled()
+    django_login(request, reader.user, backend=SESSION_BACKEND)
+    actor = reader_actor(reader)
+    with transaction.atomic():
+        audit.record(actor=actor, action="reader.logged_in", obj=reader)
+    log.info("reader %s logged in", reader.pk)
+
+
+def logout_reader(request: HttpRequest) -> None:
+    django_logout(request)
+
+
+@transaction.atomic
+def change_password(*, actor: Actor, reader: Reader, old_password: str, new_password: str) -> None:
+    """Change the password; every other session and every API token of the reader ends."""
+    from xinyue.readers.services.tokens import revoke_all_tokens
+
+    require_self(actor, reader)
+    if not check_password(old_password, reader.password):
+        raise WrongPassword(fields={"old_password": _("原密码不正确")})
+    _check_new_password(new_password)
+    reader.password = make_password(new_password)
+    reader.save(update_fields=["password", "updated_at"])
+    if reader.user is not None:
+        # A new unusable password changes the session hash: other sessions are logged out.
+        reader.user.set_unusable_password()
+        reader.user.save(update_fields=["password"])
+    revoke_all_tokens(reader=reader)
+    audit.record(actor=actor, action="reader.password_changed", obj=reader)
+
+
+def verify_password(*, reader: Reader, password: str) -> None:
+    """Step-up check before a sensitive action (full export, account deletion)."""
+    if not reader.password or not check_password(password, reader.password):
+        raise WrongPassword(fields={"password": _("密码不正确")})
+
+
+# --- channel identities (CREDIT's OAuth login) ------------------------------------------------
+
+
+@transaction.atomic
+def bind_channel_identity(*, reader: Reader, provider: str, external_id: str) -> None:
+    """Bind a provider identity (Alipay user_id, WeChat openid …) to ``reader``; idempotent. The
+    caller has verified it through the provider's OAuth. An identity bound to another reader is
+    refused; a different identity of the same provider replaces the reader's old one."""
+    provider, external_id = provider.strip(), external_id.strip()
+    if not provider or not external_id:
+        raise InvalidInput(fields={"external_id": _("缺少渠道账号")})
+    other = ChannelIdentity.objects.filter(provider=provider, external_id=external_id).first()
+    if other is not None:
+        if other.reader_id != reader.pk:
+            raise ChannelIdentityTaken(provider=provider)
+        return
+    actor = reader_actor(reader)
+    replaced = ChannelIdentity.objects.filter(reader=reader, provider=provider).delete()[0]
+    ChannelIdentity.objects.create(reader=reader, provider=provider, external_id=external_id)
+    audit.record(
+        actor=actor,
+        action="reader.channel_bound",
+        obj=reader,
+        provider=provider,
+        replaced=bool(replaced),
+    )

@@ -1,0 +1,106 @@
+"""Reader API tokens: ``POST /api/v1/auth/token`` issues one; bearer auth resolves it to an Actor.
+
+A token is ``xyr_<prefix>_<secret>``: the prefix finds the row, a SHA-256 of the whole token
+proves it (only the hash is stored, so a copied database holds no usable token).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+
+from xinyue.core import audit, clock
+from xinyue.core.actors import Actor, Channel
+from xinyue.readers.models import Reader, ReaderToken
+
+TOKEN_PREFIX = "xyr"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_reader_token(
+    *, reader: Reader, channel: Channel = Channel.API
+) -> tuple[ReaderToken, str]:
+    """A new bearer token for ``reader`` (after ``authenticate_reader``); returns (row, token)."""
+    from xinyue.readers.services.identity import reader_actor
+
+    prefix = secrets.token_hex(6)
+    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ReaderToken.objects.create(
+        reader=reader,
+        prefix=prefix,
+        secret_hash=_hash(token),
+        channel=channel.value,
+        expires_at=clock.now() + dt.timedelta(hours=settings.XINYUE_READER_TOKEN_TTL_HOURS),
+    )
+    audit.record(
+        actor=reader_actor(reader, channel=channel),
+        action="reader.token_issued",
+        obj=reader,
+        token_prefix=prefix,
+    )
+    return row, token
+
+
+def _parse(token: str) -> str | None:
+    parts = token.split("_")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1]:
+        return None
+    return parts[1]
+
+
+def token_row(token: str) -> ReaderToken | None:
+    """The live token row for a presented token, or None (unknown, wrong, expired, revoked)."""
+    prefix = _parse(token)
+    if prefix is None:
+        return None
+    row = (
+        ReaderToken.objects.select_related("reader")
+        .filter(prefix=prefix, revoked_at__isnull=True, expires_at__gt=clock.now())
+        .first()
+    )
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash(token)):
+        return None
+    if not row.reader.is_active:
+        return None
+    return row
+
+
+def authenticate_reader_token(token: str) -> Actor | None:
+    """Listed in ``settings.XINYUE_TOKEN_AUTHENTICATORS``: a reader token → the reader's Actor."""
+    from xinyue.readers.services.identity import reader_actor
+
+    row = token_row(token)
+    if row is None:
+        return None
+    now = clock.now()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        ReaderToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    try:
+        channel = Channel(row.channel)
+    except ValueError:
+        channel = Channel.API
+    return reader_actor(row.reader, channel=channel)
+
+
+@transaction.atomic
+def revoke_reader_token(*, token: str) -> bool:
+    row = token_row(token)
+    if row is None:
+        return False
+    ReaderToken.objects.filter(pk=row.pk).update(revoked_at=clock.now())
+    return True
+
+
+def revoke_all_tokens(*, reader: Reader) -> int:
+    return ReaderToken.objects.filter(reader=reader, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
