@@ -10,6 +10,7 @@ from typing import Any
 from xinyue.core.errors import InvalidInput
 
 LINK_CHECKS = ("staff", "sip2", "rest")
+SIP2_ENCODINGS = ("utf-8", "gbk", "gb18030", "cp850")
 
 DEFAULTS: dict[str, Any] = {
     # Card numbers of platform cards issued at this library: prefix + a running number.
@@ -18,7 +19,16 @@ DEFAULTS: dict[str, Any] = {
     "link_card_check": "staff",
     "sip2_host": "",
     "sip2_port": 6001,
+    # SIP2 link check (readers.services.linking): wire encoding, 93 login account (empty: no
+    # login), institution id (AO) and location code (CP) the library's system expects.
+    "sip2_encoding": "utf-8",
+    "sip2_login_user": "",
+    "sip2_login_password": "",
+    "sip2_institution_id": "",
+    "sip2_location_code": "",
     "rest_verify_url": "",
+    # HMAC-SHA256 key for the signed POST to rest_verify_url (same scheme as webhooks).
+    "rest_verify_secret": "",
     # Whether this library's own (local) books float to the library they are returned at.
     "local_books_float": False,
 }
@@ -55,6 +65,9 @@ def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
             continue
         if key == "link_card_check" and value not in LINK_CHECKS:
             errors[key] = "只能是 staff、sip2 或 rest"
+            continue
+        if key == "sip2_encoding" and value not in SIP2_ENCODINGS:
+            errors[key] = "只能是 " + "、".join(SIP2_ENCODINGS)
             continue
         if key == "card_prefix" and value and not (value.isalnum() and len(value) <= 10):
             errors[key] = "只能是不超过 10 位的字母或数字"
