@@ -1,5 +1,318 @@
-"""API operations of the readers app (mounted under /api/v1/)."""
+"""API operations of the readers app (mounted under /api/v1/): registration, reader tokens, the
+reader's own account (masked), consents, phone verification, export and deletion.
 
-from ninja import Router
+Personal data leaves only masked (``330***********1234``, ``林**``, ``138****5678``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from xinyue.core.actors import Actor, Channel
+from xinyue.core.schemas import ErrorOut
+from xinyue.readers import selectors, services
+from xinyue.readers.api_cards import router as cards_router
+from xinyue.readers.errors import NotAReader
+from xinyue.readers.models import Card, ConsentText, Reader
+from xinyue.readers.selectors.consents import consent_states, current_texts
+from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
+from xinyue.readers.services import consents as consent_services
+from xinyue.readers.services import phone as phone_services
+from xinyue.readers.services import rights, tokens
+from xinyue.readers.services.identity import client_ip, reader_actor
 
 router = Router(tags=["readers"])
+
+ChannelName = Literal["alipay", "wechat", "pc", "api"]
+
+
+class RegisterIn(Schema):
+    id_number: str
+    name: str
+    phone: str
+    password: str
+    consents: list[str] = ["id_number"]
+    channel: ChannelName = "api"
+
+
+class TokenIn(Schema):
+    id_number: str
+    password: str
+    channel: ChannelName = "api"
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: datetime
+
+
+class CardOut(Schema):
+    number: str
+    library_code: str
+    library_name: str
+    kind: str
+    status: str
+    status_reason: str
+    deposit_fen: int
+    issued_at: datetime
+    service_activated_at: datetime | None
+
+
+class ConsentStateOut(Schema):
+    purpose: str
+    title: str
+    current_version: int
+    granted: bool
+    granted_version: int | None
+    granted_at: datetime | None
+    withdrawn_at: datetime | None
+    needs_renewal: bool
+
+
+class ReaderOut(Schema):
+    uid: str
+    id_number: str
+    name: str
+    phone: str
+    phone_verified: bool
+    phone_verification_required: bool
+    gender: str
+    birth_year: int | None
+    region_code: str
+    registered_at: datetime
+    cards: list[CardOut]
+    consents: list[ConsentStateOut]
+
+
+class ConsentIn(Schema):
+    purpose: Literal["credit_check", "share_borrowing", "id_number"]
+
+
+class ConsentTextOut(Schema):
+    purpose: str
+    version: int
+    title: str
+    body: str
+    recipient: str
+    requires_reconsent: bool
+    published_at: datetime
+
+
+class PhoneCodeOut(Schema):
+    sent: bool
+    expires_in_seconds: int
+
+
+class PhoneVerifyIn(Schema):
+    code: str
+
+
+def _me(request: HttpRequest) -> tuple[Reader, Actor]:
+    reader = selectors.reader_from_request(request)
+    if reader is None:
+        raise NotAReader()
+    actor = request.auth if getattr(request, "auth", None) else reader_actor(reader)
+    return reader, actor
+
+
+def reader_out(reader: Reader) -> dict[str, Any]:
+    cards = Card.objects.filter(reader=reader).select_related("library").order_by("issued_at")
+    return {
+        "uid": str(reader.uid),
+        **masked_identity(reader=reader),
+        "phone_verification_required": needs_phone_verification(reader=reader),
+        "cards": [
+            {
+                "number": c.number,
+                "library_code": c.library.code,
+                "library_name": c.library.name,
+                "kind": c.kind,
+                "status": c.status,
+                "status_reason": c.status_reason,
+                "deposit_fen": c.deposit_fen,
+                "issued_at": c.issued_at,
+                "service_activated_at": c.service_activated_at,
+            }
+            for c in cards
+        ],
+        "consents": [state.__dict__ for state in consent_states(reader=reader)],
+    }
+
+
+def _bearer_token(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+@router.post(
+    "/auth/register",
+    auth=None,
+    response={201: ReaderOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Register a reader (ID number, name, phone, password)",
+    description=(
+        "Creates the reader's province-wide identity. `consents` must include `id_number` (the "
+        "app has shown the text of `GET /consents/texts` and the reader accepted it); add "
+        "`credit_check` / `share_borrowing` if the reader accepted those texts too. The response "
+        "shows personal data masked. 15-digit ID numbers are converted to 18 characters."
+    ),
+)
+def register(request: HttpRequest, payload: RegisterIn) -> Any:
+    reader = services.register_reader(
+        id_number=payload.id_number,
+        name=payload.name,
+        phone=payload.phone,
+        password=payload.password,
+        consents=payload.consents,
+        channel=Channel(payload.channel),
+    )
+    return Status(201, reader_out(reader))
+
+
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Log a reader in: ID number + password → a bearer token",
+    description=(
+        "Failed attempts are counted per ID number and per client address; after too many, "
+        "`429 login_throttled` with `detail.retry_after_seconds`, even for the right password."
+    ),
+)
+def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
+    reader = services.authenticate_reader(
+        id_number=payload.id_number, password=payload.password, ip=client_ip(request)
+    )
+    row, token = tokens.issue_reader_token(reader=reader, channel=Channel(payload.channel))
+    return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at}
+
+
+@router.delete(
+    "/auth/token",
+    response={204: None, 401: ErrorOut},
+    summary="Revoke the reader token presented in the Authorization header",
+)
+def revoke_token(request: HttpRequest) -> Any:
+    tokens.revoke_reader_token(token=_bearer_token(request))
+    return Status(204, None)
+
+
+@router.get(
+    "/consents/texts",
+    auth=None,
+    response=list[ConsentTextOut],
+    summary="The current consent texts (credit check, sharing borrowing records, ID number)",
+)
+def consent_texts(request: HttpRequest) -> list[ConsentText]:
+    for purpose in ("id_number", "credit_check", "share_borrowing"):
+        consent_services.current_text(purpose)  # re-publishes version 1 if the table was emptied
+    return current_texts()
+
+
+@router.get(
+    "/readers/me",
+    response={200: ReaderOut, 401: ErrorOut, 403: ErrorOut},
+    summary="The logged-in reader: masked personal data, cards, consents",
+)
+def me(request: HttpRequest) -> Any:
+    reader, _actor = _me(request)
+    return reader_out(reader)
+
+
+@router.get(
+    "/readers/me/export",
+    response={200: dict[str, Any], 401: ErrorOut, 403: ErrorOut},
+    summary="Everything the platform holds about the reader (JSON; personal data masked)",
+    description=(
+        "The complete copy with the ID number, name and phone in clear is a download on the "
+        "account page after the reader re-enters their password."
+    ),
+)
+def export(request: HttpRequest) -> Any:
+    reader, actor = _me(request)
+    return rights.export_reader_data(actor=actor, reader=reader, reveal=False)
+
+
+@router.delete(
+    "/readers/me",
+    response={204: None, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+    summary="Delete the reader's account",
+    description=(
+        "Refused with `409 deletion_blocked` and `detail.reasons` while loans or compensation are "
+        "open. Otherwise personal data is erased, open cards are cancelled, and only what law "
+        "requires is kept, anonymised."
+    ),
+)
+def delete_me(request: HttpRequest) -> Any:
+    reader, actor = _me(request)
+    rights.delete_reader_account(actor=actor, reader=reader)
+    return Status(204, None)
+
+
+@router.get(
+    "/readers/me/consents",
+    response={200: list[ConsentStateOut], 401: ErrorOut, 403: ErrorOut},
+    summary="The reader's consents, one per purpose",
+)
+def my_consents(request: HttpRequest) -> Any:
+    reader, _actor = _me(request)
+    return [state.__dict__ for state in consent_states(reader=reader)]
+
+
+def _state(reader: Reader, purpose: str) -> dict[str, Any]:
+    return next(s.__dict__ for s in consent_states(reader=reader) if s.purpose == purpose)
+
+
+@router.post(
+    "/readers/me/consents",
+    response={201: ConsentStateOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="Grant a consent (to its current text version)",
+)
+def grant(request: HttpRequest, payload: ConsentIn) -> Any:
+    reader, actor = _me(request)
+    consent_services.grant_consent(actor=actor, reader=reader, purpose=payload.purpose)
+    return Status(201, _state(reader, payload.purpose))
+
+
+@router.delete(
+    "/readers/me/consents/{purpose}",
+    response={200: ConsentStateOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Withdraw a consent (recorded; credit consents stop provider calls at once)",
+)
+def withdraw(request: HttpRequest, purpose: str) -> Any:
+    reader, actor = _me(request)
+    consent_services.withdraw_consent(actor=actor, reader=reader, purpose=purpose)
+    return _state(reader, purpose)
+
+
+@router.post(
+    "/readers/me/phone/code",
+    response={202: PhoneCodeOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    summary="Send an SMS code to the reader's phone (when the platform verifies phones)",
+)
+def send_code(request: HttpRequest) -> Any:
+    reader, actor = _me(request)
+    phone_services.send_phone_code(actor=actor, reader=reader)
+    return Status(
+        202, {"sent": True, "expires_in_seconds": int(phone_services.CODE_TTL.total_seconds())}
+    )
+
+
+@router.post(
+    "/readers/me/phone/verify",
+    response={200: ReaderOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Verify the phone with the SMS code",
+)
+def verify_code(request: HttpRequest, payload: PhoneVerifyIn) -> Any:
+    reader, actor = _me(request)
+    reader = phone_services.verify_phone_code(actor=actor, reader=reader, code=payload.code)
+    return reader_out(reader)
+
+
+# READERS-CARDS: the cards and desk operations (/cards…, /desk/…) join the readers router here.
+router.add_router("", cards_router)

@@ -2,10 +2,21 @@
 
 from django.urls import path
 
-from xinyue.readers import views_cards, views_desk
+from xinyue.readers import views, views_cards, views_desk
 
 app_name = "readers"
 urlpatterns: list = [
+    # identity and the reader's account (READERS-ID)
+    path("reader/register/", views.register, name="register"),
+    path("reader/login/", views.login, name="login"),
+    path("reader/logout/", views.logout, name="logout"),
+    path("account/", views.account, name="account"),
+    path("account/consents/<str:purpose>/", views.consent, name="consent"),
+    path("account/phone/", views.phone_verification, name="phone"),
+    path("account/password/", views.change_password, name="password"),
+    path("account/export/", views.export, name="export"),
+    path("account/delete/", views.delete_account, name="delete"),
+    path("dev/sms-outbox/", views.sms_outbox, name="sms_outbox"),
     # cards (READERS-CARDS)
     path("cards/", views_cards.my_cards, name="my_cards"),
     path("cards/new/", views_cards.get_card, name="get_card"),

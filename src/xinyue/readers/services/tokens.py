@@ -51,7 +51,7 @@ def issue_reader_token(
 
 
 def _parse(token: str) -> str | None:
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1]:
         return None
     return parts[1]

@@ -1,0 +1,111 @@
+"""Forms of the reader identity pages. PII fields never re-render what was typed (the page after
+an error holds no ID number, name or phone in clear); HTML patterns catch most slips first."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class NoEchoTextInput(forms.TextInput):
+    """A text input that never writes the submitted value back into the page."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
+def _attrs(**extra: str) -> dict[str, str]:
+    return {"autocomplete": "off", "spellcheck": "false", **extra}
+
+
+class RegisterForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("身份证号"),
+        max_length=24,
+        widget=NoEchoTextInput(
+            attrs=_attrs(
+                pattern=r"[0-9]{15}|[0-9]{17}[0-9Xx]",
+                inputmode="text",
+                placeholder=_("18位居民身份证号"),
+            )
+        ),
+    )
+    name = forms.CharField(
+        label=_("姓名"), max_length=30, widget=NoEchoTextInput(attrs=_attrs(autocomplete="name"))
+    )
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        widget=NoEchoTextInput(attrs=_attrs(inputmode="tel", pattern=r"(\+86)?1[3-9][0-9]{9}")),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        min_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": "8"}),
+        help_text=_("至少8位，不能全是数字"),
+    )
+    password2 = forms.CharField(
+        label=_("再次输入密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    consent_id_number = forms.BooleanField(
+        label=_("我已阅读并同意《处理身份证号（敏感个人信息）的单独同意》"), required=True
+    )
+    consent_credit_check = forms.BooleanField(
+        label=_("同意《信用评估授权》（可稍后在“我的账户”中授权）"), required=False
+    )
+    consent_share_borrowing = forms.BooleanField(
+        label=_("同意《向信用服务机构提供借阅记录的单独同意》（可稍后授权）"), required=False
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
+            self.add_error("password2", _("两次输入的密码不一致"))
+        return data
+
+    def consents(self) -> list[str]:
+        return [
+            purpose
+            for purpose in ("id_number", "credit_check", "share_borrowing")
+            if self.cleaned_data.get(f"consent_{purpose}")
+        ]
+
+
+class LoginForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("身份证号"),
+        max_length=24,
+        widget=NoEchoTextInput(attrs=_attrs(autocomplete="username")),
+    )
+    password = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("请输入登录密码确认"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "pattern": "[0-9]{6}", "autocomplete": "one-time-code"}
+        ),
+    )
+
+
+class ChangePasswordForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("原密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        label=_("新密码"),
+        min_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": "8"}),
+    )
