@@ -136,6 +136,9 @@ TASKS = {
 # Platform rules that are configuration rather than data.
 XINYUE_TOKEN_AUTHENTICATORS = ["xinyue.accounts.services.authenticate_api_key"]
 IDEMPOTENCY_TTL_HOURS = config.env_int("XINYUE_IDEMPOTENCY_TTL_HOURS", 48)
+# API rate limits ("N/s", "N/min", "N/h"; empty = off): anonymous per client IP, else per credential.
+XINYUE_API_RATE_ANONYMOUS = os.environ.get("XINYUE_API_RATE_ANONYMOUS", "600/min")
+XINYUE_API_RATE_AUTHENTICATED = os.environ.get("XINYUE_API_RATE_AUTHENTICATED", "6000/min")
 WEBHOOK_MAX_ATTEMPTS = config.env_int("XINYUE_WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = config.env_int("XINYUE_WEBHOOK_TIMEOUT_SECONDS", 10)
 

@@ -5,6 +5,9 @@ from xinyue.settings import HUEY
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {**HUEY, "immediate": True}
+# Rate limits off: tests that exercise them set their own.
+XINYUE_API_RATE_ANONYMOUS = ""
+XINYUE_API_RATE_AUTHENTICATED = ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -54,12 +54,20 @@ class ReviewForm(forms.Form):
     )
 
 
+class NoEchoTextInput(forms.TextInput):
+    """A text box that never renders a submitted value back (the page must not echo an ID
+    number in clear)."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
 class LookupForm(forms.Form):
     id_number = forms.CharField(
         label=_("身份证号"),
         max_length=20,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=NoEchoTextInput(attrs={"autocomplete": "off"}),
     )
     card_number = forms.CharField(label=_("或本馆读者证号"), max_length=40, required=False)
 

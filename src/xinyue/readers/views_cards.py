@@ -3,13 +3,10 @@ code, link an existing card, ask for a manual review. Thin: every rule is in the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -18,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error
-from xinyue.core.actors import Channel
 from xinyue.core.errors import DomainError
 from xinyue.core.money import format_fen
 from xinyue.libraries.models import Library
@@ -28,15 +24,7 @@ from xinyue.readers.forms_cards import LinkCardForm, ReviewForm
 from xinyue.readers.selectors import cards as selectors
 from xinyue.readers.services import cards as services
 from xinyue.readers.services import linking
-
-
-def reader_login_url() -> str:
-    for name in ("readers:login", "accounts:login"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return "/login/"
+from xinyue.readers.views import reader_required
 
 
 def authorize_url() -> str:
@@ -47,24 +35,6 @@ def authorize_url() -> str:
         except NoReverseMatch:
             continue
     return "/credit/"
-
-
-def reader_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A page for a logged-in reader: sets ``request.reader`` and ``request.actor``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from xinyue.readers.selectors import reader_from_request
-        from xinyue.readers.services.identity import reader_actor
-
-        reader = reader_from_request(request)
-        if reader is None:
-            return redirect_to_login(request.get_full_path(), reader_login_url())
-        request.reader = reader  # type: ignore[attr-defined]
-        request.actor = reader_actor(reader, channel=Channel.PC)  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def card_qr_svg(card: Any) -> str:
@@ -81,7 +51,7 @@ def _library_or_404(code: str) -> Library:
     return library
 
 
-@reader_page
+@reader_required
 def my_cards(request: HttpRequest) -> HttpResponse:
     reader = request.reader  # type: ignore[attr-defined]
     cards = list(selectors.reader_cards(reader=reader))
@@ -99,7 +69,7 @@ def my_cards(request: HttpRequest) -> HttpResponse:
     )
 
 
-@reader_page
+@reader_required
 def get_card(request: HttpRequest) -> HttpResponse:
     """Choose a city, then a library, and get the card there (or see why not, and what else)."""
     reader = request.reader  # type: ignore[attr-defined]
@@ -153,7 +123,7 @@ def _refused(request: HttpRequest, library: Library) -> HttpResponse:
     )
 
 
-@reader_page
+@reader_required
 def card_detail(request: HttpRequest, library_code: str) -> HttpResponse:
     library = _library_or_404(library_code)
     reader = request.reader  # type: ignore[attr-defined]
@@ -173,7 +143,7 @@ def card_detail(request: HttpRequest, library_code: str) -> HttpResponse:
     )
 
 
-@reader_page
+@reader_required
 def link_card(request: HttpRequest) -> HttpResponse:
     form = LinkCardForm(request.POST or None, initial={"library_code": request.GET.get("library")})
     if request.method == "POST" and form.is_valid():
@@ -206,7 +176,7 @@ def link_card(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@reader_page
+@reader_required
 def request_review(request: HttpRequest) -> HttpResponse:
     form = ReviewForm(request.POST)
     if not form.is_valid():
