@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.errors import AuthorizationError as NinjaAuthorizationError
 from ninja.renderers import JSONRenderer
 
 from xinyue.accounts.api_auth import AUTH
 from xinyue.core.errors import DomainError
+from xinyue.core.throttling import AnonymousRate, CredentialRate
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -29,6 +30,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api-v1",
     auth=AUTH,
+    throttle=[AnonymousRate(), CredentialRate()],
 )
 
 
@@ -77,6 +79,14 @@ def on_forbidden(request: HttpRequest, exc: NinjaAuthorizationError) -> HttpResp
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", str(exc) or "not found")
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = error_response(request, 429, "rate_limited", "too many requests; retry later")
+    if exc.wait:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response
 
 
 @api.exception_handler(HttpError)
