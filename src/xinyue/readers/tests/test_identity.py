@@ -62,6 +62,18 @@ class TestIdNumbers:
             parse_id_number(raw, today=dt.date(2026, 6, 1))
         assert exc.value.fields == {"id_number": message}
 
+    def test_region_code_assigned_after_birth_is_accepted(self):
+        # 西湖区 (330106) exists since 1983; a reader born in 1975 got the number later.
+        parsed = parse_id_number(with_check("33010619750101002"))
+        assert parsed.region_code == "330106"
+
+    def test_region_code_abolished_before_birth_is_refused(self):
+        # 崇文区 (110103) was abolished in 2010: nobody born in 2012 can hold it.
+        assert parse_id_number(with_check("11010320000101002")).region_code == "110103"
+        with pytest.raises(InvalidInput) as exc:
+            parse_id_number(with_check("11010320120101002"))
+        assert exc.value.fields == {"id_number": "身份证号中的地区代码无效"}
+
     def test_birth_date_in_the_future(self):
         with pytest.raises(InvalidInput) as exc:
             parse_id_number(with_check("33010620300101002"), today=dt.date(2026, 6, 1))
