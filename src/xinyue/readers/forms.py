@@ -3,8 +3,14 @@ an error holds no ID number, name or phone in clear); HTML patterns catch most s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from xinyue.core.errors import InvalidInput
+from xinyue.readers.validation import clean_name, clean_phone, parse_id_number
 
 
 class NoEchoTextInput(forms.TextInput):
@@ -12,6 +18,13 @@ class NoEchoTextInput(forms.TextInput):
 
     def format_value(self, value: object) -> None:
         return None
+
+
+def _field_check(check: Callable[[str], Any], value: str) -> Any:
+    try:
+        return check(value)
+    except InvalidInput as exc:
+        raise forms.ValidationError(next(iter(exc.fields.values()))) from None
 
 
 def _attrs(**extra: str) -> dict[str, str]:
@@ -57,6 +70,17 @@ class RegisterForm(forms.Form):
     consent_share_borrowing = forms.BooleanField(
         label=_("同意《向信用服务机构提供借阅记录的单独同意》（可稍后授权）"), required=False
     )
+
+    # The services validate again (they hold the rules); checking here too shows every problem
+    # on the first submit instead of one layer at a time.
+    def clean_id_number(self) -> str:
+        return _field_check(parse_id_number, self.cleaned_data["id_number"]).number
+
+    def clean_name(self) -> str:
+        return _field_check(clean_name, self.cleaned_data["name"])
+
+    def clean_phone(self) -> str:
+        return _field_check(clean_phone, self.cleaned_data["phone"])
 
     def clean(self) -> dict:
         data = super().clean()
