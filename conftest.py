@@ -153,3 +153,17 @@ def categories(db) -> None:
     from xinyue.catalog.models import Category
 
     load_tree(Category)
+
+
+# --- insights (CAT-PORTAL) ------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _usage_event_buffer():
+    """Usage events are buffered per process (``xinyue.insights.buffer``). Each test starts and
+    ends with an empty buffer and without the background flusher (whose own database
+    connection would not see the test's transaction); tests call ``flush_events()``."""
+    from xinyue.insights.services import EVENTS
+
+    EVENTS.background = False
+    EVENTS.discard()
+    yield EVENTS
+    EVENTS.discard()

@@ -1,4 +1,8 @@
-"""Pages of the insights app."""
+from django.urls import path
+
+from xinyue.insights import views
 
 app_name = "insights"
-urlpatterns: list = []
+urlpatterns = [
+    path("console/insights/search-terms/", views.console_search_terms, name="console_search_terms"),
+]

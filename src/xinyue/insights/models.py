@@ -1,0 +1,45 @@
+"""Insights: raw usage events (page views, searches, title clicks) for the monthly report.
+
+Events are append-only facts, written in batches (see ``xinyue.insights.services``): no foreign
+keys, so that ingesting never waits on another table and deleting a reader or a title never
+touches the event log (a deleted reader's events keep only an integer id, which no longer
+resolves to anybody).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xinyue.core.actors import Channel
+
+
+class EventType(models.TextChoices):
+    PAGE_VIEW = "page_view", _("页面浏览")
+    SEARCH = "search", _("搜索")
+    # A title's detail page was opened (the report's "titles by detail-page views").
+    CLICK = "click", _("点击书目")
+
+
+class Event(models.Model):
+    at = models.DateTimeField(_("时间"))
+    type = models.CharField(_("类型"), max_length=12, choices=EventType.choices)
+    channel = models.CharField(
+        _("渠道"), max_length=12, choices=[(c.value, c.value) for c in Channel]
+    )
+    reader_id = models.BigIntegerField(_("读者"), null=True, blank=True)
+    path = models.CharField(_("页面"), max_length=300, blank=True)
+    # Searches: the normalised term (the same normalisation the search engine applies).
+    query = models.CharField(_("检索词"), max_length=200, blank=True)
+    title_id = models.BigIntegerField(_("书目"), null=True, blank=True)
+    result_count = models.IntegerField(_("结果数"), null=True, blank=True)
+    library_code = models.CharField(_("成员馆"), max_length=12, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["type", "at"], name="insights_event_type_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.type} {self.query or self.path}"

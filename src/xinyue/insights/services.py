@@ -1,0 +1,189 @@
+"""Recording usage events: one call per fact, written in batches (see ``buffer``).
+
+``record_event`` is called by the portal pages (every search, every title detail view, every
+page) and by anything else that observes a reader; ``ingest_events`` takes the batches channel
+apps send to ``POST /api/v1/events`` and writes each batch with one bulk insert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from xinyue.core import clock
+from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.insights.buffer import EventBuffer
+from xinyue.insights.models import Event, EventType
+
+MAX_BATCH = 1000
+PATH_MAX = 300
+QUERY_MAX = 200
+# Events older than this, or this far in the future, are refused from clients (clock skew is
+# allowed; back-filling last year's traffic is not what the events API is for).
+MAX_PAST = dt.timedelta(days=7)
+MAX_FUTURE = dt.timedelta(minutes=10)
+CHANNELS = frozenset(c.value for c in Channel)
+
+
+def normalize_term(query: str) -> str:
+    """The search term as the report counts it: the engine's normalisation, cut to fit."""
+    from xinyue.catalog.search.text import normalize_query
+
+    return normalize_query(query)[:QUERY_MAX]
+
+
+# The columns an event row is buffered as (a plain tuple: cheaper than a model instance).
+COLUMNS = (
+    "at",
+    "type",
+    "channel",
+    "reader_id",
+    "path",
+    "query",
+    "title_id",
+    "result_count",
+    "library_code",
+)
+EventTuple = tuple[Any, ...]
+
+
+def write_events(rows: Sequence[EventTuple]) -> None:
+    """Insert rows (in ``COLUMNS`` order) in one transaction: ``COPY`` on PostgreSQL, one
+    prepared INSERT run with ``executemany`` on SQLite.
+
+    Hand-written on purpose: ``bulk_create`` costs ~34 µs a row here (model instances, SQL
+    compiled per 99-row slice under SQLite's parameter limit); these cost a few µs
+    (docs/decisions.md, "Usage events: buffered, batched writes").
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    columns = ", ".join(quote(c) for c in COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        # SQLite: what Django's adapter does (naive text in the connection's zone), minus its
+        # per-value checks: only aware datetimes reach here.
+        zone = connection.timezone
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+            [(str(row[0].astimezone(zone).replace(tzinfo=None)), *row[1:]) for row in rows],
+        )
+
+
+EVENTS: EventBuffer[EventTuple] = EventBuffer(
+    writer=write_events,
+    batch_size=getattr(settings, "XINYUE_EVENTS_BATCH_SIZE", 500),
+    max_age=getattr(settings, "XINYUE_EVENTS_FLUSH_SECONDS", 1.0),
+    background=getattr(settings, "XINYUE_EVENTS_FLUSH_THREAD", True),
+)
+EVENTS.register_exit_flush()
+
+
+def record_event(
+    *,
+    type: str,
+    channel: str,
+    at: dt.datetime | None = None,
+    reader_id: int | None = None,
+    path: str = "",
+    query: str = "",
+    title_id: int | None = None,
+    result_count: int | None = None,
+    library_code: str = "",
+) -> None:
+    """Buffer one event; it reaches the database with the next batch (≤ 1 s later).
+
+    ``query`` must already be normalised (the search engine returns ``normalized_query``).
+    Never raises on odd input from a page: an unknown type is a programming error and does.
+    """
+    if type not in EventType.values:
+        raise ValueError(f"unknown event type {type!r}")
+    EVENTS.add(
+        (
+            at or clock.now(),
+            str(type),
+            str(channel) if channel in CHANNELS else Channel.API.value,
+            reader_id,
+            (path or "")[:PATH_MAX],
+            (query or "")[:QUERY_MAX],
+            title_id,
+            result_count,
+            (library_code or "")[:12],
+        )
+    )
+
+
+def flush_events() -> int:
+    """Write every buffered event now (tests, commands, shutdown)."""
+    return EVENTS.flush()
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+
+
+def ingest_events(*, actor: Actor, events: Sequence[dict[str, Any]]) -> IngestResult:
+    """Validate a client's batch (≤ 1000) and write it with one bulk insert, or refuse it whole.
+
+    Each item: ``type`` (page_view|search|click), ``at`` (aware datetime), ``channel``, and
+    optional ``path``, ``query`` (normalised here), ``title_id``, ``result_count``. A reader's
+    events are attributed to that reader; a library's key's to that library.
+    """
+    if actor.kind is ActorKind.SUPPLIER:
+        raise PermissionDenied("书商不能上报阅读行为")
+    if len(events) > MAX_BATCH:
+        raise InvalidInput(fields={"events": f"每批最多 {MAX_BATCH} 条"})
+    now = clock.now()
+    library_code = _library_code(actor)
+    errors: dict[str, str] = {}
+    rows: list[EventTuple] = []
+    for index, item in enumerate(events):
+        at = item["at"]
+        if at.tzinfo is None:
+            errors[f"{index}.at"] = "时间须带时区"
+        elif at < now - MAX_PAST or at > now + MAX_FUTURE:
+            errors[f"{index}.at"] = "时间超出可接受范围（过去 7 天内）"
+        if item["type"] == EventType.SEARCH and not (item.get("query") or "").strip():
+            errors[f"{index}.query"] = "搜索事件须带检索词"
+        if item["type"] == EventType.CLICK and item.get("title_id") is None:
+            errors[f"{index}.title_id"] = "点击事件须带书目"
+        if errors:
+            continue
+        query = item.get("query") or ""
+        rows.append(
+            (
+                at,
+                item["type"],
+                item["channel"],
+                actor.reader_id,
+                (item.get("path") or "")[:PATH_MAX],
+                normalize_term(query) if query else "",
+                item.get("title_id"),
+                item.get("result_count"),
+                library_code,
+            )
+        )
+    if errors:
+        raise InvalidInput(fields=errors)
+    write_events(rows)
+    return IngestResult(accepted=len(rows))
+
+
+def _library_code(actor: Actor) -> str:
+    if actor.library_id is None:
+        return ""
+    from xinyue.libraries.models import Library
+
+    return Library.objects.filter(pk=actor.library_id).values_list("code", flat=True).first() or ""
