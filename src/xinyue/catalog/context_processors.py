@@ -1,4 +1,4 @@
-"""The bookshelf count shown in every page header."""
+"""The bookshelf count shown in every page header (and the reader's shelf merged at login)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from xinyue.catalog import web
+
 
 def bookshelf(request: HttpRequest) -> dict[str, Any]:
-    # The bookshelf arrives with the catalog issue; until then every shelf is empty.
-    return {"shelf_count": 0}
+    return {"shelf_count": web.shelf_count(request)}

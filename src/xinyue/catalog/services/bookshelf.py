@@ -1,0 +1,102 @@
+"""The bookshelf (我的书架): titles a reader means to order. Kept per reader in the database;
+an anonymous visitor's shelf lives in the session and is merged in here at login."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from xinyue.catalog.errors import ShelfFull, TitleNotFound
+from xinyue.catalog.models import ShelfEntry, Title
+from xinyue.core import audit
+from xinyue.core.actors import Actor, ActorKind
+from xinyue.core.errors import PermissionDenied
+
+DEFAULT_SHELF_LIMIT = 100
+
+
+def shelf_limit() -> int:
+    """How many titles a shelf holds (``XINYUE_SHELF_LIMIT``, default 100)."""
+    return getattr(settings, "XINYUE_SHELF_LIMIT", DEFAULT_SHELF_LIMIT)
+
+
+def require_shelf_owner(actor: Actor, reader_id: int) -> None:
+    """Only the reader (or the platform's own jobs) touches a reader's shelf."""
+    if actor.kind is ActorKind.SYSTEM:
+        return
+    if actor.kind is not ActorKind.READER or actor.reader_id != reader_id:
+        raise PermissionDenied("只能操作自己的书架")
+
+
+def _shelf_title(title_id: int) -> Title:
+    title = Title.objects.filter(pk=title_id, is_active=True).first()
+    if title is None:
+        raise TitleNotFound(title_id=title_id)
+    return title
+
+
+@transaction.atomic
+def add_to_shelf(*, actor: Actor, reader_id: int, title_id: int) -> ShelfEntry:
+    """Put a title on the shelf; a title already there stays as it is (same entry back)."""
+    require_shelf_owner(actor, reader_id)
+    title = _shelf_title(title_id)
+    existing = ShelfEntry.objects.filter(reader_id=reader_id, title=title).first()
+    if existing is not None:
+        return existing
+    limit = shelf_limit()
+    if ShelfEntry.objects.filter(reader_id=reader_id).count() >= limit:
+        raise ShelfFull(limit=limit)
+    try:
+        with transaction.atomic():
+            entry = ShelfEntry.objects.create(reader_id=reader_id, title=title)
+    except IntegrityError:
+        # The same title added twice at once (a double tap): the other request won.
+        return ShelfEntry.objects.get(reader_id=reader_id, title=title)
+    audit.record(actor=actor, action="shelf.added", obj=entry, title_id=title.pk)
+    return entry
+
+
+@transaction.atomic
+def remove_from_shelf(*, actor: Actor, reader_id: int, title_id: int) -> bool:
+    """Take a title off the shelf; False when it was not there (nothing changed)."""
+    require_shelf_owner(actor, reader_id)
+    deleted, _ = ShelfEntry.objects.filter(reader_id=reader_id, title_id=title_id).delete()
+    if deleted:
+        audit.record(
+            actor=actor,
+            action="shelf.removed",
+            object_type="catalog.shelfentry",
+            object_id=f"{reader_id}:{title_id}",
+            title_id=title_id,
+        )
+    return bool(deleted)
+
+
+@transaction.atomic
+def merge_shelf(*, actor: Actor, reader_id: int, title_ids: Iterable[int]) -> list[int]:
+    """Add an anonymous shelf's titles to the reader's, in the order they were added.
+
+    Titles already there, unknown or withdrawn ones are skipped; so is whatever would pass
+    the shelf limit. Returns the ids actually added.
+    """
+    require_shelf_owner(actor, reader_id)
+    wanted = list(dict.fromkeys(int(t) for t in title_ids))
+    present = set(ShelfEntry.objects.filter(reader_id=reader_id).values_list("title_id", flat=True))
+    active = set(Title.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+    room = max(shelf_limit() - len(present), 0)
+    added = [t for t in wanted if t in active and t not in present][:room]
+    if added:
+        ShelfEntry.objects.bulk_create(
+            [ShelfEntry(reader_id=reader_id, title_id=t) for t in added],
+            ignore_conflicts=True,
+        )
+        audit.record(
+            actor=actor,
+            action="shelf.merged",
+            object_type="readers.reader",
+            object_id=reader_id,
+            title_ids=added,
+        )
+    return added
