@@ -185,3 +185,43 @@ XINYUE_READER_ERASERS: list[str] = []
 LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
 for _handler in LOGGING["handlers"].values():
     _handler.setdefault("filters", []).append("pii")
+
+# --- credit (CREDIT): providers, keys, the sandbox gateway ------------------------------------
+# Embedded default: the sandbox gateway mounted in this platform at PUBLIC_BASE_URL/sandbox/zhima/
+# (keys generated into CREDIT_KEY_DIR on first use). Real providers need their ids and key files;
+# a provider missing them is simply not offered. Turn the sandbox off in production.
+CREDIT_KEY_DIR = Path(os.environ.get("XINYUE_CREDIT_KEY_DIR") or DATA_DIR / "credit_keys")
+CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", True)
+CREDIT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_HTTP_TIMEOUT", "10"))
+CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = float(os.environ.get("XINYUE_SANDBOX_TIMEOUT_DELAY", "15"))
+CREDIT_SANDBOX_APPS: dict[str, str] = {}  # app_id → registered public key file; {} = our own app
+CREDIT_PROVIDERS = {
+    "sandbox": {
+        "app_id": os.environ.get("XINYUE_SANDBOX_APP_ID", "2021000000000001"),
+        # e.g. http://127.0.0.1:8100/sandbox/zhima/gateway.do for `xinyue sandbox-gateway`
+        "gateway_url": os.environ.get("XINYUE_SANDBOX_GATEWAY_URL", ""),
+        "app_private_key_file": "",  # "" = generated in CREDIT_KEY_DIR
+        "gateway_public_key_file": "",
+    },
+    "zhima": {
+        "app_id": os.environ.get("XINYUE_ZHIMA_APP_ID", ""),
+        "gateway_url": os.environ.get(
+            "XINYUE_ZHIMA_GATEWAY_URL", "https://openapi.alipay.com/gateway.do"
+        ),
+        "authorize_url": "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm",
+        "app_private_key_file": os.environ.get("XINYUE_ZHIMA_APP_PRIVATE_KEY_FILE", ""),
+        "alipay_public_key_file": os.environ.get("XINYUE_ZHIMA_ALIPAY_PUBLIC_KEY_FILE", ""),
+    },
+    "wechat_payscore": {
+        "base_url": os.environ.get("XINYUE_PAYSCORE_BASE_URL", "https://api.mch.weixin.qq.com"),
+        "mchid": os.environ.get("XINYUE_PAYSCORE_MCHID", ""),
+        "appid": os.environ.get("XINYUE_PAYSCORE_APPID", ""),
+        "app_secret": os.environ.get("XINYUE_PAYSCORE_APP_SECRET", ""),
+        "service_id": os.environ.get("XINYUE_PAYSCORE_SERVICE_ID", ""),
+        "serial_no": os.environ.get("XINYUE_PAYSCORE_SERIAL_NO", ""),
+        "private_key_file": os.environ.get("XINYUE_PAYSCORE_PRIVATE_KEY_FILE", ""),
+        "platform_public_key_file": os.environ.get("XINYUE_PAYSCORE_PLATFORM_PUBLIC_KEY_FILE", ""),
+        "platform_serial": os.environ.get("XINYUE_PAYSCORE_PLATFORM_SERIAL", ""),
+        "api_v3_key": os.environ.get("XINYUE_PAYSCORE_API_V3_KEY", ""),
+    },
+}

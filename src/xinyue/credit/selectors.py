@@ -1,0 +1,130 @@
+"""Reads of the credit app: provider settings, a reader's current admittance, authorizations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from xinyue.core import clock
+from xinyue.core.actors import Actor, ActorKind
+from xinyue.core.errors import PermissionDenied
+from xinyue.credit import conf
+from xinyue.credit.errors import AuthorizationNotFound, CreditOrderNotFound
+from xinyue.credit.models import CreditAuthorization, CreditOrder, Provider, ProviderSetting
+
+# Per provider: the default threshold, and the scale an operator may choose from. Zhima scores
+# run 350–950 (``admittance_score`` must be in that range); WeChat Pay Score 300–850.
+DEFAULTS = {
+    Provider.SANDBOX: {"threshold": 550, "validity_days": 30, "enabled": True},
+    Provider.ZHIMA: {"threshold": 550, "validity_days": 30, "enabled": True},
+    Provider.WECHAT_PAYSCORE: {"threshold": 550, "validity_days": 30, "enabled": True},
+}
+SCALES = {
+    Provider.SANDBOX: (350, 950),
+    Provider.ZHIMA: (350, 950),
+    Provider.WECHAT_PAYSCORE: (300, 850),
+}
+MAX_VALIDITY_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Admittance:
+    """A reader's standing credit decision (the contract with READERS-CARDS and orders)."""
+
+    admitted: bool
+    provider: str
+    threshold: int
+    decided_at: dt.datetime
+    expires_at: dt.datetime | None
+    authorization_id: int
+
+
+def provider_setting(provider: str) -> ProviderSetting:
+    """The setting row of ``provider``, or an unsaved one holding the defaults."""
+    setting = ProviderSetting.objects.filter(provider=provider).first()
+    if setting is None:
+        setting = ProviderSetting(provider=provider, **DEFAULTS[Provider(provider)])
+    return setting
+
+
+def provider_settings() -> list[ProviderSetting]:
+    rows = {s.provider: s for s in ProviderSetting.objects.all()}
+    return [rows.get(p.value) or provider_setting(p.value) for p in Provider]
+
+
+def provider_is_configured(provider: str) -> bool:
+    return conf.is_configured(provider)
+
+
+def available_providers() -> list[ProviderSetting]:
+    """Providers a reader may choose: switched on by the operator and configured here."""
+    return [s for s in provider_settings() if s.enabled and conf.is_configured(s.provider)]
+
+
+def current_admittance(*, reader) -> Admittance | None:
+    """The reader's latest decision while it is valid; None without one, once it expired, or
+    while the reader's consent to the credit check is withdrawn (the decision then stands void).
+    """
+    from xinyue.readers.selectors import has_consent
+
+    now = clock.now()
+    latest = (
+        CreditAuthorization.objects.filter(
+            reader=reader,
+            status__in=[CreditAuthorization.Status.ADMITTED, CreditAuthorization.Status.REFUSED],
+        )
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if latest is None or (latest.expires_at is not None and latest.expires_at <= now):
+        return None
+    if not has_consent(reader=reader, purpose="credit_check"):
+        return None
+    return Admittance(
+        admitted=latest.status == CreditAuthorization.Status.ADMITTED,
+        provider=latest.provider,
+        threshold=latest.threshold,
+        decided_at=latest.decided_at,
+        expires_at=latest.expires_at,
+        authorization_id=latest.pk,
+    )
+
+
+def _may_see_reader(actor: Actor, reader_id: int) -> bool:
+    if actor.kind in (ActorKind.SYSTEM, ActorKind.OPERATOR):
+        return True
+    return actor.kind is ActorKind.READER and actor.reader_id == reader_id
+
+
+def authorization_get(*, actor: Actor, authorization_id: int) -> CreditAuthorization:
+    """One authorization: the reader's own (others get "not found"), or any for the operator."""
+    authorization = CreditAuthorization.objects.filter(pk=authorization_id).first()
+    if authorization is None or not _may_see_reader(actor, authorization.reader_id):
+        raise AuthorizationNotFound(authorization_id=authorization_id)
+    return authorization
+
+
+def authorizations_of(*, actor: Actor, reader) -> QuerySet[CreditAuthorization]:
+    if not _may_see_reader(actor, reader.pk):
+        raise PermissionDenied()
+    return CreditAuthorization.objects.filter(reader=reader).order_by("-created_at", "-id")
+
+
+def latest_authorization(*, reader, provider: str | None = None) -> CreditAuthorization | None:
+    queryset = CreditAuthorization.objects.filter(reader=reader)
+    if provider:
+        queryset = queryset.filter(provider=provider)
+    return queryset.order_by("-created_at", "-id").first()
+
+
+def credit_order_get(*, out_order_no: str) -> CreditOrder:
+    order = CreditOrder.objects.filter(out_order_no=out_order_no).first()
+    if order is None:
+        raise CreditOrderNotFound(out_order_no=out_order_no)
+    return order
+
+
+def credit_order_by_reference(*, reference: str) -> CreditOrder | None:
+    return CreditOrder.objects.filter(reference=reference).first()
