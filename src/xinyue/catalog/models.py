@@ -86,7 +86,7 @@ class Title(BaseModel):
     subjects = models.CharField(_("主题词"), max_length=500, blank=True)  # "; "-separated
     summary = models.TextField(_("内容简介"), blank=True)
     cover = models.CharField(_("封面"), max_length=300, blank=True)  # path or URL
-    popularity = models.IntegerField(_("热度"), default=0, db_index=True)
+    popularity = models.IntegerField(_("热度"), default=0)
     is_active = models.BooleanField(_("上架"), default=True)
 
     class Meta:
@@ -94,6 +94,7 @@ class Title(BaseModel):
         indexes = [
             models.Index(fields=["category", "year"], name="catalog_title_cat_year"),
             models.Index(fields=["-year", "-id"], name="catalog_title_newest"),
+            models.Index(fields=["-popularity", "-id"], name="catalog_title_popular"),
         ]
 
     def __str__(self) -> str:
@@ -192,3 +193,34 @@ class ShelfEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reader_id}:{self.title_id}"
+
+
+class SearchDocument(models.Model):
+    """The index tokens of one active title (see ``xinyue.catalog.search.plan.Document``).
+
+    Written only by ``xinyue.catalog.services.indexing``. On SQLite it is the external content of
+    the FTS5 table ``catalog_search_fts`` (kept in step by triggers on this table, which mirror
+    tokens, never clear text); on PostgreSQL the ``vector`` tsvector column (added by the
+    migration, with a GIN index) holds the same tokens with positions and weights.
+
+    ``docid`` orders the index: popular titles first (a logarithmic popularity bucket in the
+    high bits, the title id in the low 32 bits), so that a common word's most popular matches
+    come first (see ``xinyue.catalog.selectors.search``).
+    """
+
+    title = models.OneToOneField(
+        Title, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    docid = models.BigIntegerField(unique=True)
+    t = models.TextField(blank=True)
+    a = models.TextField(blank=True)
+    p = models.TextField(blank=True)
+    s = models.TextField(blank=True)
+    tg = models.TextField(blank=True)
+    ag = models.TextField(blank=True)
+    pt = models.TextField(blank=True)
+    pa = models.TextField(blank=True)
+    f = models.TextField(blank=True)  # filter tokens: category, publisher
+
+    def __str__(self) -> str:
+        return f"search document of {self.title_id}"

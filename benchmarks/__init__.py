@@ -1,0 +1,1 @@
+"""Benchmarks run by ``xinyue bench <name> --json`` (DESIGN §9)."""

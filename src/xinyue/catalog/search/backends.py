@@ -1,0 +1,252 @@
+"""The two engines behind one interface: SQLite FTS5 (bm25) and PostgreSQL tsvector + GIN.
+
+Both compile the same ``Plan`` into their own syntax with the same meaning, and both store the
+same tokens, so they match the same titles. Only the relevance score differs (FTS5's bm25 with
+column weights; PostgreSQL's ts_rank with weights A–D), which orders ties differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+from xinyue.catalog.search.plan import COLUMNS, MAX_COLUMN_TOKENS, Clause, Document, Plan, Term
+
+DOC_TABLE = "catalog_searchdocument"
+FTS_TABLE = "catalog_search_fts"
+
+
+def _fts_phrase(tokens: Sequence[str], *, prefix: bool = False) -> str:
+    # Tokens hold only letters/digits of our own alphabet, but quote defensively anyway.
+    body = " ".join(t.replace('"', '""') for t in tokens)
+    return f'"{body}"' + ("*" if prefix else "")
+
+
+class SqliteBackend:
+    vendor = "sqlite"
+    source = f"{FTS_TABLE} f"
+    docid = "f.rowid"
+
+    # ---- matching -------------------------------------------------------------------------
+    @staticmethod
+    def _clause(clause: Clause) -> str:
+        term, group = clause.term, clause.group
+        words = "{" + " ".join(group.words) + "}"
+        parts: list[str] = []
+        if term.kind == "cjk":
+            if len(term.text) == 1:
+                parts.append(f"({words} : {_fts_phrase([term.text])})")
+                if group.grams:
+                    parts.append(
+                        f"({{{' '.join(group.grams)}}} : {_fts_phrase([term.text], prefix=True)})"
+                    )
+            else:
+                conj = " AND ".join(_fts_phrase([w]) for w in term.words)
+                parts.append(f"({words} : ({conj}))")
+                if group.grams:
+                    parts.append(f"({{{' '.join(group.grams)}}} : {_fts_phrase(term.grams)})")
+        elif term.kind == "latin" and term.prefix:
+            parts.append(f"({words} : {_fts_phrase([term.text], prefix=True)})")
+            if group.pinyin:
+                parts.append(
+                    f"({{{' '.join(group.pinyin)}}} : {_fts_phrase([term.text], prefix=True)})"
+                )
+        else:
+            parts.append(f"({words} : {_fts_phrase([term.text])})")
+        return "(" + " OR ".join(parts) + ")"
+
+    def match_expression(self, plan: Plan) -> str:
+        parts = [self._clause(c) for c in plan.clauses]
+        for group in plan.filter_tokens:
+            parts.append("({f} : (" + " OR ".join(_fts_phrase([t]) for t in group) + "))")
+        return " AND ".join(parts)
+
+    def match(self, plan: Plan) -> tuple[str, list]:
+        """A WHERE condition on ``source`` selecting the documents the plan matches."""
+        return f"{FTS_TABLE} MATCH %s", [self.match_expression(plan)]
+
+    def rank(self, plan: Plan) -> tuple[str, list]:
+        """ORDER BY terms, best first."""
+        return "f.rank, f.rowid", []
+
+    def contains(self, plan: Plan, title_id: int) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = "
+                f"(SELECT docid FROM {DOC_TABLE} WHERE title_id = %s)",
+                [self.match_expression(plan), title_id],
+            )
+            return cursor.fetchone() is not None
+
+    # ---- writing --------------------------------------------------------------------------
+    def delete_documents(self, title_ids: Sequence[int]) -> None:
+        with connection.cursor() as cursor:
+            for chunk in _chunks(title_ids, 500):
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE title_id IN ({marks})", chunk)
+
+    def insert_documents(self, rows: Iterable[tuple[int, int, Document]]) -> None:
+        """Insert (title id, docid, document) rows; the triggers index them."""
+        sql = (
+            f"INSERT INTO {DOC_TABLE} (title_id, docid, {', '.join(COLUMNS)}) "
+            f"VALUES (%s, %s, {', '.join(['%s'] * len(COLUMNS))})"
+        )
+        params = []
+        for title_id, docid, doc in rows:
+            cols = doc.columns()
+            params.append([title_id, docid, *(cols[c] for c in COLUMNS)])
+        if params:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+
+    def clear(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {DOC_TABLE}")
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
+
+    def optimize(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+
+
+# PostgreSQL ----------------------------------------------------------------------------------
+
+# Lexeme namespaces and weights, so that one tsvector carries the eight columns.
+#   words  : no prefix   t→A a→B p→C s→D
+#   grams  : "~"         tg→A ag→B (positions keep each column's order for phrase matching)
+#   pinyin : "@"         pt→A pa→B
+#   filters: "="         f
+PG_COLUMN = {
+    "t": ("", "A", 1),
+    "a": ("", "B", 2001),
+    "p": ("", "C", 4001),
+    "s": ("", "D", 6001),
+    "tg": ("~", "A", 8001),
+    "ag": ("~", "B", 10001),
+    "pt": ("@", "A", 12001),
+    "pa": ("@", "B", 14001),
+    "f": ("=", "D", 16001),
+}
+PG_COLUMN_SPAN = MAX_COLUMN_TOKENS  # < 2000: columns never overlap
+# ts_rank weights {D, C, B, A}.
+PG_RANK_WEIGHTS = "{0.2, 0.2, 0.8, 1.0}"
+
+
+def _pg_quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def pg_vector_literal(doc: Document) -> str:
+    positions: dict[str, list[str]] = {}
+    for column in COLUMNS:
+        prefix, weight, base = PG_COLUMN[column]
+        for i, token in enumerate(getattr(doc, column)[:PG_COLUMN_SPAN]):
+            entries = positions.setdefault(prefix + token, [])
+            if len(entries) < 255:
+                entries.append(f"{base + i}{weight}")
+    return " ".join(f"{_pg_quote(lex)}:{','.join(pos)}" for lex, pos in positions.items())
+
+
+def _weights(columns: Sequence[str], all_columns: Sequence[str]) -> str:
+    if set(columns) == set(all_columns):
+        return ""
+    return "".join(sorted(PG_COLUMN[c][1] for c in columns))
+
+
+class PostgresBackend:
+    vendor = "postgresql"
+    source = f"{DOC_TABLE} d"
+    docid = "d.docid"
+
+    @staticmethod
+    def _clause(clause: Clause) -> str:
+        term: Term = clause.term
+        group = clause.group
+        w = _weights(group.words, ("t", "a", "p", "s"))
+        g = _weights(group.grams, ("tg", "ag")) if group.grams else ""
+        py = _weights(group.pinyin, ("pt", "pa")) if group.pinyin else ""
+
+        def lex(token: str, weights: str, *, prefix: bool = False) -> str:
+            label = ("*" if prefix else "") + weights
+            return _pg_quote(token) + (":" + label if label else "")
+
+        parts: list[str] = []
+        if term.kind == "cjk":
+            if len(term.text) == 1:
+                parts.append(lex(term.text, w))
+                if group.grams:
+                    parts.append(lex("~" + term.text, g, prefix=True))
+            else:
+                parts.append("(" + " & ".join(lex(x, w) for x in term.words) + ")")
+                if group.grams:
+                    parts.append("(" + " <-> ".join(lex("~" + x, g) for x in term.grams) + ")")
+        elif term.kind == "latin" and term.prefix:
+            parts.append(lex(term.text, w, prefix=True))
+            if group.pinyin:
+                parts.append(lex("@" + term.text, py, prefix=True))
+        else:
+            parts.append(lex(term.text, w))
+        return "(" + " | ".join(parts) + ")"
+
+    def tsquery(self, plan: Plan) -> str:
+        parts = [self._clause(c) for c in plan.clauses]
+        for group in plan.filter_tokens:
+            parts.append("(" + " | ".join(_pg_quote("=" + t) for t in group) + ")")
+        return " & ".join(parts)
+
+    def match(self, plan: Plan) -> tuple[str, list]:
+        return "d.vector @@ %s::tsquery", [self.tsquery(plan)]
+
+    def rank(self, plan: Plan) -> tuple[str, list]:
+        return (
+            f"ts_rank('{PG_RANK_WEIGHTS}', d.vector, %s::tsquery) DESC, d.docid",
+            [self.tsquery(plan)],
+        )
+
+    def contains(self, plan: Plan, title_id: int) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {DOC_TABLE} WHERE title_id = %s AND vector @@ %s::tsquery",
+                [title_id, self.tsquery(plan)],
+            )
+            return cursor.fetchone() is not None
+
+    def delete_documents(self, title_ids: Sequence[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s)", [list(title_ids)])
+
+    def insert_documents(self, rows: Iterable[tuple[int, int, Document]]) -> None:
+        sql = (
+            f"INSERT INTO {DOC_TABLE} (title_id, docid, {', '.join(COLUMNS)}, vector) "
+            f"VALUES (%s, %s, {', '.join(['%s'] * len(COLUMNS))}, %s::tsvector)"
+        )
+        params = []
+        for title_id, docid, doc in rows:
+            cols = doc.columns()
+            params.append([title_id, docid, *(cols[c] for c in COLUMNS), pg_vector_literal(doc)])
+        if params:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+
+    def clear(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {DOC_TABLE}")
+
+    def optimize(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DOC_TABLE}")
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def get_backend() -> SqliteBackend | PostgresBackend:
+    if connection.vendor == "postgresql":
+        return PostgresBackend()
+    if connection.vendor == "sqlite":
+        return SqliteBackend()
+    raise NotImplementedError(f"catalog search has no backend for {connection.vendor}")

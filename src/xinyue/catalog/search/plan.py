@@ -1,0 +1,209 @@
+"""What a title puts into the index and what a query asks of it, independent of the engine.
+
+A title becomes a ``Document`` of eight token columns. A query becomes a ``Plan``: an ISBN to look
+up, or clauses that must all match (AND); each clause is one query term restricted to a field
+group. ``backends`` compiles a plan to FTS5 MATCH syntax or to a PostgreSQL tsquery with the same
+meaning, so both engines return the same titles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from xinyue.catalog.search import text
+from xinyue.catalog.search.isbn import Isbn, parse_isbn
+
+# Index columns: words of title / authors / publisher / subjects (+ ISBNs), grams (short-word
+# fallback) of title / authors, pinyin of title / authors, filter tokens (category, publisher).
+COLUMNS = ("t", "a", "p", "s", "tg", "ag", "pt", "pa", "f")
+
+MAX_QUERY_CHARS = 100  # longer input is cut (never an error)
+MAX_TERMS = 12  # terms beyond these are ignored
+MAX_COLUMN_TOKENS = 1500  # a column keeps at most this many tokens
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    words: tuple[str, ...]
+    grams: tuple[str, ...] = ()
+    pinyin: tuple[str, ...] = ()
+
+
+FIELDS: dict[str, FieldGroup] = {
+    "all": FieldGroup(words=("t", "a", "p", "s"), grams=("tg", "ag"), pinyin=("pt", "pa")),
+    "title": FieldGroup(words=("t",), grams=("tg",), pinyin=("pt",)),
+    "author": FieldGroup(words=("a",), grams=("ag",), pinyin=("pa",)),
+    "publisher": FieldGroup(words=("p",)),
+    "subject": FieldGroup(words=("s",)),
+}
+# Per-field search also accepts "isbn" (an exact ISBN lookup).
+FIELD_NAMES = (*FIELDS.keys(), "isbn")
+
+
+POPULARITY_BUCKETS = 256
+TITLE_ID_BITS = 32
+TITLE_ID_MASK = (1 << TITLE_ID_BITS) - 1
+
+
+def docid(title_id: int, popularity: int) -> int:
+    """The index order key: more popular first (a logarithmic bucket), then by title id."""
+    bucket = min(POPULARITY_BUCKETS - 1, int(math.log2(max(0, popularity) + 1) * 8))
+    return ((POPULARITY_BUCKETS - 1 - bucket) << TITLE_ID_BITS) | title_id
+
+
+def category_token(category_id: int) -> str:
+    return f"c{category_id}"
+
+
+def publisher_token(publisher: str) -> str:
+    digest = hashlib.blake2s(text.fold(publisher).strip().encode(), digest_size=6).hexdigest()
+    return f"p{digest}"
+
+
+@dataclass(frozen=True)
+class Document:
+    t: list[str]
+    a: list[str]
+    p: list[str]
+    s: list[str]
+    tg: list[str]
+    ag: list[str]
+    pt: list[str]
+    pa: list[str]
+    f: list[str]
+
+    def columns(self) -> dict[str, str]:
+        """Each column as the space-separated token string stored in the index."""
+        return {c: " ".join(getattr(self, c)[:MAX_COLUMN_TOKENS]) for c in COLUMNS}
+
+
+def build_document(
+    *,
+    title: str,
+    subtitle: str = "",
+    authors: Iterable[str] = (),
+    publisher: str = "",
+    subjects: str = "",
+    isbn13: str = "",
+    isbn10: str = "",
+    category_id: int | None = None,
+) -> Document:
+    authors = [a for a in authors if a and a.strip()]
+    t = text.words(title) + text.words(subtitle)
+    a: list[str] = []
+    ag: list[str] = []
+    pa: list[str] = []
+    for name in authors:
+        a += text.words(name)
+        ag += text.grams(name)
+        pa += text.pinyin(name)
+    s = text.words(subjects) + [n for n in (isbn13.lower(), isbn10.lower()) if n]
+    return Document(
+        t=t,
+        a=a,
+        p=text.words(publisher),
+        s=s,
+        tg=text.grams(title) + text.grams(subtitle),
+        ag=ag,
+        pt=text.pinyin(title),
+        pa=pa,
+        f=[
+            *([category_token(category_id)] if category_id else []),
+            *([publisher_token(publisher)] if publisher.strip() else []),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str  # "cjk" | "latin" | "digit"
+    text: str
+    words: tuple[str, ...] = ()  # cjk: precise-mode words of the run
+    grams: tuple[str, ...] = ()  # cjk: the bigram chain (or the unigram)
+
+    @property
+    def prefix(self) -> bool:
+        """Latin terms match as prefixes (pinyin typed so far, English word stems)."""
+        return self.kind == "latin" and len(self.text) >= 2
+
+
+@dataclass(frozen=True)
+class Clause:
+    term: Term
+    group: FieldGroup
+
+
+@dataclass
+class Plan:
+    clauses: list[Clause] = field(default_factory=list)
+    # Filters answered by the index: every group must match one of its tokens (column f).
+    filter_tokens: list[list[str]] = field(default_factory=list)
+    isbn: Isbn | None = None
+    impossible: bool = False  # e.g. an invalid ISBN in the ISBN field: nothing can match
+    highlight_terms: list[Term] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.clauses and self.isbn is None and not self.impossible
+
+    @property
+    def uses_index(self) -> bool:
+        return bool(self.clauses or self.filter_tokens)
+
+
+def terms(query: str) -> list[Term]:
+    out: list[Term] = []
+    for run in text.runs(query[: MAX_QUERY_CHARS * 2]):
+        if text.is_cjk(run):
+            out.append(Term("cjk", run, text.query_words(run), tuple(text.run_grams(run))))
+        elif run.isdigit():
+            out.append(Term("digit", run))
+        else:
+            out.append(Term("latin", run))
+    # Drop repeats, keep order.
+    seen: set[str] = set()
+    unique = []
+    for term in out:
+        if term.text not in seen:
+            seen.add(term.text)
+            unique.append(term)
+    return unique
+
+
+def make_plan(query: str = "", fields: Mapping[str, str] | None = None) -> Plan:
+    plan = Plan()
+    query = text.normalize_query(query, limit=MAX_QUERY_CHARS)
+    parts: list[tuple[str, str]] = [("all", query)] if query else []
+    for name, value in (fields or {}).items():
+        value = text.normalize_query(str(value or ""), limit=MAX_QUERY_CHARS)
+        if value and name in FIELD_NAMES:
+            parts.append((name, value))
+    for name, value in parts:
+        if name == "isbn":
+            isbn = parse_isbn(value)
+            if isbn is None or (plan.isbn is not None and plan.isbn != isbn):
+                plan.impossible = True
+            else:
+                plan.isbn = isbn
+            continue
+        if name == "all":
+            isbn = parse_isbn(value)
+            if isbn is not None:
+                if plan.isbn is not None and plan.isbn != isbn:
+                    plan.impossible = True
+                plan.isbn = isbn
+                plan.highlight_terms.append(Term("digit", isbn.isbn13))
+                continue
+        group = FIELDS[name]
+        found = terms(value)
+        if not found:
+            plan.impossible = True  # typed only punctuation, symbols or emoji: nothing matches
+        for term in found:
+            if len(plan.clauses) >= MAX_TERMS:
+                break
+            plan.clauses.append(Clause(term, group))
+            plan.highlight_terms.append(term)
+    return plan

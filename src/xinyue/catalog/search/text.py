@@ -1,0 +1,162 @@
+"""Text normalisation and tokens for the catalog's search index (DESIGN §7).
+
+Everything that decides *which tokens* a title and a query produce lives here, so that both
+database engines (SQLite FTS5 and PostgreSQL tsvector) index and query exactly the same tokens:
+
+* ``words``  — application-side segmentation with ``rjieba`` in search mode for runs of Chinese
+  characters, lowercase words for Latin letters and digits;
+* ``grams``  — the short-word fallback: the overlapping character bigrams of each Chinese run
+  (a run of one character is kept as a unigram), queried as a phrase, so that any 2-character
+  word or name inside a title or author name is found even where the segmenter cut elsewhere;
+* ``pinyin`` — full pinyin and initials (``pypinyin``) of each Chinese run and of each word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import rjieba
+from pypinyin import Style, lazy_pinyin
+
+# Scripts written without spaces: segmented and bigrammed. Han (BMP, compatibility, extension
+# blocks), kana and hangul syllables.
+_CJK_RANGES = (
+    (0x3041, 0x3096),
+    (0x309D, 0x309F),
+    (0x30A1, 0x30FA),
+    (0x30FC, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2EBEF),
+    (0x30000, 0x3134F),
+)
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F))
+
+_CJK_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _CJK_RANGES)
+_HAN_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _HAN_RANGES)
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
+_HAN_CHAR = re.compile(f"[{_HAN_CLASS}]")
+_RUN = re.compile(f"[{_CJK_CLASS}]+|[a-z0-9]+")
+_LATIN = re.compile("[a-z0-9]+")
+_SPACE = re.compile(r"\s+")
+
+
+def is_cjk(run: str) -> bool:
+    return _CJK_CHAR.match(run) is not None
+
+
+def is_han(char: str) -> bool:
+    return _HAN_CHAR.match(char) is not None
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width → half-width), case-folded, accents removed from Latin letters."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    if decomposed == text:
+        return text
+    # Drop combining marks of Latin letters only (kana voicing marks must stay).
+    out = []
+    for char in decomposed:
+        if unicodedata.combining(char) and out and out[-1].isascii():
+            continue
+        out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def normalize_query(text: str, *, limit: int = 100) -> str:
+    """The query as it is recorded and shown: folded, spaces collapsed, at most ``limit`` chars."""
+    return _SPACE.sub(" ", fold(text or "")).strip()[:limit].strip()
+
+
+def runs(text: str) -> list[str]:
+    """Runs of CJK characters and runs of Latin letters/digits; everything else separates."""
+    return _RUN.findall(fold(text))
+
+
+@lru_cache(maxsize=200_000)
+def _segment_for_search(run: str) -> tuple[str, ...]:
+    return tuple(w for w in rjieba.cut_for_search(run) if w.strip())
+
+
+@lru_cache(maxsize=50_000)
+def _segment(run: str) -> tuple[str, ...]:
+    return tuple(w for w in rjieba.cut(run) if w.strip())
+
+
+def words(text: str) -> list[str]:
+    """Index words: search-mode segmentation of CJK runs (every word and its sub-words)."""
+    out: list[str] = []
+    for run in runs(text):
+        if is_cjk(run):
+            out.extend(_segment_for_search(run))
+        else:
+            out.append(run)
+    return out
+
+
+def query_words(run: str) -> tuple[str, ...]:
+    """Query words of one CJK run: precise-mode segmentation (the index holds search mode)."""
+    return _segment(run)
+
+
+def run_grams(run: str) -> list[str]:
+    """Overlapping bigrams of a CJK run; a one-character run is its own unigram."""
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def grams(text: str) -> list[str]:
+    """Index grams of a field: the bigrams of each CJK run, in order."""
+    out: list[str] = []
+    for run in runs(text):
+        if is_cjk(run):
+            out.extend(run_grams(run))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    """One syllable per Han character of ``word`` (pypinyin picks readings by phrase)."""
+    syllables = lazy_pinyin(word, style=Style.NORMAL, errors=lambda chars: ["" for _ in chars])
+    return tuple(s if s.isascii() else fold(s) for s in syllables)
+
+
+def syllables(run: str) -> list[str]:
+    """Pinyin syllables of a Han run, one per character (non-Han characters give "")."""
+    out: list[str] = []
+    for word in _segment(run):
+        out.extend(_word_pinyin(word))
+    return out
+
+
+def pinyin(text: str) -> list[str]:
+    """Index pinyin of a field: for each Han run its full pinyin and its initials, and the full
+    pinyin of each word of two or more characters."""
+    out: list[str] = []
+    for run in runs(text):
+        if not is_cjk(run) or not any(is_han(c) for c in run):
+            continue
+        sylls = [s for s in syllables(run) if s]
+        if not sylls:
+            continue
+        out.append("".join(sylls))
+        if len(sylls) > 1:
+            out.append("".join(s[0] for s in sylls))
+            for word in _segment(run):
+                if len(word) > 1 and len(word) < len(run):
+                    full = "".join(_word_pinyin(word))
+                    if full:
+                        out.append(full)
+    return out
+
+
+def latin_tokens(text: str) -> list[str]:
+    return _LATIN.findall(fold(text))

@@ -1,0 +1,450 @@
+"""Catalog search (DESIGN §7): keywords over title, authors, publisher, subjects and ISBN, in
+Chinese (segmented words + bigram fallback + pinyin) and English, with advanced filters, facets,
+three sort orders, pagination and highlighted matches. The same results on SQLite and PostgreSQL.
+
+``search_titles`` never raises on user input: whatever is typed, the answer is a result page,
+possibly empty.
+
+Bounded work on common words. The index is ordered by ``docid``: popular titles first. A
+query works inside its *window*, the first ``Limits.window`` (10,000) matches of its keywords
+in that order (all of them when there are fewer): the filters of the database (year, in stock)
+apply inside it; the total counts it (exact when the keywords match at most that many titles,
+else flagged ``total_is_exact=False``, like Elasticsearch's default ``track_total_hits``);
+facets count its first ``Limits.facets`` titles; relevance ranks its first ``Limits.rank``
+titles by bm25 (ts_rank on PostgreSQL), the rest following in index order. The category and
+publisher filters are tokens of the index itself, so they narrow the keywords' matches before
+the window. Both engines compute the same windows: the same titles, totals and facets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from xinyue.catalog.models import Category, Title
+from xinyue.catalog.search.backends import get_backend
+from xinyue.catalog.search.highlight import highlight
+from xinyue.catalog.search.plan import (
+    TITLE_ID_MASK,
+    Plan,
+    category_token,
+    make_plan,
+    publisher_token,
+)
+from xinyue.catalog.search.text import normalize_query
+
+SORTS = ("relevance", "newest", "popularity")
+
+
+@dataclass(frozen=True)
+class Limits:
+    window: int = 10_000  # matches a query works on (and the largest exact total)
+    facets: int = 1_000  # titles the facets count
+    rank: int = 1_000  # titles ranked by score
+
+
+LIMITS = Limits()
+FACET_TOP = 20
+MAX_PAGE_SIZE = 100
+HIGHLIGHT_FIELDS = ("title", "subtitle", "authors", "publisher", "subjects")
+
+
+@dataclass
+class SearchResult:
+    total: int
+    page: int
+    page_size: int
+    items: list[Title]
+    facets: dict[str, list[tuple[Any, int]]]
+    normalized_query: str
+    sort: str = "relevance"
+    total_is_exact: bool = True
+    facets_are_exact: bool = True
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _int_or_none(value: Any, *, low: int = 0, high: int = 9999) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+def _empty_facets() -> dict[str, list[tuple[Any, int]]]:
+    return {"category": [], "year": [], "publisher": []}
+
+
+@dataclass
+class _CategoryTree:
+    key: tuple | None = None
+    by_id: dict[int, Category] = field(default_factory=dict)
+    by_name: dict[str, Category] = field(default_factory=dict)
+    children: dict[int, list[int]] = field(default_factory=dict)
+
+
+_tree = _CategoryTree()
+
+
+def category_tree() -> _CategoryTree:
+    """The category tree, cached per process and reloaded whenever it changed (one tiny query
+    tells: the number of categories and their latest update)."""
+    global _tree
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(updated_at), max(id) FROM catalog_category")
+        key = tuple(cursor.fetchone())
+    if key != _tree.key:
+        tree = _CategoryTree(key=key)
+        for category in Category.objects.all():
+            tree.by_id[category.id] = category
+            tree.by_name[category.name] = category
+            tree.children.setdefault(category.parent_id or 0, []).append(category.id)
+        for category in tree.by_id.values():
+            if category.parent_id in tree.by_id:
+                category.parent = tree.by_id[category.parent_id]
+        _tree = tree
+    return _tree
+
+
+def _category_ids(name: str, tree: _CategoryTree) -> list[int] | None:
+    """The category and its sub-categories; None when no category has that name."""
+    category = tree.by_name.get(name.strip())
+    if category is None:
+        return None
+    return [category.id, *tree.children.get(category.id, [])]
+
+
+def search_titles(
+    *,
+    query: str = "",
+    category: str | None = None,
+    publisher: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    in_stock: bool = False,
+    fields: Mapping[str, str] | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    page_size: int = 20,
+    limits: Limits = LIMITS,
+) -> SearchResult:
+    query = query if isinstance(query, str) else ""
+    normalized = normalize_query(query)
+    sort = sort if sort in SORTS else "relevance"
+    page_size = _int_or_none(page_size, low=1, high=MAX_PAGE_SIZE) or 20
+    page = _int_or_none(page, low=1, high=10**9) or 1
+    page = min(page, -(-limits.window // page_size))
+    year_from = _int_or_none(year_from)
+    year_to = _int_or_none(year_to)
+    filters: dict[str, Any] = {
+        "category": (category if isinstance(category, str) else "").strip()[:40] or None,
+        "publisher": (publisher if isinstance(publisher, str) else "").strip()[:120] or None,
+        "year_from": year_from,
+        "year_to": year_to,
+        "in_stock": bool(in_stock),
+    }
+    empty = SearchResult(
+        total=0,
+        page=page,
+        page_size=page_size,
+        items=[],
+        facets=_empty_facets(),
+        normalized_query=normalized,
+        sort=sort,
+        filters=filters,
+    )
+    plan = make_plan(query, fields if isinstance(fields, Mapping) else None)
+    if plan.impossible:
+        return empty
+    tree = category_tree()
+    if filters["category"]:
+        ids = _category_ids(filters["category"], tree)
+        if ids is None:
+            return empty
+        plan.filter_tokens.append([category_token(i) for i in ids])
+    if filters["publisher"]:
+        plan.filter_tokens.append([publisher_token(filters["publisher"])])
+
+    # Conditions on catalog_title t that the index does not answer.
+    conditions: list[str] = []
+    params: list[Any] = []
+    if year_from is not None:
+        conditions.append("t.year >= %s")
+        params.append(year_from)
+    if year_to is not None:
+        conditions.append("t.year <= %s")
+        params.append(year_to)
+    if filters["in_stock"]:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
+            "AND o.is_active AND o.stock > 0)"
+        )
+    if plan.isbn is not None:
+        conditions.append("t.isbn13 = %s")
+        params.append(plan.isbn.isbn13)
+
+    offset = (page - 1) * page_size
+    if plan.uses_index:
+        found = _search_index(plan, conditions, params, sort, offset, page_size, limits)
+    else:
+        found = _search_titles_table(conditions, params, sort, offset, page_size, limits)
+    total, total_exact, facet_rows, ids = found
+    return SearchResult(
+        total=total,
+        page=page,
+        page_size=page_size,
+        items=_load_items(ids, plan, tree),
+        facets=_facets(facet_rows, tree),
+        normalized_query=normalized,
+        sort=sort,
+        total_is_exact=total_exact,
+        facets_are_exact=total_exact and len(facet_rows) >= total,
+        filters=filters,
+    )
+
+
+_SORT_SQL = {
+    "newest": "t.year DESC NULLS LAST, t.id DESC",
+    "popularity": "t.popularity DESC, t.id DESC",
+}
+
+
+def _search_index(
+    plan: Plan,
+    conditions: list[str],
+    params: list[Any],
+    sort: str,
+    offset: int,
+    limit: int,
+    limits: Limits,
+) -> tuple[int, bool, list, list[int]]:
+    backend = get_backend()
+    src, docid = backend.source, backend.docid
+    match, match_params = backend.match(plan)
+    title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
+    with connection.cursor() as cursor:
+
+        def one(sql: str, args: list[Any]) -> Any:
+            cursor.execute(sql, args)
+            row = cursor.fetchone()
+            return row[0] if row else None
+
+        # The window: the keywords' first limits.window matches in index order.
+        window_end = one(
+            f"SELECT {docid} FROM {src} WHERE {match} ORDER BY {docid} LIMIT 1 OFFSET %s",
+            [*match_params, limits.window],
+        )
+        where = [match]
+        where_params = list(match_params)
+        if window_end is not None:
+            where.append(f"{docid} < %s")
+            where_params.append(window_end)
+        if conditions:
+            source = f"{src} {title_join}"
+            where += conditions
+            where_params += params
+        else:
+            source = src
+        where_sql = " AND ".join(where)
+
+        cursor.execute(
+            f"SELECT t.category_id, t.year, t.publisher FROM {src} {title_join} "
+            f"WHERE {where_sql} ORDER BY {docid} LIMIT %s",
+            [*where_params, limits.facets],
+        )
+        facet_rows = cursor.fetchall()
+        if len(facet_rows) < limits.facets:
+            total = len(facet_rows)
+        else:
+            total = one(f"SELECT count(*) FROM {source} WHERE {where_sql}", where_params)
+        total_exact = window_end is None
+
+        ids: list[int] = []
+        if offset < total:
+            if sort in _SORT_SQL:
+                cursor.execute(
+                    f"SELECT t.id FROM {src} {title_join} WHERE {where_sql} "
+                    f"ORDER BY {_SORT_SQL[sort]} LIMIT %s OFFSET %s",
+                    [*where_params, limit, offset],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            else:
+                ids = _ranked_page(
+                    cursor,
+                    backend,
+                    plan,
+                    source,
+                    where_sql,
+                    where_params,
+                    total,
+                    offset,
+                    limit,
+                    limits.rank,
+                )
+    return total, total_exact, facet_rows, ids
+
+
+def _ranked_page(
+    cursor: Any,
+    backend: Any,
+    plan: Plan,
+    source: str,
+    where_sql: str,
+    where_params: list[Any],
+    total: int,
+    offset: int,
+    limit: int,
+    rank_limit: int,
+) -> list[int]:
+    """Relevance order: the first ``rank_limit`` titles of the window by score, then the rest in
+    index order."""
+    docid = backend.docid
+    rank_end = None
+    if total > rank_limit:
+        cursor.execute(
+            f"SELECT {docid} FROM {source} WHERE {where_sql} ORDER BY {docid} LIMIT 1 OFFSET %s",
+            [*where_params, rank_limit],
+        )
+        row = cursor.fetchone()
+        rank_end = row[0] if row else None
+    docids: list[int] = []
+    if offset < rank_limit:
+        order, order_params = backend.rank(plan)
+        head = where_sql + (f" AND {docid} < %s" if rank_end is not None else "")
+        head_params = [*where_params, *([rank_end] if rank_end is not None else [])]
+        cursor.execute(
+            f"SELECT {docid} FROM {source} WHERE {head} ORDER BY {order} LIMIT %s OFFSET %s",
+            [*head_params, *order_params, limit, offset],
+        )
+        docids = [row[0] for row in cursor.fetchall()]
+    if rank_end is not None and len(docids) < limit:
+        tail_offset = max(0, offset - rank_limit)
+        cursor.execute(
+            f"SELECT {docid} FROM {source} WHERE {where_sql} AND {docid} >= %s "
+            f"ORDER BY {docid} LIMIT %s OFFSET %s",
+            [*where_params, rank_end, limit - len(docids), tail_offset],
+        )
+        docids += [row[0] for row in cursor.fetchall()]
+    return [d & TITLE_ID_MASK for d in docids]
+
+
+def _search_titles_table(
+    conditions: list[str],
+    params: list[Any],
+    sort: str,
+    offset: int,
+    limit: int,
+    limits: Limits,
+) -> tuple[int, bool, list, list[int]]:
+    """No keywords and no index filter: browse the active titles (most popular first)."""
+    where_sql = " AND ".join(["t.is_active", *conditions])
+    order = _SORT_SQL.get(sort, _SORT_SQL["popularity"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.category_id, t.year, t.publisher FROM catalog_title t WHERE {where_sql} "
+            f"ORDER BY t.popularity DESC, t.id DESC LIMIT %s",
+            [*params, limits.facets],
+        )
+        facet_rows = cursor.fetchall()
+        if len(facet_rows) < limits.facets:
+            total = len(facet_rows)
+        else:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM catalog_title t WHERE {where_sql} "
+                f"LIMIT %s) c",
+                [*params, limits.window + 1],
+            )
+            total = cursor.fetchone()[0]
+        total_exact = total <= limits.window
+        total = min(total, limits.window)
+        ids: list[int] = []
+        if offset < total:
+            cursor.execute(
+                f"SELECT t.id FROM catalog_title t WHERE {where_sql} ORDER BY {order} "
+                f"LIMIT %s OFFSET %s",
+                [*params, min(limit, total - offset), offset],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+    return total, total_exact, facet_rows, ids
+
+
+def _facets(
+    rows: list[tuple[Any, Any, Any]], tree: _CategoryTree
+) -> dict[str, list[tuple[Any, int]]]:
+    categories: Counter = Counter()
+    years: Counter = Counter()
+    publishers: Counter = Counter()
+    for category_id, year, publisher in rows:
+        if category_id is not None:
+            categories[category_id] += 1
+        if year is not None:
+            years[year] += 1
+        if publisher:
+            publishers[publisher] += 1
+    names = {c: tree.by_id[c].name for c in categories if c in tree.by_id}
+
+    def top(counter: Counter, key=lambda v: v) -> list[tuple[Any, int]]:
+        ordered = sorted(counter.items(), key=lambda kv: (-kv[1], key(kv[0])))
+        return ordered[:FACET_TOP]
+
+    return {
+        "category": [(names[c], n) for c, n in top(categories) if c in names],
+        "year": top(years, key=lambda y: -y),
+        "publisher": top(publishers),
+    }
+
+
+_ITEMS_SQL = (
+    "SELECT t.*, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
+    "AND o.is_active AND o.stock > 0) AS in_stock FROM catalog_title t WHERE t.id IN ({})"
+)
+
+
+def _load_items(ids: list[int], plan: Plan, tree: _CategoryTree) -> list[Title]:
+    """The titles of a result page, in order, each with ``in_stock``, its category (and the
+    category's parent) from the cached tree, and ``highlights``."""
+    if not ids:
+        return []
+    rows = Title.objects.raw(_ITEMS_SQL.format(",".join(["%s"] * len(ids))), ids)
+    by_id = {t.id: t for t in rows}
+    items = [by_id[i] for i in ids if i in by_id]
+    terms = plan.highlight_terms
+    for item in items:
+        item.in_stock = bool(item.in_stock)
+        if item.category_id in tree.by_id:
+            item.category = tree.by_id[item.category_id]
+        item.highlights = {
+            "title": highlight(item.title, terms),
+            "subtitle": highlight(item.subtitle, terms),
+            "authors": highlight(item.authors_display, terms),
+            "publisher": highlight(item.publisher, terms),
+            "subjects": highlight(item.subjects, terms),
+            "isbn": highlight(item.isbn13, terms),
+        }
+    return items
+
+
+def matches(*, query: str, title_id: int) -> bool:
+    """Whether ``title_id`` is among the titles that ``query`` matches (recall checks)."""
+    plan = make_plan(query)
+    if plan.impossible or plan.is_empty:
+        return False
+    if plan.isbn is not None:
+        return Title.objects.filter(id=title_id, isbn13=plan.isbn.isbn13, is_active=True).exists()
+    return get_backend().contains(plan, title_id)

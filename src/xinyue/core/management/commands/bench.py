@@ -1,0 +1,57 @@
+"""``xinyue bench <name> --json``: the benchmarks of DESIGN §9 (code in the ``benchmarks/``
+directory of the source tree). Progress goes to stderr; the last line of stdout is one JSON
+object with our figures under "ours" and the side-by-side baseline under "baseline".
+
+Run it against a scratch database, e.g.
+``DATABASE_URL=sqlite:///var/bench.sqlite3 xinyue bench search --titles 1000000 --json``.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+import xinyue
+
+
+def load_benchmark(name: str) -> Any:
+    root = Path(xinyue.__file__).resolve().parents[2]
+    if not (root / "benchmarks" / f"{name}.py").exists():
+        raise CommandError(
+            f"benchmark {name!r} not found: run from a source checkout (benchmarks/{name}.py)"
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return import_module(f"benchmarks.{name}")
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark of DESIGN §9 and print its figures (last line: one JSON object)."
+
+    def add_arguments(self, parser: Any) -> None:
+        subcommands = parser.add_subparsers(dest="bench", required=True)
+        search = subcommands.add_parser("search", help="catalog search at N titles")
+        search.add_argument("--titles", type=int, default=100_000)
+        search.add_argument("--rounds", type=int, default=5, help="runs of the query set")
+        search.add_argument(
+            "--naive-queries", type=int, default=24, help="queries run through icontains"
+        )
+        search.add_argument("--json", action="store_true", help="print only the JSON line")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", verbosity=0)
+        if options["bench"] == "search":
+            module = load_benchmark("search")
+            module.main(
+                titles=options["titles"],
+                rounds=options["rounds"],
+                naive_queries=options["naive_queries"],
+                as_json=options["json"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
