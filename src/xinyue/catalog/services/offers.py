@@ -1,0 +1,50 @@
+"""Suppliers' offers: stock updates (also exposed to suppliers over the API)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from xinyue.accounts.permissions import require_supplier
+from xinyue.catalog.errors import TitleNotFound
+from xinyue.catalog.models import Offer, Supplier, Title
+from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
+from xinyue.core import audit
+from xinyue.core.actors import Actor
+from xinyue.core.errors import InvalidInput
+
+MAX_STOCK = 1_000_000
+
+
+@transaction.atomic
+def update_stock(*, actor: Actor, supplier: Supplier, isbn: str, stock: int) -> Offer:
+    """Set the supplier's stock of a title (by ISBN in any form). A supplier that had no offer
+    for the title gets one, priced at the list price."""
+    require_supplier(actor, supplier.pk)
+    problem = isbn_problem(str(isbn or ""))
+    if problem:
+        raise InvalidInput(fields={"isbn": problem})
+    if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_STOCK:
+        raise InvalidInput(fields={"stock": f"库存应为 0–{MAX_STOCK} 的整数"})
+    parsed = parse_isbn(isbn)
+    title = Title.objects.filter(isbn13=parsed.isbn13).first()
+    if title is None:
+        raise TitleNotFound(isbn=parsed.isbn13)
+    offer = Offer.objects.select_for_update().filter(supplier=supplier, title=title).first()
+    before = offer.stock if offer is not None else None
+    if offer is None:
+        offer = Offer.objects.create(
+            supplier=supplier, title=title, stock=stock, price_fen=title.list_price_fen
+        )
+    elif offer.stock != stock:
+        offer.stock = stock
+        offer.save(update_fields=["stock", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="offer.stock_updated",
+        obj=offer,
+        isbn=title.isbn13,
+        supplier=supplier.code,
+        before=before,
+        after=stock,
+    )
+    return offer
