@@ -181,6 +181,13 @@ XINYUE_SMS_HTTP_SECRET = os.environ.get("XINYUE_SMS_HTTP_SECRET", "")
 XINYUE_READER_OBLIGATION_CHECKERS: list[str] = []
 XINYUE_READER_EXPORTERS: list[str] = []
 XINYUE_READER_ERASERS: list[str] = []
+# (CAT-PORTAL) The bookshelf joins the export; the shelf and the reader's link to their usage
+# events go with the account.
+XINYUE_READER_EXPORTERS.append("xinyue.catalog.services.bookshelf.export_shelf")
+XINYUE_READER_ERASERS += [
+    "xinyue.catalog.services.bookshelf.erase_shelf",
+    "xinyue.insights.services.erase_reader_events",
+]
 # Every log record passes a filter that masks ID numbers and phone numbers.
 LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
 for _handler in LOGGING["handlers"].values():

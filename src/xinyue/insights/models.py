@@ -39,6 +39,12 @@ class Event(models.Model):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["type", "at"], name="insights_event_type_at"),
+            # Finding one reader's events (account deletion) without scanning them all.
+            models.Index(
+                fields=["reader_id"],
+                condition=models.Q(reader_id__isnull=False),
+                name="insights_event_reader",
+            ),
         ]
 
     def __str__(self) -> str:

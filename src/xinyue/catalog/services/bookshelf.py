@@ -100,3 +100,25 @@ def merge_shelf(*, actor: Actor, reader_id: int, title_ids: Iterable[int]) -> li
             title_ids=added,
         )
     return added
+
+
+# --- the reader's rights (``xinyue.readers.services.rights`` hooks, see settings) ------------
+
+
+def export_shelf(*, reader) -> tuple[str, list[dict]]:
+    """The reader's bookshelf for their data export."""
+    entries = ShelfEntry.objects.filter(reader=reader).select_related("title").order_by("added_at")
+    return "bookshelf", [
+        {
+            "title_id": e.title_id,
+            "isbn": e.title.isbn13,
+            "title": e.title.title,
+            "added_at": e.added_at.isoformat(),
+        }
+        for e in entries
+    ]
+
+
+def erase_shelf(*, reader) -> None:
+    """Account deletion: the shelf goes (it says what the reader meant to read)."""
+    ShelfEntry.objects.filter(reader=reader).delete()
