@@ -49,10 +49,11 @@ def mask_name(value: str | None) -> str:
     return value[0] + _stars(len(value) - 1)
 
 
-# An 18-character ID number (17 digits + digit/X) or a 15-digit first-generation one, and a
-# mainland mobile number (1[3-9] + 9 digits), not glued to other digits.
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d{9})(?!\d)")
+# An 18-character ID number (17 digits + digit/X) or a 15-digit first-generation one, not part
+# of a longer run of digits (letters around it do not protect it: ``cert_no330…`` is masked); a mainland mobile number (1[3-9] + 9 digits, also written 3-4-4
+# with hyphens or spaces, with or without +86), not glued to other digits.
+_ID_RE = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?![\dXx])")
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4})(?!\d)")
 
 
 def redact_text(text: str) -> str:
@@ -60,7 +61,7 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = _ID_RE.sub(lambda m: mask_id_number(m.group(1)), text)
-    return _PHONE_RE.sub(lambda m: mask_phone(m.group(1)), text)
+    return _PHONE_RE.sub(lambda m: mask_phone(re.sub(r"[- ]", "", m.group(1))), text)
 
 
 class PiiRedactingFilter(logging.Filter):
