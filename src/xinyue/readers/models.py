@@ -347,6 +347,7 @@ class ManualReview(BaseModel):
         APPROVED = "approved", _("已通过")
         REFUSED = "refused", _("未通过")
         USED = "used", _("已办证")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="card_reviews")
     library = models.ForeignKey(

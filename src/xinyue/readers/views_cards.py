@@ -63,7 +63,9 @@ def my_cards(request: HttpRequest) -> HttpResponse:
             "link_requests": selectors.reader_link_requests(reader=reader).filter(
                 status__in=["pending", "refused"]
             )[:10],
-            "reviews": selectors.reader_reviews(reader=reader).exclude(status="used")[:10],
+            "reviews": selectors.reader_reviews(reader=reader).exclude(
+                status__in=["used", "withdrawn"]
+            )[:10],
             "eligibility": selectors.card_eligibility(reader=reader),
         },
     )

@@ -122,7 +122,7 @@ def card_eligibility(*, reader: Reader, library: Library | None = None) -> Eligi
     if library is not None:
         review = (
             ManualReview.objects.filter(reader=reader, library=library)
-            .exclude(status=ManualReview.Status.USED)
+            .exclude(status__in=[ManualReview.Status.USED, ManualReview.Status.WITHDRAWN])
             .order_by("-created_at", "-id")
             .first()
         )
@@ -246,4 +246,37 @@ def masked_reader(reader: Reader) -> dict[str, Any]:
         "id_number": mask_id_number(_unsealed(reader, "id_number_ct")),
         "gender": reader.gender,
         "birth_year": reader.birth_year,
+    }
+
+
+def card_requests_export(*, reader: Reader) -> dict[str, list[dict[str, Any]]]:
+    """The reader's link requests and manual reviews, for the data export (PIPL art. 45)."""
+
+    def iso(moment: dt.datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "card_link_requests": [
+            {
+                "library_code": r.library.code,
+                "card_number": r.card_number,
+                "method": r.method,
+                "status": r.status,
+                "created_at": iso(r.created_at),
+                "decided_at": iso(r.decided_at),
+                "decision_note": r.decision_note,
+            }
+            for r in reader_link_requests(reader=reader).order_by("id")
+        ],
+        "card_reviews": [
+            {
+                "library_code": r.library.code,
+                "status": r.status,
+                "message": r.message,
+                "created_at": iso(r.created_at),
+                "decided_at": iso(r.decided_at),
+                "decision_note": r.decision_note,
+            }
+            for r in reader_reviews(reader=reader).order_by("id")
+        ],
     }

@@ -467,3 +467,32 @@ def look_up_reader(
         cards_elsewhere=elsewhere,
         eligibility=card_eligibility(reader=reader, library=library),
     )
+
+
+# --- the reader's rights (used by account deletion) -----------------------------------------------
+
+
+@transaction.atomic
+def withdraw_reader_requests(*, actor: Actor, reader: Reader) -> int:
+    """On account deletion: withdraw the reader's open link requests and manual reviews and
+    erase what they wrote in them. Decided requests keep their outcome (the record of what the
+    library did), without the reader's free text. Returns how many open ones were withdrawn."""
+    from xinyue.readers.models import CardLinkRequest
+
+    now = clock.now()
+    withdrawn = CardLinkRequest.objects.filter(
+        reader=reader, status=CardLinkRequest.Status.PENDING
+    ).update(status=CardLinkRequest.Status.WITHDRAWN, decided_at=now, decided_by=actor.ref)
+    withdrawn += ManualReview.objects.filter(
+        reader=reader,
+        status__in=[ManualReview.Status.PENDING, ManualReview.Status.APPROVED],
+    ).update(status=ManualReview.Status.WITHDRAWN, decided_at=now, decided_by=actor.ref)
+    ManualReview.objects.filter(reader=reader).exclude(message="").update(message="")
+    if withdrawn:
+        audit.record(
+            actor=actor,
+            action="card_requests.withdrawn",
+            obj=reader,
+            withdrawn=withdrawn,
+        )
+    return withdrawn

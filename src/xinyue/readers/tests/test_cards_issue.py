@@ -23,7 +23,7 @@ from xinyue.readers.card_errors import (
     NotAdmitted,
     RequestNotPending,
 )
-from xinyue.readers.models import Card, CardEvent, CardSeries, ManualReview
+from xinyue.readers.models import Card, CardEvent, CardLinkRequest, CardSeries, ManualReview
 from xinyue.readers.selectors.cards import card_counts, card_eligibility
 from xinyue.readers.services.cards import (
     approve_manual_review,
@@ -349,3 +349,33 @@ def test_nothing_is_issued_when_the_transaction_rolls_back(alice, hangzhou, hz_d
     with pytest.raises(RuntimeError):
         issue_then_fail()
     assert snapshot() == before
+
+
+def test_account_deletion_helpers_withdraw_open_requests_and_export_them(
+    alice, alice_actor, hangzhou, ningbo, nb_admin
+):
+    from xinyue.core.actors import SYSTEM
+    from xinyue.readers.selectors.cards import card_requests_export
+    from xinyue.readers.services.cards import withdraw_reader_requests
+    from xinyue.readers.services.linking import link_existing_card
+
+    request_manual_review(actor=alice_actor, reader=alice, library=hangzhou, message="我的情况")
+    refused = request_manual_review(actor=alice_actor, reader=alice, library=ningbo, message="x")
+    refuse_manual_review(actor=nb_admin, review=refused, reason="不符合")
+    link_existing_card(actor=alice_actor, reader=alice, library=hangzhou, card_number="HZ9")
+    exported = card_requests_export(reader=alice)
+    assert [(r["library_code"], r["status"], r["message"]) for r in exported["card_reviews"]] == [
+        ("330100", "pending", "我的情况"),
+        ("330200", "refused", "x"),
+    ]
+    assert [(r["card_number"], r["status"]) for r in exported["card_link_requests"]] == [
+        ("HZ9", "pending")
+    ]
+
+    assert withdraw_reader_requests(actor=SYSTEM, reader=alice) == 2
+    assert list(ManualReview.objects.order_by("id").values_list("status", "message")) == [
+        ("withdrawn", ""),
+        ("refused", ""),
+    ]
+    assert CardLinkRequest.objects.get().status == "withdrawn"
+    assert AuditEntry.objects.get(action="card_requests.withdrawn").detail == {"withdrawn": 2}
