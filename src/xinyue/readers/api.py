@@ -159,7 +159,8 @@ def _bearer_token(request: HttpRequest) -> str:
         "Creates the reader's province-wide identity. `consents` must include `id_number` (the "
         "app has shown the text of `GET /consents/texts` and the reader accepted it); add "
         "`credit_check` / `share_borrowing` if the reader accepted those texts too. The response "
-        "shows personal data masked. 15-digit ID numbers are converted to 18 characters."
+        "shows personal data masked. 15-digit ID numbers are converted to 18 characters. Each "
+        "`id_number_taken` answer counts against the client address like a failed log-in."
     ),
 )
 def register(request: HttpRequest, payload: RegisterIn) -> Any:
@@ -170,6 +171,7 @@ def register(request: HttpRequest, payload: RegisterIn) -> Any:
         password=payload.password,
         consents=payload.consents,
         channel=Channel(payload.channel),
+        ip=client_ip(request),
     )
     return Status(201, reader_out(reader))
 

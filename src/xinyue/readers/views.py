@@ -88,6 +88,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 consents=form.consents(),
                 channel=page_channel(request),
+                ip=identity.client_ip(request),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)

@@ -100,9 +100,14 @@ def register_reader(
     password: str,
     consents: list[str] | tuple[str, ...] = (ConsentPurpose.ID_NUMBER,),
     channel: Channel = Channel.PC,
+    ip: str = "",
 ) -> Reader:
     """Create a reader: validate every field (all errors at once), one reader per ID number, PII
     sealed in the vault, derived facts in clear, consents recorded, audited.
+
+    "Already registered" tells whether an ID number has an account, so each such answer counts as
+    a failure of the client address ``ip`` in the log-in throttle: probing many numbers from one
+    address gets locked out like guessing passwords does.
 
     ``consents`` must include ``id_number``: registering means processing the ID number (sensitive
     personal information, PIPL art. 29), so the reader's separate consent to it is required.
@@ -136,8 +141,11 @@ def register_reader(
         raise InvalidInput(fields=errors)
     assert parsed is not None
 
+    ip_keys = _ip_throttle_keys(ip)
+    _check_throttle(ip_keys, clock.now())
     index = id_number_index(parsed.number)
     uid = uuid.uuid4()
+    password_hash = make_password(password)  # slow on purpose: outside the write transaction
     try:
         with transaction.atomic():
             if Reader.objects.filter(id_number_index=index).exists():
@@ -152,7 +160,7 @@ def register_reader(
             reader = Reader(
                 uid=uid,
                 user=user,
-                password=make_password(password),
+                password=password_hash,
                 id_number_index=index,
                 gender=parsed.gender,
                 birth_year=parsed.birth_year,
@@ -174,14 +182,27 @@ def register_reader(
                 region_code=parsed.region_code,
             )
             maybe_send_code_after_registration(reader=reader)
-    except IntegrityError:
-        # Two registrations of one ID number at the same moment: the unique index decided.
+    except (IdNumberTaken, IntegrityError):
+        # (IntegrityError: two registrations of one number at the same moment; the index decided.)
+        _record_failure(ip_keys, clock.now())
         raise IdNumberTaken(fields={"id_number": IdNumberTaken.default_message}) from None
     log.info("reader %s registered via %s", reader.pk, channel.value)
     return reader
 
 
 # --- log-in throttling ---------------------------------------------------------------------
+
+
+def _ip_throttle_keys(ip: str) -> list[tuple[str, str, int]]:
+    if not ip:
+        return []
+    return [
+        (
+            LoginThrottle.Scope.IP,
+            vault.blind_index("ip", ip),
+            settings.XINYUE_LOGIN_MAX_FAILURES_PER_IP,
+        )
+    ]
 
 
 def _throttle_keys(id_number: str, ip: str) -> list[tuple[str, str, int]]:
@@ -191,22 +212,14 @@ def _throttle_keys(id_number: str, ip: str) -> list[tuple[str, str, int]]:
         normalised = parse_id_number(id_number).number
     except InvalidInput:
         normalised = (id_number or "").strip().upper()
-    keys = [
+    return [
         (
             LoginThrottle.Scope.ID_NUMBER,
             id_number_index(normalised),
             settings.XINYUE_LOGIN_MAX_FAILURES_PER_ID,
-        )
+        ),
+        *_ip_throttle_keys(ip),
     ]
-    if ip:
-        keys.append(
-            (
-                LoginThrottle.Scope.IP,
-                vault.blind_index("ip", ip),
-                settings.XINYUE_LOGIN_MAX_FAILURES_PER_IP,
-            )
-        )
-    return keys
 
 
 def _check_throttle(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:

@@ -9,7 +9,7 @@ from django.test import Client
 
 from xinyue.core.models import AuditEntry
 from xinyue.readers.models import Consent, Reader, ReaderToken
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID
+from xinyue.readers.tests.conftest import ALICE, ALICE_ID, BOB
 
 
 def post(client: Client, path: str, body: dict, **headers) -> object:
@@ -60,6 +60,17 @@ class TestRegisterAndToken:
         response = post(client, "/api/v1/auth/register", ALICE)
         assert response.status_code == 409
         assert response.json()["code"] == "id_number_taken"
+
+    def test_probing_registered_numbers_is_throttled_per_address(self, client, alice, settings):
+        settings.XINYUE_LOGIN_MAX_FAILURES_PER_IP = 3
+        for _ in range(3):
+            assert post(client, "/api/v1/auth/register", ALICE).status_code == 409
+        response = post(client, "/api/v1/auth/register", BOB)
+        assert response.status_code == 429
+        assert response.json()["code"] == "login_throttled"
+        assert Reader.objects.count() == 1
+        other = post(Client(REMOTE_ADDR="10.2.2.2"), "/api/v1/auth/register", BOB)
+        assert other.status_code == 201
 
     def test_token_then_me(self, client, alice):
         token = token_for(client)
