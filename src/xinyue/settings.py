@@ -188,6 +188,12 @@ XINYUE_READER_ERASERS += [
     "xinyue.catalog.services.bookshelf.erase_shelf",
     "xinyue.insights.services.erase_reader_events",
 ]
+# (READERS-CARDS) The reader's card link requests and manual reviews join the export; open ones
+# are withdrawn (and the reader's text in them erased) when the account is deleted. A member
+# library's system has this long to answer a card link check (SIP2 or REST).
+XINYUE_READER_EXPORTERS.append("xinyue.readers.selectors.cards.export_card_requests")
+XINYUE_READER_ERASERS.append("xinyue.readers.services.cards.erase_card_requests")
+CARD_LINK_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CARD_LINK_TIMEOUT", "10"))
 # Every log record passes a filter that masks ID numbers and phone numbers.
 LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
 for _handler in LOGGING["handlers"].values():
@@ -232,3 +238,7 @@ CREDIT_PROVIDERS = {
         "api_v3_key": os.environ.get("XINYUE_PAYSCORE_API_V3_KEY", ""),
     },
 }
+# The credit app's part in a reader's export and account deletion (READERS-ID's hooks).
+XINYUE_READER_EXPORTERS.append("xinyue.credit.services.rights.export_credit")
+XINYUE_READER_OBLIGATION_CHECKERS.append("xinyue.credit.services.rights.open_credit_obligations")
+XINYUE_READER_ERASERS.append("xinyue.credit.services.rights.erase_credit")

@@ -280,3 +280,8 @@ def card_requests_export(*, reader: Reader) -> dict[str, list[dict[str, Any]]]:
             for r in reader_reviews(reader=reader).order_by("id")
         ],
     }
+
+
+def export_card_requests(*, reader: Reader) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+    """``XINYUE_READER_EXPORTERS`` hook."""
+    return "card_requests", card_requests_export(reader=reader)

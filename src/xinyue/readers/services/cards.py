@@ -496,3 +496,10 @@ def withdraw_reader_requests(*, actor: Actor, reader: Reader) -> int:
             withdrawn=withdrawn,
         )
     return withdrawn
+
+
+def erase_card_requests(*, reader: Reader) -> None:
+    """``XINYUE_READER_ERASERS`` hook: runs inside the account deletion's transaction."""
+    from xinyue.core.actors import SYSTEM
+
+    withdraw_reader_requests(actor=SYSTEM, reader=reader)

@@ -119,7 +119,7 @@ def sip2_settings_for(library: Library) -> Sip2Settings:
             login_password=library_setting(library, "sip2_login_password"),
             location_code=library_setting(library, "sip2_location_code"),
             institution_id=library_setting(library, "sip2_institution_id"),
-            timeout=float(getattr(settings, "CARD_LINK_TIMEOUT_SECONDS", 10)),
+            timeout=float(settings.CARD_LINK_TIMEOUT_SECONDS),
         )
     except ValueError:
         raise LinkCheckUnavailable(library_code=library.code) from None
@@ -174,7 +174,7 @@ def check_with_rest(*, library: Library, number: str, password: str) -> Verdict:
             url,
             data=body,
             headers=headers,
-            timeout=float(getattr(settings, "CARD_LINK_TIMEOUT_SECONDS", 10)),
+            timeout=float(settings.CARD_LINK_TIMEOUT_SECONDS),
             allow_redirects=False,
         )
         answer = response.json() if response.status_code == 200 else None

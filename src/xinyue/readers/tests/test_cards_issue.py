@@ -351,19 +351,19 @@ def test_nothing_is_issued_when_the_transaction_rolls_back(alice, hangzhou, hz_d
     assert snapshot() == before
 
 
-def test_account_deletion_helpers_withdraw_open_requests_and_export_them(
+def test_export_and_account_deletion_cover_card_requests(
     alice, alice_actor, hangzhou, ningbo, nb_admin
 ):
-    from xinyue.core.actors import SYSTEM
-    from xinyue.readers.selectors.cards import card_requests_export
-    from xinyue.readers.services.cards import withdraw_reader_requests
     from xinyue.readers.services.linking import link_existing_card
+    from xinyue.readers.services.rights import delete_reader_account, export_reader_data
 
     request_manual_review(actor=alice_actor, reader=alice, library=hangzhou, message="我的情况")
     refused = request_manual_review(actor=alice_actor, reader=alice, library=ningbo, message="x")
     refuse_manual_review(actor=nb_admin, review=refused, reason="不符合")
     link_existing_card(actor=alice_actor, reader=alice, library=hangzhou, card_number="HZ9")
-    exported = card_requests_export(reader=alice)
+    card = issue_deposit_card(actor=nb_admin, reader=alice, library=ningbo, deposit_fen=100)
+
+    exported = export_reader_data(actor=alice_actor, reader=alice)["card_requests"]
     assert [(r["library_code"], r["status"], r["message"]) for r in exported["card_reviews"]] == [
         ("330100", "pending", "我的情况"),
         ("330200", "refused", "x"),
@@ -372,10 +372,12 @@ def test_account_deletion_helpers_withdraw_open_requests_and_export_them(
         ("HZ9", "pending")
     ]
 
-    assert withdraw_reader_requests(actor=SYSTEM, reader=alice) == 2
+    delete_reader_account(actor=alice_actor, reader=alice)
     assert list(ManualReview.objects.order_by("id").values_list("status", "message")) == [
         ("withdrawn", ""),
         ("refused", ""),
     ]
     assert CardLinkRequest.objects.get().status == "withdrawn"
     assert AuditEntry.objects.get(action="card_requests.withdrawn").detail == {"withdrawn": 2}
+    card.refresh_from_db()
+    assert (card.status, card.status_reason) == ("cancelled", "读者注销账户")
