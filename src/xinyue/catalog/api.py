@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xinyue.accounts.api_auth import AUTH
@@ -320,7 +321,7 @@ def notices(request: HttpRequest, city_code: str | None = Query(None, max_length
 def _reader_id(request: HttpRequest) -> int:
     reader_id = web.reader_id_of(request)
     if reader_id is None:
-        raise PermissionDenied("只有读者有书架")
+        raise PermissionDenied(_("只有读者有书架"))
     return reader_id
 
 
@@ -374,16 +375,16 @@ def _supplier_for(actor: Actor, supplier_code: str | None) -> Supplier:
     if actor.kind is ActorKind.SUPPLIER and actor.supplier_id is not None:
         supplier = Supplier.objects.filter(pk=actor.supplier_id).first()
         if supplier is None or (supplier_code and supplier_code != supplier.code):
-            raise PermissionDenied("不能操作其他书商的数据")
+            raise PermissionDenied(_("不能操作其他书商的数据"))
         return supplier
     if actor.is_operator:
         if not supplier_code:
-            raise InvalidInput(fields={"supplier_code": "请指明书商"})
+            raise InvalidInput(fields={"supplier_code": _("请指明书商")})
         supplier = Supplier.objects.filter(code=supplier_code).first()
         if supplier is None:
-            raise InvalidInput(fields={"supplier_code": "书商不存在"})
+            raise InvalidInput(fields={"supplier_code": _("书商不存在")})
         return supplier
-    raise PermissionDenied("只有书商可以更新库存")
+    raise PermissionDenied(_("只有书商可以更新库存"))
 
 
 @router.post(

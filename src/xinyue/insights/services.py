@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from xinyue.core import clock
 from xinyue.core.actors import Actor, ActorKind, Channel
@@ -142,9 +143,9 @@ def ingest_events(*, actor: Actor, events: Sequence[dict[str, Any]]) -> IngestRe
     events are attributed to that reader; a library's key's to that library.
     """
     if actor.kind is ActorKind.SUPPLIER:
-        raise PermissionDenied("书商不能上报阅读行为")
+        raise PermissionDenied(_("书商不能上报阅读行为"))
     if len(events) > MAX_BATCH:
-        raise InvalidInput(fields={"events": f"每批最多 {MAX_BATCH} 条"})
+        raise InvalidInput(fields={"events": _("每批最多 %(n)d 条") % {"n": MAX_BATCH}})
     now = clock.now()
     library_code = _library_code(actor)
     errors: dict[str, str] = {}
@@ -152,13 +153,13 @@ def ingest_events(*, actor: Actor, events: Sequence[dict[str, Any]]) -> IngestRe
     for index, item in enumerate(events):
         at = item["at"]
         if at.tzinfo is None:
-            errors[f"{index}.at"] = "时间须带时区"
+            errors[f"{index}.at"] = _("时间须带时区")
         elif at < now - MAX_PAST or at > now + MAX_FUTURE:
-            errors[f"{index}.at"] = "时间超出可接受范围（过去 7 天内）"
+            errors[f"{index}.at"] = _("时间超出可接受范围（过去 7 天内）")
         if item["type"] == EventType.SEARCH and not (item.get("query") or "").strip():
-            errors[f"{index}.query"] = "搜索事件须带检索词"
+            errors[f"{index}.query"] = _("搜索事件须带检索词")
         if item["type"] == EventType.CLICK and item.get("title_id") is None:
-            errors[f"{index}.title_id"] = "点击事件须带书目"
+            errors[f"{index}.title_id"] = _("点击事件须带书目")
         if errors:
             continue
         query = item.get("query") or ""

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from xinyue.catalog.errors import ShelfFull, TitleNotFound
 from xinyue.catalog.models import ShelfEntry, Title
@@ -27,7 +28,7 @@ def require_shelf_owner(actor: Actor, reader_id: int) -> None:
     if actor.kind is ActorKind.SYSTEM:
         return
     if actor.kind is not ActorKind.READER or actor.reader_id != reader_id:
-        raise PermissionDenied("只能操作自己的书架")
+        raise PermissionDenied(_("只能操作自己的书架"))
 
 
 def _shelf_title(title_id: int) -> Title:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_operator
 from xinyue.catalog.errors import (
@@ -34,11 +35,11 @@ UNSET: Any = object()
 def _clean_category_name(name: str, *, exclude_pk: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidInput(fields={"name": "请填写分类名称"})
+        raise InvalidInput(fields={"name": _("请填写分类名称")})
     if len(name) > CATEGORY_NAME_MAX:
-        raise InvalidInput(fields={"name": f"分类名称最多 {CATEGORY_NAME_MAX} 个字"})
+        raise InvalidInput(fields={"name": _("分类名称最多 %(n)d 个字") % {"n": CATEGORY_NAME_MAX}})
     if "›" in name:
-        raise InvalidInput(fields={"name": "分类名称不能含“›”"})
+        raise InvalidInput(fields={"name": _("分类名称不能含“›”")})
     taken = Category.objects.filter(name=name)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
@@ -52,14 +53,14 @@ def _clean_parent(parent_id: int | None, *, category: Category | None = None) ->
         return None
     parent = Category.objects.filter(pk=parent_id).first()
     if parent is None:
-        raise InvalidInput(fields={"parent": "上级分类不存在"})
+        raise InvalidInput(fields={"parent": _("上级分类不存在")})
     if parent.parent_id is not None:
-        raise InvalidInput(fields={"parent": "分类只有两级：上级须是一级分类"})
+        raise InvalidInput(fields={"parent": _("分类只有两级：上级须是一级分类")})
     if category is not None:
         if parent.pk == category.pk:
-            raise InvalidInput(fields={"parent": "不能把分类放在自己下面"})
+            raise InvalidInput(fields={"parent": _("不能把分类放在自己下面")})
         if category.children.exists():
-            raise InvalidInput(fields={"parent": "有子分类的分类只能是一级分类"})
+            raise InvalidInput(fields={"parent": _("有子分类的分类只能是一级分类")})
     return parent
 
 
@@ -119,7 +120,7 @@ def update_category(
         category.parent = _clean_parent(parent_id, category=category)
     if position is not UNSET:
         if position < 0 or position > 32767:
-            raise InvalidInput(fields={"position": "排序应为 0–32767"})
+            raise InvalidInput(fields={"position": _("排序应为 0–32767")})
         category.position = position
     if show_on_home is not UNSET:
         category.show_on_home = bool(show_on_home)
@@ -165,7 +166,7 @@ def add_pick(*, actor: Actor, kind: str, title_id: int) -> Pick:
     """Append a title to the editor's picks or the new books (at the end of the list)."""
     require_operator(actor)
     if kind not in Pick.Kind.values:
-        raise InvalidInput(fields={"kind": "应为 editor 或 new"})
+        raise InvalidInput(fields={"kind": _("应为 editor 或 new")})
     title = Title.objects.filter(pk=title_id, is_active=True).first()
     if title is None:
         raise TitleNotFound(title_id=title_id)
@@ -247,20 +248,20 @@ def _clean_notice(
     body = (body or "").strip()
     city_code = (city_code or "").strip()
     if not title:
-        errors["title"] = "请填写标题"
+        errors["title"] = _("请填写标题")
     elif len(title) > NOTICE_TITLE_MAX:
-        errors["title"] = f"标题最多 {NOTICE_TITLE_MAX} 个字"
+        errors["title"] = _("标题最多 %(n)d 个字") % {"n": NOTICE_TITLE_MAX}
     if len(body) > NOTICE_BODY_MAX:
-        errors["body"] = f"内容最多 {NOTICE_BODY_MAX} 个字"
+        errors["body"] = _("内容最多 %(n)d 个字") % {"n": NOTICE_BODY_MAX}
     if city_code and not Library.objects.filter(code=city_code, level=Library.Level.CITY).exists():
-        errors["city_code"] = "不是本省的地级市代码"
+        errors["city_code"] = _("不是本省的地级市代码")
     starts_at = starts_at or clock.now()
     if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
-        errors["starts_at"] = "时间须带时区"
+        errors["starts_at"] = _("时间须带时区")
     elif ends_at is not None and ends_at <= starts_at:
-        errors["ends_at"] = "结束时间须晚于开始时间"
+        errors["ends_at"] = _("结束时间须晚于开始时间")
     if not 0 <= position <= 32767:
-        errors["position"] = "排序应为 0–32767"
+        errors["position"] = _("排序应为 0–32767")
     if errors:
         raise InvalidInput(fields=errors)
     return {
