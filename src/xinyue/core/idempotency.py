@@ -3,7 +3,8 @@
 A reusable piece for the whole API (DESIGN §11), applied as middleware so that no endpoint can
 forget it. The key is scoped to the caller (a hash of its credentials), so two clients can never
 collide. A record is claimed *before* the view runs, under a unique constraint, so two concurrent
-retries cannot both execute; the loser gets 409 and retries later. Server errors release the key.
+retries cannot both execute; the loser gets 409 and retries later. Server errors release the key,
+and a response marked ``Cache-Control: no-store`` is never written to the table.
 """
 
 from __future__ import annotations
@@ -73,7 +74,13 @@ class IdempotencyMiddleware:
             return self._replay(principal, key, body_hash)
 
         response = self.get_response(request)
-        if response.status_code >= 500 or getattr(response, "streaming", False):
+        # Server errors release the key for a retry; responses marked ``no-store`` (bearer tokens,
+        # personal data) are never persisted, so a retry runs again instead of replaying them.
+        if (
+            response.status_code >= 500
+            or getattr(response, "streaming", False)
+            or "no-store" in response.get("Cache-Control", "")
+        ):
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from xinyue.core.actors import Actor, Channel
@@ -186,11 +186,13 @@ def register(request: HttpRequest, payload: RegisterIn) -> Any:
         "`429 login_throttled` with `detail.retry_after_seconds`, even for the right password."
     ),
 )
-def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
+def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) -> Any:
     reader = services.authenticate_reader(
         id_number=payload.id_number, password=payload.password, ip=client_ip(request)
     )
     row, token = tokens.issue_reader_token(reader=reader, channel=Channel(payload.channel))
+    # A bearer token must not be cached, nor kept by the idempotency store.
+    response["Cache-Control"] = "no-store"
     return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at}
 
 

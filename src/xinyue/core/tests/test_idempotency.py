@@ -72,3 +72,27 @@ def test_a_refused_request_is_replayed_as_refused(client, nb_admin_user):
     )
     assert first.status_code == again.status_code == 403
     assert WebhookSubscription.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_bearer_token_is_never_kept_by_the_idempotency_store(client, zhejiang):
+    from xinyue.core.models import IdempotencyRecord
+
+    reader = {"id_number": "33010619900101123X", "name": "测试", "phone": "13800000000"}
+    client.post(
+        "/api/v1/auth/register",
+        {**reader, "password": "Reading-2026"},
+        content_type="application/json",
+    )
+    login = {"id_number": reader["id_number"], "password": "Reading-2026"}
+    first = client.post(
+        "/api/v1/auth/token", login, content_type="application/json", HTTP_IDEMPOTENCY_KEY="t1"
+    )
+    second = client.post(
+        "/api/v1/auth/token", login, content_type="application/json", HTTP_IDEMPOTENCY_KEY="t1"
+    )
+    assert first.status_code == second.status_code == 200
+    assert first["Cache-Control"] == "no-store"
+    assert "Idempotent-Replayed" not in second
+    assert first.json()["token"] != second.json()["token"]
+    assert not IdempotencyRecord.objects.filter(key="t1").exists()
