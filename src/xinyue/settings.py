@@ -238,3 +238,7 @@ CREDIT_PROVIDERS = {
         "api_v3_key": os.environ.get("XINYUE_PAYSCORE_API_V3_KEY", ""),
     },
 }
+# The credit app's part in a reader's export and account deletion (READERS-ID's hooks).
+XINYUE_READER_EXPORTERS.append("xinyue.credit.services.rights.export_credit")
+XINYUE_READER_OBLIGATION_CHECKERS.append("xinyue.credit.services.rights.open_credit_obligations")
+XINYUE_READER_ERASERS.append("xinyue.credit.services.rights.erase_credit")

@@ -7,6 +7,7 @@ import datetime as dt
 from django_tasks import task
 
 from xinyue.core import clock
+from xinyue.core.schedules import crontab, periodic
 
 
 @task()
@@ -31,3 +32,29 @@ def finish_credit_order(order_id: int) -> None:
     if delay is not None:
         run_after = clock.now() + dt.timedelta(seconds=delay)
         finish_credit_order.using(run_after=run_after).enqueue(order_id=order_id)
+
+
+@periodic(crontab(minute="*/10"))
+def reconcile_pending_authorizations() -> int:
+    """Authorizations still pending after a few minutes: ask the provider (lost notifications)."""
+    from xinyue.credit.services.authorizations import reconcile_pending_authorizations as run
+
+    return run()
+
+
+@periodic(crontab(minute="40", hour="2"))
+def reconcile_credit_orders() -> dict[str, int]:
+    """Nightly: finish pending provider calls, then query every open credit order."""
+    from xinyue.credit.services.orders import reconcile_credit_orders as run
+
+    return run()
+
+
+@periodic(crontab(minute="10", hour="4"))
+def purge_provider_notifications() -> int:
+    """The inbox keeps notifications 90 days (long past any provider retry), then drops them."""
+    from xinyue.credit.models import ProviderNotification
+
+    cutoff = clock.now() - dt.timedelta(days=90)
+    deleted, _ = ProviderNotification.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

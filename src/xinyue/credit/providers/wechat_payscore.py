@@ -27,6 +27,7 @@ import requests
 
 from xinyue.core import clock
 from xinyue.credit import crypto
+from xinyue.credit.providers import http
 from xinyue.credit.providers.base import (
     AdmittanceResult,
     AdmittanceStart,
@@ -174,7 +175,7 @@ class WechatPayScoreProvider:
             nonce=crypto.new_nonce(),
         )
         try:
-            response = requests.request(
+            response = http.client().request(
                 method,
                 self.base_url + canonical,
                 data=text.encode("utf-8") if text else None,
@@ -231,7 +232,7 @@ class WechatPayScoreProvider:
 
     def exchange_code(self, *, code: str) -> ProviderIdentity:
         try:
-            response = requests.get(
+            response = http.client().get(
                 f"{self.oauth_api_base}/sns/oauth2/access_token",
                 params={
                     "appid": self.appid,

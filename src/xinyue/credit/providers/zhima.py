@@ -32,6 +32,7 @@ import requests
 from xinyue.core import clock
 from xinyue.core.money import fen_to_yuan, yuan_to_fen
 from xinyue.credit import crypto
+from xinyue.credit.providers import http
 from xinyue.credit.providers.base import (
     AdmittanceResult,
     AdmittanceStart,
@@ -144,7 +145,7 @@ class AlipayGateway:
         """POST a signed request; return the verified ``…_response`` object (code 10000 only)."""
         params = self.signed_params(method, biz_content, extra=extra, notify_url=notify_url)
         try:
-            response = requests.post(
+            response = http.client().post(
                 self.gateway_url,
                 data=params,
                 timeout=self.timeout,

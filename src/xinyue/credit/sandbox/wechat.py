@@ -485,6 +485,8 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 def serve_in_thread(app: Callable, host: str = "127.0.0.1") -> tuple[WSGIServer, str]:
     """Serve ``app`` on a free loopback port in a daemon thread; returns (server, base URL)."""
     server = make_server(host, 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     return server, f"http://{host}:{server.server_port}"

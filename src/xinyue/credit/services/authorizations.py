@@ -34,9 +34,14 @@ log = logging.getLogger("xinyue.credit")
 RESUME_PENDING_FOR = dt.timedelta(minutes=30)
 
 
+LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
 def new_request_no(prefix: str = "XYA") -> str:
-    """``XYA20260312093015`` + 8 hex: unique, readable, ≤ 64 characters (Zhima's limit)."""
-    return f"{prefix}{clock.local(clock.now()):%Y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
+    """``XYA20260312093015`` + 8 random letters: unique, readable, ≤ 64 characters (Zhima's
+    limit), and never a long run of digits (which log masking would take for an ID number)."""
+    suffix = "".join(secrets.choice(LETTERS) for _ in range(8))
+    return f"{prefix}{clock.local(clock.now()):%Y%m%d%H%M%S}{suffix}"
 
 
 def _require_reader_self(actor: Actor, reader) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from typing import Any
 
 from django.db import transaction
@@ -47,6 +46,7 @@ from xinyue.credit.providers.base import (
     ProviderTimeout,
 )
 from xinyue.credit.selectors import current_admittance, provider_setting
+from xinyue.credit.services.authorizations import new_request_no
 
 log = logging.getLogger("xinyue.credit.orders")
 
@@ -70,7 +70,7 @@ RANK = {
 
 
 def new_out_order_no() -> str:
-    return f"XYC{clock.local(clock.now()):%Y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
+    return new_request_no("XYC")
 
 
 def _require_actor(actor: Actor, order_reader_id: int, *, staff_only: bool = False) -> None:
@@ -442,6 +442,10 @@ def complete_credit_order(
         order = _begin(order, actor, Op.COMPLETE, args, allowed={State.CHARGE_FAILED})
         return _perform(order, actor)
     returned_at = min(returned_at or clock.now(), clock.now())
+    # Providers count in whole seconds and want the return strictly after the borrowing.
+    returned_at = max(
+        returned_at, order.borrowed_at.replace(microsecond=0) + dt.timedelta(seconds=1)
+    )
     order = _begin(
         order,
         actor,
@@ -526,3 +530,32 @@ def apply_order_event(*, order: CreditOrder, event: ProviderEvent, actor: Actor)
         return "stale"
     _apply_result(order, result, actor, op=op)
     return "applied"
+
+
+def reconcile_credit_orders(
+    *, stale_after: dt.timedelta = dt.timedelta(minutes=10)
+) -> dict[str, int]:
+    """Nightly reconciliation (research note §1.3): finish operations left pending, then ask the
+    provider for the state of every open order. Returns counts."""
+    finished = synced = failed = 0
+    cutoff = clock.now() - stale_after
+    for order in CreditOrder.objects.exclude(pending_op="").filter(updated_at__lte=cutoff)[:500]:
+        try:
+            if not _perform(order, SYSTEM).pending_op:
+                finished += 1
+        except (ProviderFailed, ProviderDisabled):
+            failed += 1
+    open_states = [
+        s
+        for s in State
+        if s not in (State.REJECTED, State.RETURNED, State.CHARGED, State.CANCELLED)
+    ]
+    for order in CreditOrder.objects.filter(pending_op="", state__in=open_states).exclude(
+        state=State.NEW
+    )[:5000]:
+        try:
+            sync_credit_order(order=order)
+            synced += 1
+        except (ProviderFailed, ProviderDisabled):
+            failed += 1
+    return {"finished": finished, "synced": synced, "failed": failed}
