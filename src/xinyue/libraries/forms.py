@@ -3,7 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.libraries.settings_schema import LINK_CHECKS
+from xinyue.libraries.settings_schema import SIP2_ENCODINGS
+
+# Settings whose values are secrets: never shown again; left empty in the form = unchanged.
+SECRET_SETTINGS = ("sip2_login_password", "rest_verify_secret")
 
 
 class LibraryForm(forms.Form):
@@ -12,10 +15,55 @@ class LibraryForm(forms.Form):
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("启用"), required=False)
     card_prefix = forms.CharField(label=_("读者证号前缀"), max_length=10, required=False)
-    link_card_check = forms.ChoiceField(
-        label=_("绑定已有读者证的核验方式"), choices=[(c, c) for c in LINK_CHECKS]
-    )
     local_books_float = forms.BooleanField(label=_("本馆图书还到哪里就在哪里流通"), required=False)
+    link_card_check = forms.ChoiceField(
+        label=_("绑定已有读者证的核验方式"),
+        choices=[
+            ("staff", _("馆员审核")),
+            ("sip2", _("SIP2 读者信息查询")),
+            ("rest", _("本馆系统接口")),
+        ],
+    )
+    sip2_host = forms.CharField(label=_("SIP2 主机"), max_length=300, required=False)
+    sip2_port = forms.IntegerField(label=_("SIP2 端口"), min_value=1, max_value=65535)
+    sip2_encoding = forms.ChoiceField(
+        label=_("SIP2 字符编码"), choices=[(e, e) for e in SIP2_ENCODINGS]
+    )
+    sip2_institution_id = forms.CharField(
+        label=_("SIP2 机构代码（AO）"), max_length=300, required=False
+    )
+    sip2_location_code = forms.CharField(
+        label=_("SIP2 位置代码（CP）"), max_length=300, required=False
+    )
+    sip2_login_user = forms.CharField(
+        label=_("SIP2 登录用户（93）"), max_length=300, required=False
+    )
+    sip2_login_password = forms.CharField(
+        label=_("SIP2 登录密码（留空则不变）"),
+        max_length=300,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+    rest_verify_url = forms.URLField(
+        label=_("读者证核验接口地址"), max_length=300, required=False, assume_scheme="https"
+    )
+    rest_verify_secret = forms.CharField(
+        label=_("核验接口签名密钥（留空则不变）"),
+        max_length=300,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+    SETTINGS = (
+        "card_prefix", "local_books_float", "link_card_check", "sip2_host", "sip2_port", "sip2_encoding",
+        "sip2_institution_id", "sip2_location_code", "sip2_login_user", "sip2_login_password",
+        "rest_verify_url", "rest_verify_secret",
+    )  # fmt: skip
+
+    def settings_values(self) -> dict:
+        """The submitted settings, leaving secrets that were left empty unchanged."""
+        values = {key: self.cleaned_data[key] for key in self.SETTINGS}
+        return {k: v for k, v in values.items() if not (k in SECRET_SETTINGS and not v)}
 
 
 class LibraryFileForm(forms.Form):

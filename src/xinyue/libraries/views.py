@@ -14,7 +14,7 @@ from xinyue.accounts.permissions import require_library, require_operator
 from xinyue.core.actors import Role
 from xinyue.core.errors import DomainError
 from xinyue.libraries import selectors, services
-from xinyue.libraries.forms import LibraryFileForm, LibraryForm, WebhookForm
+from xinyue.libraries.forms import SECRET_SETTINGS, LibraryFileForm, LibraryForm, WebhookForm
 from xinyue.libraries.models import Library
 from xinyue.libraries.settings_schema import library_setting
 
@@ -70,9 +70,12 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
         "address": library.address,
         "phone": library.phone,
         "is_active": library.is_active,
+        **{
+            key: library_setting(library, key)
+            for key in LibraryForm.SETTINGS
+            if key not in SECRET_SETTINGS
+        },
         "card_prefix": library.settings.get("card_prefix", ""),
-        "link_card_check": library_setting(library, "link_card_check"),
-        "local_books_float": library_setting(library, "local_books_float"),
     }
     form = LibraryForm(request.POST or None, initial=initial)
     if not request.actor.is_operator:
@@ -88,11 +91,7 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
                 is_active=data["is_active"] if request.actor.is_operator else None,
                 address=data["address"],
                 phone=data["phone"],
-                settings_values={
-                    "card_prefix": data["card_prefix"],
-                    "link_card_check": data["link_card_check"],
-                    "local_books_float": data["local_books_float"],
-                },
+                settings_values=form.settings_values(),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)

@@ -145,3 +145,29 @@ def test_library_admin_subscribes_a_webhook_in_the_console(logged_in, hz_admin_u
     assert bad.status_code == 422
     assert client.get("/console/libraries/330200/webhooks/").status_code == 403
     assert WebhookSubscription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_library_admin_sets_the_link_check_in_the_console(logged_in, hz_admin_user):
+    client = logged_in(hz_admin_user)
+    form = {
+        "name": "杭州图书馆", "address": "", "phone": "", "is_active": "on", "card_prefix": "HZ",
+        "link_card_check": "sip2", "sip2_host": "ils.hz.example", "sip2_port": "6001", "sip2_encoding": "gbk",
+        "sip2_institution_id": "HZLIB", "sip2_location_code": "", "sip2_login_user": "xinyue",
+        "sip2_login_password": "s3cret", "rest_verify_url": "", "rest_verify_secret": "",
+    }  # fmt: skip
+    assert client.post("/console/libraries/330100/", form).status_code == 302
+    library = Library.objects.get(code="330100")
+    assert library.settings["sip2_encoding"] == "gbk"
+    assert library.settings["sip2_login_password"] == "s3cret"
+    page = client.get("/console/libraries/330100/").content.decode()
+    assert "s3cret" not in page
+    # Leaving the password empty keeps it.
+    assert (
+        client.post("/console/libraries/330100/", {**form, "sip2_login_password": ""}).status_code
+        == 302
+    )
+    assert Library.objects.get(code="330100").settings["sip2_login_password"] == "s3cret"
+    bad = client.post("/console/libraries/330100/", {**form, "sip2_port": "70000"})
+    assert bad.status_code == 422
+    assert Library.objects.get(code="330100").settings["sip2_port"] == 6001
