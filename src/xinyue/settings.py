@@ -206,6 +206,8 @@ for _handler in LOGGING["handlers"].values():
 CREDIT_KEY_DIR = Path(os.environ.get("XINYUE_CREDIT_KEY_DIR") or DATA_DIR / "credit_keys")
 CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", True)
 CREDIT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_HTTP_TIMEOUT", "10"))
+# The embedded sandbox is reached in process (no socket: a sync web worker never waits on another).
+CREDIT_SANDBOX_IN_PROCESS = config.env_bool("XINYUE_SANDBOX_IN_PROCESS", True)
 CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = float(os.environ.get("XINYUE_SANDBOX_TIMEOUT_DELAY", "15"))
 CREDIT_SANDBOX_APPS: dict[str, str] = {}  # app_id → registered public key file; {} = our own app
 CREDIT_PROVIDERS = {

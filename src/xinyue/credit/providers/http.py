@@ -1,10 +1,11 @@
 """The HTTP client the adapters use, and an in-process route to the embedded sandbox.
 
-Adapters call ``client()`` (``requests`` by default). ``in_process(base_url)`` routes requests
-for ``base_url`` through this process's own Django stack (middleware, views, signing: everything
-but the socket) for as long as the block runs. ``xinyue seed-demo`` needs it: it runs before the
-web server is up, inside a database transaction that a second connection (a server answering
-over a socket) would have to wait for.
+Adapters call ``client()``. Requests for the sandbox embedded in this platform (its default:
+no gateway URL configured, ``CREDIT_SANDBOX_IN_PROCESS`` on) go through this process's own Django
+stack — middleware, views, signatures and checks, everything but the socket — so that a web
+worker never waits on another web worker of the same server (sync gunicorn workers would starve)
+and ``xinyue seed-demo`` can reach it before the server runs and inside its transaction.
+Everything else (the sandbox on its own port, real providers; the tests) is plain HTTP.
 """
 
 from __future__ import annotations
@@ -23,8 +24,42 @@ _local = threading.local()
 
 
 def client() -> Any:
-    """``requests`` itself, or a session with in-process routes mounted."""
-    return getattr(_local, "session", None) or requests
+    """The session of an ``in_process`` block; else, for the sandbox embedded in this very
+    platform (no gateway URL configured), a session routing its URLs in process; else
+    ``requests`` itself."""
+    session = getattr(_local, "session", None)
+    if session is not None:
+        return session
+    if _embedded_sandbox_in_process():
+        return _embedded_session()
+    return requests
+
+
+def _embedded_sandbox_in_process() -> bool:
+    from django.conf import settings
+
+    from xinyue.credit import conf
+
+    return bool(
+        settings.CREDIT_SANDBOX_IN_PROCESS
+        and settings.CREDIT_SANDBOX_ENABLED
+        and not conf.provider_config("sandbox").get("gateway_url")
+    )
+
+
+def _embedded_session() -> requests.Session:
+    from xinyue.credit import conf
+
+    # The sandbox's own URLs, and (its side) our notification endpoint in this same platform.
+    prefixes = (conf.sandbox_base_url() + "/", conf.public_base_url() + "/api/v1/credit/notify/")
+    cached = getattr(_local, "embedded", None)
+    if cached is None or cached[0] != prefixes:
+        session = requests.Session()
+        for prefix in prefixes:
+            session.mount(prefix, InProcessAdapter())
+        cached = (prefixes, session)
+        _local.embedded = cached
+    return cached[1]
 
 
 class InProcessAdapter(BaseAdapter):
@@ -32,6 +67,8 @@ class InProcessAdapter(BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         from django.test import Client
+        from django.urls import get_urlconf, set_urlconf
+        from django.utils import translation
 
         parts = urlsplit(request.url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -43,13 +80,22 @@ class InProcessAdapter(BaseAdapter):
             for k, v in request.headers.items()
             if k.lower() not in ("content-type", "content-length", "host")
         }
-        answer = Client(HTTP_HOST=parts.netloc).generic(
-            request.method or "GET",
-            path,
-            data=body,
-            content_type=request.headers.get("Content-Type", "application/octet-stream"),
-            headers=headers,
-        )
+        client = Client(HTTP_HOST=parts.netloc, raise_request_exception=False)
+        language, urlconf = translation.get_language(), get_urlconf()
+        try:
+            answer = client.generic(
+                request.method or "GET",
+                path,
+                data=body,
+                content_type=request.headers.get("Content-Type", "application/octet-stream"),
+                headers=headers,
+            )
+        finally:  # the caller's request goes on in its own language and URLconf
+            if language:
+                translation.activate(language)
+            else:
+                translation.deactivate()
+            set_urlconf(urlconf)
         response = requests.Response()
         response.status_code = answer.status_code
         response._content = answer.content

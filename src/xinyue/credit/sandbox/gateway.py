@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from xinyue.core import clock
 from xinyue.core.money import fen_to_yuan, yuan_to_fen
 from xinyue.credit import conf, crypto
+from xinyue.credit.providers import http
 from xinyue.credit.sandbox.models import (
     SandboxAuthorization,
     SandboxFault,
@@ -317,7 +318,7 @@ def attempt_notification(*, notification_id: int) -> float | None:
     attempts = row.attempts + 1
     error = ""
     try:
-        response = requests.post(
+        response = http.client().post(
             row.url,
             data=row.params,
             timeout=10,

@@ -42,6 +42,7 @@ def credit_key_dir(tmp_path_factory) -> Any:
 def _credit_settings(settings, credit_key_dir) -> None:
     settings.CREDIT_KEY_DIR = credit_key_dir
     settings.CREDIT_SANDBOX_ENABLED = True
+    settings.CREDIT_SANDBOX_IN_PROCESS = False  # the adapters are tested over real HTTP
     settings.CREDIT_HTTP_TIMEOUT_SECONDS = 5
     settings.CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = 1.0
 
