@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from xinyue.core.actors import Actor, ActorKind, Channel
@@ -70,7 +71,7 @@ def _reader_and_actor(request: HttpRequest) -> tuple[object, Actor]:
 
     reader = reader_from_request(request)
     if reader is None:
-        raise PermissionDenied("只有读者本人可以进行信用授权", required="reader")
+        raise PermissionDenied(_("只有读者本人可以进行信用授权"), required="reader")
     actor = getattr(request, "auth", None)
     if not isinstance(actor, Actor) or actor.reader_id != reader.pk:
         channel = actor.channel if isinstance(actor, Actor) else Channel.API

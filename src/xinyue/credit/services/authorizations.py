@@ -18,6 +18,7 @@ import secrets
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind
@@ -40,7 +41,7 @@ LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 def new_request_no(prefix: str = "XYA") -> str:
     """``XYA20260312093015`` + 8 random letters: unique, readable, ≤ 64 characters (Zhima's
     limit), and never a long run of digits (which log masking would take for an ID number)."""
-    suffix = "".join(secrets.choice(LETTERS) for _ in range(8))
+    suffix = "".join(secrets.choice(LETTERS) for _position in range(8))
     return f"{prefix}{clock.local(clock.now()):%Y%m%d%H%M%S}{suffix}"
 
 
@@ -48,7 +49,7 @@ def _require_reader_self(actor: Actor, reader) -> None:
     if actor.kind is ActorKind.SYSTEM:
         return
     if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied("只能为本人发起信用授权")
+        raise PermissionDenied(_("只能为本人发起信用授权"))
 
 
 def require_credit_consent(reader) -> None:

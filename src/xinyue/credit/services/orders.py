@@ -19,6 +19,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind
@@ -78,7 +79,7 @@ def _require_actor(actor: Actor, order_reader_id: int, *, staff_only: bool = Fal
         return
     if not staff_only and actor.kind is ActorKind.READER and actor.reader_id == order_reader_id:
         return
-    raise PermissionDenied("不能操作该信用订单")
+    raise PermissionDenied(_("不能操作该信用订单"))
 
 
 def _event(
@@ -108,7 +109,7 @@ def _require_consents(reader) -> None:
     for purpose in ("credit_check", "share_borrowing"):
         if not has_consent(reader=reader, purpose=purpose):
             raise ConsentRequired(
-                "请先同意信用评估授权和向信用服务机构提供借阅记录", purpose=purpose
+                _("请先同意信用评估授权和向信用服务机构提供借阅记录"), purpose=purpose
             )
 
 
@@ -291,7 +292,7 @@ def _begin(
         locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
         if locked.pending_op and locked.pending_op != op:
             raise CreditOrderState(
-                f"信用订单正在处理“{locked.get_pending_op_display()}”，请稍后再试",
+                _("信用订单正在处理“%(op)s”，请稍后再试") % {"op": locked.get_pending_op_display()},
                 state=locked.state,
             )
         if locked.state not in allowed and locked.pending_op != op:
@@ -337,16 +338,16 @@ def open_credit_order(
     """
     _require_actor(actor, reader.pk)
     if not reference or len(reference) > 80:
-        raise InvalidInput(fields={"reference": "reference 必填且不超过 80 字"})
+        raise InvalidInput(fields={"reference": _("必填，不超过 80 字")})
     if isinstance(deposit_fen, bool) or not isinstance(deposit_fen, int) or deposit_fen < 0:
-        raise InvalidInput(fields={"deposit_fen": "押金上限应为非负整数（分）"})
+        raise InvalidInput(fields={"deposit_fen": _("押金上限应为非负整数（分）")})
     borrowed_at = borrowed_at or clock.now()
     if due_at <= borrowed_at:
-        raise InvalidInput(fields={"due_at": "应还时间应晚于借出时间"})
+        raise InvalidInput(fields={"due_at": _("应还时间应晚于借出时间")})
     existing = CreditOrder.objects.filter(reference=reference).first()
     if existing is not None:
         if existing.reader_id != reader.pk:
-            raise CreditOrderState("该业务编号已用于其他读者的信用订单")
+            raise CreditOrderState(_("该业务编号已用于其他读者的信用订单"))
         if existing.pending_op == Op.START:
             return _perform(existing, actor)
         return existing
@@ -401,7 +402,7 @@ def extend_credit_order(*, actor: Actor, order: CreditOrder, due_at: dt.datetime
     """Renewal: move the provider's latest return time later (never earlier)."""
     _require_actor(actor, order.reader_id)
     if due_at <= order.due_at:
-        raise InvalidInput(fields={"due_at": "续借后的应还时间应晚于原应还时间"})
+        raise InvalidInput(fields={"due_at": _("续借后的应还时间应晚于原应还时间")})
     from xinyue.readers.selectors import has_consent
 
     if not has_consent(reader=order.reader, purpose="share_borrowing"):
@@ -427,11 +428,11 @@ def complete_credit_order(
     _require_actor(actor, order.reader_id, staff_only=charge_fen > 0)
     reason = CompleteReason(reason)
     if isinstance(charge_fen, bool) or not isinstance(charge_fen, int) or charge_fen < 0:
-        raise InvalidInput(fields={"charge_fen": "赔付金额应为非负整数（分）"})
+        raise InvalidInput(fields={"charge_fen": _("赔付金额应为非负整数（分）")})
     if reason == CompleteReason.RETURN and charge_fen:
-        raise InvalidInput(fields={"charge_fen": "正常归还不应扣款"})
+        raise InvalidInput(fields={"charge_fen": _("正常归还不应扣款")})
     if charge_fen > order.deposit_fen:
-        raise InvalidInput(fields={"charge_fen": "赔付金额不能超过免押额度"})
+        raise InvalidInput(fields={"charge_fen": _("赔付金额不能超过免押额度")})
     if order.state == State.CHARGE_FAILED:
         args = dict(order.pending_args or {}) or {
             "returned_at": _iso(order.returned_at or clock.now()),

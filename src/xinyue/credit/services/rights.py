@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from xinyue.credit.models import CreditAuthorization, CreditOrder, ProviderNotification
 
@@ -45,7 +46,7 @@ def export_credit(*, reader) -> tuple[str, dict[str, Any]]:
 def open_credit_obligations(*, reader) -> list[str]:
     """An open credit order (a book out, a deduction pending) blocks deleting the account."""
     count = sum(1 for o in CreditOrder.objects.filter(reader=reader) if o.is_open)
-    return [f"{count} 笔信用借还订单尚未完结"] if count else []
+    return [_("%(n)d 笔信用借还订单尚未完结") % {"n": count}] if count else []
 
 
 def erase_credit(*, reader) -> None:

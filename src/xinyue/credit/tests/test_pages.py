@@ -203,3 +203,14 @@ def test_settings_through_the_api(client, operator_user):
             "validity_days": 30,
         }
     ]
+
+
+def test_the_sandbox_on_a_production_database_is_flagged(settings):
+    from xinyue.credit.checks import sandbox_in_production
+
+    settings.DATABASES = {
+        "default": {**settings.DATABASES["default"], "ENGINE": "django.db.backends.postgresql"}
+    }
+    assert [w.id for w in sandbox_in_production(None)] == ["credit.W001"]
+    settings.CREDIT_SANDBOX_ENABLED = False
+    assert sandbox_in_production(None) == []
