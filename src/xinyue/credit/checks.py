@@ -8,12 +8,10 @@ from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
 
-@register(Tags.security)
-def sandbox_in_production(app_configs: Any, **kwargs: Any) -> list[Warning]:
+def sandbox_warnings(*, sandbox_enabled: bool, engine: str) -> list[Warning]:
     """The sandbox lets anyone approve their own credit check: fine for the embedded demo
     (SQLite), a mistake on a production database."""
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if settings.CREDIT_SANDBOX_ENABLED and engine == "django.db.backends.postgresql":
+    if sandbox_enabled and engine == "django.db.backends.postgresql":
         return [
             Warning(
                 "The credit sandbox is on: readers can approve their own credit checks and the "
@@ -23,3 +21,11 @@ def sandbox_in_production(app_configs: Any, **kwargs: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(Tags.security)
+def sandbox_in_production(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    return sandbox_warnings(
+        sandbox_enabled=settings.CREDIT_SANDBOX_ENABLED,
+        engine=settings.DATABASES["default"]["ENGINE"],
+    )

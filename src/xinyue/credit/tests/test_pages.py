@@ -205,12 +205,12 @@ def test_settings_through_the_api(client, operator_user):
     ]
 
 
-def test_the_sandbox_on_a_production_database_is_flagged(settings):
-    from xinyue.credit.checks import sandbox_in_production
+def test_the_sandbox_on_a_production_database_is_flagged():
+    from xinyue.credit.checks import sandbox_warnings
 
-    settings.DATABASES = {
-        "default": {**settings.DATABASES["default"], "ENGINE": "django.db.backends.postgresql"}
-    }
-    assert [w.id for w in sandbox_in_production(None)] == ["credit.W001"]
-    settings.CREDIT_SANDBOX_ENABLED = False
-    assert sandbox_in_production(None) == []
+    postgres, sqlite = "django.db.backends.postgresql", "django.db.backends.sqlite3"
+    assert [w.id for w in sandbox_warnings(sandbox_enabled=True, engine=postgres)] == [
+        "credit.W001"
+    ]
+    assert sandbox_warnings(sandbox_enabled=False, engine=postgres) == []
+    assert sandbox_warnings(sandbox_enabled=True, engine=sqlite) == []
