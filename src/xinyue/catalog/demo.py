@@ -24,6 +24,7 @@ from xinyue.core.actors import SYSTEM
 from xinyue.core.money import yuan_to_fen
 
 DEFAULT_TITLES = 3000
+BULK_FROM = 50_000  # from this many new titles on, load in bulk (index built at the end)
 SUPPLIER_CODE = "zjxinhua"
 
 
@@ -103,6 +104,7 @@ def ensure_catalog(*, titles: int, progress: Any = None) -> tuple[int, int]:
             supplier=supplier,
             titles=generated_title_data(categories, have, want),
             progress=progress,
+            bulk=want - have >= BULK_FROM,
         )
     return added_real, added
 

@@ -716,6 +716,8 @@ def generated_title(i: int) -> GeneratedTitle:
         topic = rng.choice(TOPICS[category])
         prefix = rng.choice(PREFIXES)
         suffix = rng.choice(SUFFIXES)
+        if prefix and (topic.startswith(prefix) or prefix in topic):
+            prefix = ""
         title = (
             f"{prefix}{topic}{suffix}"
             if (prefix or suffix)

@@ -39,6 +39,9 @@ FIELDS: dict[str, FieldGroup] = {
     "publisher": FieldGroup(words=("p",)),
     "subject": FieldGroup(words=("s",)),
 }
+# Relevance tiers: every term within the title, or within the title and the authors.
+TITLE_GROUP = FIELDS["title"]
+TITLE_AUTHOR_GROUP = FieldGroup(words=("t", "a"), grams=("tg", "ag"), pinyin=("pt", "pa"))
 # Per-field search also accepts "isbn" (an exact ISBN lookup).
 FIELD_NAMES = (*FIELDS.keys(), "isbn")
 
@@ -152,6 +155,17 @@ class Plan:
     @property
     def uses_index(self) -> bool:
         return bool(self.clauses or self.filter_tokens)
+
+    def restricted(self, group: FieldGroup) -> Plan:
+        """The same plan with its free-text clauses limited to ``group``'s columns (clauses of
+        a per-field search keep their field)."""
+        return Plan(
+            clauses=[
+                Clause(c.term, group) if c.group is FIELDS["all"] else c for c in self.clauses
+            ],
+            filter_tokens=self.filter_tokens,
+            isbn=self.isbn,
+        )
 
 
 def terms(query: str) -> list[Term]:

@@ -71,8 +71,11 @@ def fold(text: str) -> str:
 
 
 def normalize_query(text: str, *, limit: int = 100) -> str:
-    """The query as it is recorded and shown: folded, spaces collapsed, at most ``limit`` chars."""
-    return _SPACE.sub(" ", fold(text or "")).strip()[:limit].strip()
+    """The query as it is recorded and shown: folded, spaces collapsed, control characters and
+    lone surrogates dropped, at most ``limit`` characters."""
+    folded = _SPACE.sub(" ", fold(text or ""))
+    clean = "".join(c for c in folded if c == " " or unicodedata.category(c)[0] != "C")
+    return _SPACE.sub(" ", clean).strip()[:limit].strip()
 
 
 def runs(text: str) -> list[str]:

@@ -7,13 +7,16 @@ possibly empty.
 
 Bounded work on common words. The index is ordered by ``docid``: popular titles first. A
 query works inside its *window*, the first ``Limits.window`` (10,000) matches of its keywords
-in that order (all of them when there are fewer): the filters of the database (year, in stock)
-apply inside it; the total counts it (exact when the keywords match at most that many titles,
-else flagged ``total_is_exact=False``, like Elasticsearch's default ``track_total_hits``);
-facets count its first ``Limits.facets`` titles; relevance ranks its first ``Limits.rank``
-titles by bm25 (ts_rank on PostgreSQL), the rest following in index order. The category and
-publisher filters are tokens of the index itself, so they narrow the keywords' matches before
-the window. Both engines compute the same windows: the same titles, totals and facets.
+in that order (all of them when there are fewer), read in one pass: the filters of the database
+(year, in stock) apply inside it; the total counts it (exact when the keywords match at most
+that many titles, else flagged ``total_is_exact=False``, like Elasticsearch's default
+``track_total_hits``); facets count its first ``Limits.facets`` titles; relevance orders its
+first ``Limits.rank`` titles by tiers — the title is the query; every word is in the title; in
+the title or the authors; anywhere — then shorter titles first, then index order; the rest of
+the window follows in index order. The category and publisher filters are tokens of the index
+itself, so they narrow the keywords' matches before the window. Everything is decided by which
+titles match, never by an engine's own score, so both engines return the same results in the
+same order.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from xinyue.catalog.models import Category, Title
 from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.highlight import highlight
 from xinyue.catalog.search.plan import (
+    TITLE_AUTHOR_GROUP,
+    TITLE_GROUP,
     TITLE_ID_MASK,
     Plan,
     category_token,
     make_plan,
     publisher_token,
 )
-from xinyue.catalog.search.text import normalize_query
+from xinyue.catalog.search.text import fold, normalize_query
 
 SORTS = ("relevance", "newest", "popularity")
 
@@ -43,8 +48,8 @@ SORTS = ("relevance", "newest", "popularity")
 @dataclass(frozen=True)
 class Limits:
     window: int = 10_000  # matches a query works on (and the largest exact total)
-    facets: int = 1_000  # titles the facets count
-    rank: int = 1_000  # titles ranked by score
+    facets: int = 500  # titles the facets count
+    rank: int = 500  # titles ordered by relevance tiers
 
 
 LIMITS = Limits()
@@ -147,7 +152,8 @@ def search_titles(
     query = query if isinstance(query, str) else ""
     normalized = normalize_query(query)
     sort = sort if sort in SORTS else "relevance"
-    page_size = _int_or_none(page_size, low=1, high=MAX_PAGE_SIZE) or 20
+    page_size = _int_or_none(page_size, low=1, high=10**9) or 20
+    page_size = min(page_size, MAX_PAGE_SIZE)
     page = _int_or_none(page, low=1, high=10**9) or 1
     page = min(page, -(-limits.window // page_size))
     year_from = _int_or_none(year_from)
@@ -201,7 +207,7 @@ def search_titles(
 
     offset = (page - 1) * page_size
     if plan.uses_index:
-        found = _search_index(plan, conditions, params, sort, offset, page_size, limits)
+        found = _search_index(plan, conditions, params, sort, offset, page_size, limits, query)
     else:
         found = _search_titles_table(conditions, params, sort, offset, page_size, limits)
     total, total_exact, facet_rows, ids = found
@@ -233,115 +239,94 @@ def _search_index(
     offset: int,
     limit: int,
     limits: Limits,
+    query: str,
 ) -> tuple[int, bool, list, list[int]]:
     backend = get_backend()
     src, docid = backend.source, backend.docid
     match, match_params = backend.match(plan)
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
     with connection.cursor() as cursor:
-
-        def one(sql: str, args: list[Any]) -> Any:
-            cursor.execute(sql, args)
-            row = cursor.fetchone()
-            return row[0] if row else None
-
-        # The window: the keywords' first limits.window matches in index order.
-        window_end = one(
-            f"SELECT {docid} FROM {src} WHERE {match} ORDER BY {docid} LIMIT 1 OFFSET %s",
-            [*match_params, limits.window],
-        )
-        where = [match]
-        where_params = list(match_params)
-        if window_end is not None:
-            where.append(f"{docid} < %s")
-            where_params.append(window_end)
-        if conditions:
-            source = f"{src} {title_join}"
-            where += conditions
-            where_params += params
-        else:
-            source = src
-        where_sql = " AND ".join(where)
-
+        # One pass over the index: the window's document ids, in index order.
         cursor.execute(
-            f"SELECT t.category_id, t.year, t.publisher FROM {src} {title_join} "
-            f"WHERE {where_sql} ORDER BY {docid} LIMIT %s",
-            [*where_params, limits.facets],
+            f"SELECT {docid} FROM {src} WHERE {match} ORDER BY {docid} LIMIT %s",
+            [*match_params, limits.window + 1],
         )
-        facet_rows = cursor.fetchall()
-        if len(facet_rows) < limits.facets:
-            total = len(facet_rows)
-        else:
-            total = one(f"SELECT count(*) FROM {source} WHERE {where_sql}", where_params)
-        total_exact = window_end is None
+        window = [row[0] for row in cursor.fetchall()]
+        total_exact = len(window) <= limits.window
+        window = window[: limits.window]
+        if conditions and window:
+            cursor.execute(
+                f"SELECT {docid} FROM {src} {title_join} WHERE {match} AND {docid} <= %s "
+                f"AND {' AND '.join(conditions)} ORDER BY {docid}",
+                [*match_params, window[-1], *params],
+            )
+            window = [row[0] for row in cursor.fetchall()]
+        total = len(window)
 
-        ids: list[int] = []
-        if offset < total:
-            if sort in _SORT_SQL:
-                cursor.execute(
-                    f"SELECT t.id FROM {src} {title_join} WHERE {where_sql} "
-                    f"ORDER BY {_SORT_SQL[sort]} LIMIT %s OFFSET %s",
-                    [*where_params, limit, offset],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-            else:
-                ids = _ranked_page(
-                    cursor,
-                    backend,
-                    plan,
-                    source,
-                    where_sql,
-                    where_params,
-                    total,
-                    offset,
-                    limit,
-                    limits.rank,
-                )
-    return total, total_exact, facet_rows, ids
+        head = window[: max(limits.facets, limits.rank if sort == "relevance" else 0)]
+        rows = _title_rows(cursor, [d & TITLE_ID_MASK for d in head])
+        facet_rows = [rows[d & TITLE_ID_MASK][1:4] for d in window[: limits.facets]]
+
+        if offset >= total:
+            return total, total_exact, facet_rows, []
+        if sort in _SORT_SQL:
+            cursor.execute(
+                f"SELECT t.id FROM {src} {title_join} WHERE {match} AND {docid} <= %s"
+                + "".join(f" AND {c}" for c in conditions)
+                + f" ORDER BY {_SORT_SQL[sort]} LIMIT %s OFFSET %s",
+                [*match_params, window[-1], *params, limit, offset],
+            )
+            return total, total_exact, facet_rows, [row[0] for row in cursor.fetchall()]
+
+        ranked = _rank(backend, plan, window[: limits.rank], rows, query)
+        ordered = ranked + window[limits.rank :]
+        page = ordered[offset : offset + limit]
+    return total, total_exact, facet_rows, [d & TITLE_ID_MASK for d in page]
 
 
-def _ranked_page(
-    cursor: Any,
-    backend: Any,
-    plan: Plan,
-    source: str,
-    where_sql: str,
-    where_params: list[Any],
-    total: int,
-    offset: int,
-    limit: int,
-    rank_limit: int,
+def _title_rows(cursor: Any, ids: list[int]) -> dict[int, tuple]:
+    """(title, category_id, year, publisher) of these titles, by id."""
+    out: dict[int, tuple] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        cursor.execute(
+            "SELECT id, title, category_id, year, publisher FROM catalog_title "
+            f"WHERE id IN ({','.join(['%s'] * len(chunk))})",
+            chunk,
+        )
+        for row in cursor.fetchall():
+            out[row[0]] = row[1:]
+    return out
+
+
+def _rank(
+    backend: Any, plan: Plan, head: list[int], rows: dict[int, tuple], query: str
 ) -> list[int]:
-    """Relevance order: the first ``rank_limit`` titles of the window by score, then the rest in
-    index order."""
-    docid = backend.docid
-    rank_end = None
-    if total > rank_limit:
-        cursor.execute(
-            f"SELECT {docid} FROM {source} WHERE {where_sql} ORDER BY {docid} LIMIT 1 OFFSET %s",
-            [*where_params, rank_limit],
-        )
-        row = cursor.fetchone()
-        rank_end = row[0] if row else None
-    docids: list[int] = []
-    if offset < rank_limit:
-        order, order_params = backend.rank(plan)
-        head = where_sql + (f" AND {docid} < %s" if rank_end is not None else "")
-        head_params = [*where_params, *([rank_end] if rank_end is not None else [])]
-        cursor.execute(
-            f"SELECT {docid} FROM {source} WHERE {head} ORDER BY {order} LIMIT %s OFFSET %s",
-            [*head_params, *order_params, limit, offset],
-        )
-        docids = [row[0] for row in cursor.fetchall()]
-    if rank_end is not None and len(docids) < limit:
-        tail_offset = max(0, offset - rank_limit)
-        cursor.execute(
-            f"SELECT {docid} FROM {source} WHERE {where_sql} AND {docid} >= %s "
-            f"ORDER BY {docid} LIMIT %s OFFSET %s",
-            [*where_params, rank_end, limit - len(docids), tail_offset],
-        )
-        docids += [row[0] for row in cursor.fetchall()]
-    return [d & TITLE_ID_MASK for d in docids]
+    """Relevance: the title is the query (tier 0); every word is in the title (1), in the title
+    or the authors (2), anywhere (3); then shorter titles first, then index order (popular
+    first). The same order on both engines."""
+    if not plan.clauses:
+        return head  # no words: index order, most popular first
+    in_title = backend.subset(plan.restricted(TITLE_GROUP), head)
+    rest = [d for d in head if d not in in_title]
+    in_title_or_author = (
+        backend.subset(plan.restricted(TITLE_AUTHOR_GROUP), rest) if rest else set()
+    )
+    wanted = fold(query).replace(" ", "")
+
+    def key(d: int) -> tuple:
+        title = rows.get(d & TITLE_ID_MASK, ("",))[0] or ""
+        if wanted and fold(title).replace(" ", "") == wanted:
+            tier = 0
+        elif d in in_title:
+            tier = 1
+        elif d in in_title_or_author:
+            tier = 2
+        else:
+            tier = 3
+        return (tier, len(title), d)
+
+    return sorted(head, key=key)
 
 
 def _search_titles_table(
@@ -404,7 +389,7 @@ def _facets(
         return ordered[:FACET_TOP]
 
     return {
-        "category": [(names[c], n) for c, n in top(categories) if c in names],
+        "category": top(Counter({names[c]: n for c, n in categories.items() if c in names})),
         "year": top(years, key=lambda y: -y),
         "publisher": top(publishers),
     }

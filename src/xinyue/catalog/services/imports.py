@@ -40,7 +40,7 @@ _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
 _INT = re.compile(r"\d+")
 _NATIONALITY = re.compile(r"^\s*[\[［(（【〔][^\]］)）】〕]{1,6}[\]］)）】〕]\s*")
 _ROLE = re.compile(
-    r"[\s,，]*(?:原著|编著|主编|副主编|编译|翻译|改编|合著|等著|等编|等|著|编|译|绘|撰|校注|注|整理|选编)\s*$"
+    r"[\s,，]*(?:原著|编著|主编|副主编|编译|翻译|改编|合著|等著|等编|译注|校注|整理|选编|等|著|编|译|绘|撰|注)\s*$"
 )
 _AUTHOR_SPLIT = re.compile(r"\s*[;；]\s*")
 
@@ -104,7 +104,9 @@ def clean_author(name: str) -> str:
     """ "(日)东野圭吾 著" → "东野圭吾"; "Matthes, Eric" stays as it is."""
     name = _NATIONALITY.sub("", (name or "").strip())
     stripped = _ROLE.sub("", name).strip()
-    return (stripped or name).strip(" ,，.;；")[:100]
+    if len(stripped) < 2:  # "王编" is a name, not 王 + a role
+        stripped = name
+    return stripped.strip(" ,，.;；")[:100]
 
 
 def clean_authors(names: Iterable[str]) -> list[str]:
@@ -360,12 +362,23 @@ def bulk_add_titles(
     titles: Iterable[TitleData],
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    bulk: bool = False,
 ) -> int:
     """Insert many *new* titles (validated, ISBNs not yet in the catalog) with the supplier's
     offers, indexed, in batches — the demo catalog and the benchmarks load a million this way.
-    Returns how many were added."""
+    ``bulk``: one transaction, and the search index built once at the end (for very large
+    loads; the engine's index is rebuilt as a whole). Returns how many were added."""
     require_supplier(actor, supplier.pk)
     backend = get_backend()
+    if bulk:
+        with backend.bulk_load():
+            return bulk_add_titles(
+                actor=actor,
+                supplier=supplier,
+                titles=titles,
+                batch_size=batch_size,
+                progress=progress,
+            )
     added = 0
     batch: list[TitleData] = []
 
