@@ -134,3 +134,36 @@ def test_unknown_channels_and_a_refusal(live):
     )
     assert "error=access_denied" in denied.headers["Location"]
     assert session.get(denied.headers["Location"], allow_redirects=False).status_code == 400
+
+
+def test_a_new_reader_registers_once_then_confirms_the_binding(live):
+    session = requests.Session()
+    callback = through_oauth(live, session, "newcomer-alipay")
+    bind = session.get(f"{live.url}{callback.headers['Location']}")
+    register_url = (
+        re.search(r'href="([^"]+)" id="bind-register"', bind.text).group(1).replace("&amp;", "&")
+    )
+    form = session.get(f"{live.url}{register_url}")
+    registered = session.post(
+        f"{live.url}{register_url}",
+        data={
+            **READERS["wang"],
+            "password2": READERS["wang"]["password"],
+            "consent_id_number": "on",
+            "next": "/login/sandbox/bind/",
+            "csrfmiddlewaretoken": csrf(form.text),
+        },
+        allow_redirects=False,
+    )
+    assert registered.status_code == 302, registered.text[:500]
+    assert registered.headers["Location"] == "/login/sandbox/bind/"
+    confirm = session.get(f"{live.url}/login/sandbox/bind/")
+    assert 'id="confirm-bind"' in confirm.text
+    done = session.post(
+        f"{live.url}/login/sandbox/bind/",
+        data={"confirm": "1", "csrfmiddlewaretoken": csrf(confirm.text)},
+        allow_redirects=False,
+    )
+    assert done.headers["Location"] == "/account/"
+    identity = ChannelIdentity.objects.get()
+    assert identity.reader.user.username.startswith("reader-")

@@ -241,3 +241,17 @@ def test_recheck_by_openid(wechat, live, operator):
         "wechat_payscore",
         "recheck",
     )
+
+
+def test_wechat_channel_login_exchanges_the_code_for_the_openid(wechat, live):
+    session = requests.Session()
+    start = session.get(f"{live.url}/login/wechat/", allow_redirects=False)
+    authorize = start.headers["Location"]
+    assert authorize.startswith(
+        f"{wechat_base(wechat)}/connect/oauth2/authorize?appid=wx0000000000000001"
+    )
+    assert authorize.endswith("#wechat_redirect")
+    back = session.post(authorize.split("#")[0], data={"openid": "o-login"}, allow_redirects=False)
+    callback = session.get(back.headers["Location"], allow_redirects=False)
+    assert callback.headers["Location"] == "/login/wechat/bind/"
+    assert wechat.oauth_codes == {}  # the code was spent
