@@ -15,7 +15,9 @@ DATABASE_COMMANDS = {
     "load-libraries",
     "create-api-key",
     "import-catalog",
-    "check-setup",
+    "check-workers",
+    "sandbox-gateway",
+    "rotate-keys",
 }
 
 
