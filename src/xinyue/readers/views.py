@@ -18,6 +18,7 @@ from django.template.loader import select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error
@@ -124,7 +125,15 @@ def login(request: HttpRequest) -> HttpResponse:
             identity.login_reader(request, reader)
         except LoginThrottled as exc:
             minutes = max(1, round(exc.detail.get("retry_after_seconds", 60) / 60))
-            form.add_error(None, _("登录失败次数过多，请 %(m)d 分钟后再试") % {"m": minutes})
+            form.add_error(
+                None,
+                ngettext(
+                    "登录失败次数过多，请 %(m)d 分钟后再试",
+                    "登录失败次数过多，请 %(m)d 分钟后再试",
+                    minutes,
+                )
+                % {"m": minutes},
+            )
             status = 429
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -133,10 +142,12 @@ def login(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request, reverse("readers:account")))
     elif form.errors:
         status = 422
+    from xinyue.credit.services.channel_login import available_channels
+
     return render(
         request,
         "readers/login.html",
-        {"form": form, "next": _next_url(request, "")},
+        {"form": form, "next": _next_url(request, ""), "channels": available_channels()},
         status=status,
     )
 
