@@ -167,3 +167,15 @@ def _usage_event_buffer():
     EVENTS.discard()
     yield EVENTS
     EVENTS.discard()
+
+
+# --- i18n (TRANSLATOR) ----------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request in English (the language
+    switch, Accept-Language) leaves English active in the thread for whatever runs next."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from xinyue.accounts.models import ApiKey, User
 
@@ -10,7 +11,7 @@ class PlatformUserAdmin(UserAdmin):
     list_filter = ("kind", "role", "is_active")
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("信阅", {"fields": ("kind", "display_name", "library", "role", "supplier")}),
+        (_("信阅"), {"fields": ("kind", "display_name", "library", "role", "supplier")}),
     )
 
 

@@ -1,14 +1,16 @@
+from django.utils.translation import gettext_lazy as _
+
 from xinyue.core.errors import Conflict, InvalidInput, NotFound
 
 
 class UsernameTaken(Conflict):
     code = "username_taken"
-    default_message = "该用户名已被使用"
+    default_message = _("该用户名已被使用")
 
 
 class ApiKeyNotFound(NotFound):
     code = "api_key_not_found"
-    default_message = "找不到该 API 密钥"
+    default_message = _("找不到该 API 密钥")
 
 
 class WeakPassword(InvalidInput):

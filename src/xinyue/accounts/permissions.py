@@ -8,6 +8,7 @@ supplier; readers only on themselves (checked in ``xinyue.readers``).
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from xinyue.core.actors import Actor, ActorKind, Role
 from xinyue.core.errors import PermissionDenied
@@ -15,7 +16,7 @@ from xinyue.core.errors import PermissionDenied
 
 def require_operator(actor: Actor) -> None:
     if not actor.is_operator and actor.kind is not ActorKind.SYSTEM:
-        raise PermissionDenied("只有平台运营方可以执行此操作", required="operator")
+        raise PermissionDenied(_("只有平台运营方可以执行此操作"), required="operator")
 
 
 def can_act_for_library(actor: Actor, library_id: int, *, role: Role = Role.DESK) -> bool:
@@ -28,7 +29,7 @@ def require_library(actor: Actor, library_id: int, *, role: Role = Role.DESK) ->
     """Refuse unless ``actor`` may act for library ``library_id`` with at least ``role``."""
     if not can_act_for_library(actor, library_id, role=role):
         raise PermissionDenied(
-            "不能操作其他成员馆的数据" if actor.library_id != library_id else None
+            _("不能操作其他成员馆的数据") if actor.library_id != library_id else None
         )
 
 
@@ -36,7 +37,7 @@ def require_supplier(actor: Actor, supplier_id: int) -> None:
     if actor.is_operator or actor.kind is ActorKind.SYSTEM:
         return
     if actor.kind is not ActorKind.SUPPLIER or actor.supplier_id != supplier_id:
-        raise PermissionDenied("不能操作其他书商的数据")
+        raise PermissionDenied(_("不能操作其他书商的数据"))
 
 
 def require_staff(actor: Actor) -> None:

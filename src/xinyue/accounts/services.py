@@ -9,6 +9,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.errors import UsernameTaken, WeakPassword
 from xinyue.accounts.models import ApiKey, User
@@ -32,7 +33,7 @@ def _check_password(password: str, user: User | None = None) -> None:
 def _new_user(*, username: str, password: str, **fields: object) -> User:
     username = username.strip()
     if not username:
-        raise InvalidInput(fields={"username": "请填写用户名"})
+        raise InvalidInput(fields={"username": _("请填写用户名")})
     if User.objects.filter(username__iexact=username).exists():
         raise UsernameTaken(username=username)
     user = User(username=username, **fields)
@@ -56,7 +57,7 @@ def create_staff_user(
     """Add a staff member to ``library``: the operator anywhere, a library admin in their own library."""
     require_library(actor, library.pk, role=Role.ADMIN)
     if role not in {Role.DESK, Role.ADMIN}:
-        raise InvalidInput(fields={"role": "角色只能是流通台或馆管理员"})
+        raise InvalidInput(fields={"role": _("角色只能是流通台或馆管理员")})
     user = _new_user(
         username=username,
         password=password,
@@ -122,7 +123,7 @@ def set_user_active(*, actor: Actor, user: User, active: bool) -> User:
     else:
         require_operator(actor)
     if user.pk == actor.user_id and not active:
-        raise PermissionDenied("不能停用自己的账号")
+        raise PermissionDenied(_("不能停用自己的账号"))
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit.record(
@@ -151,22 +152,22 @@ def create_api_key(
     """Issue a key; returns the row and the token, which is shown once and never stored."""
     require_operator(actor)
     if not name.strip():
-        raise InvalidInput(fields={"name": "请填写名称"})
+        raise InvalidInput(fields={"name": _("请填写名称")})
     if scope == ApiKey.Scope.LIBRARY:
         if library is None:
-            raise InvalidInput(fields={"library": "成员馆密钥必须指定成员馆"})
+            raise InvalidInput(fields={"library": _("成员馆密钥必须指定成员馆")})
         role = role or Role.DESK
         if role not in {Role.DESK, Role.ADMIN}:
-            raise InvalidInput(fields={"role": "角色只能是 desk 或 admin"})
+            raise InvalidInput(fields={"role": _("角色只能是 desk 或 admin")})
         supplier = None
     elif scope == ApiKey.Scope.SUPPLIER:
         if supplier is None:
-            raise InvalidInput(fields={"supplier": "书商密钥必须指定书商"})
+            raise InvalidInput(fields={"supplier": _("书商密钥必须指定书商")})
         library, role = None, ""
     elif scope == ApiKey.Scope.PLATFORM:
         library, supplier, role = None, None, ""
     else:
-        raise InvalidInput(fields={"scope": "范围只能是 platform、library 或 supplier"})
+        raise InvalidInput(fields={"scope": _("范围只能是 platform、library 或 supplier")})
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(

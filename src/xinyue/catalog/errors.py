@@ -1,14 +1,16 @@
+from django.utils.translation import gettext_lazy as _
+
 from xinyue.core.errors import Conflict, NotFound
 
 
 class SupplierNotFound(NotFound):
     code = "supplier_not_found"
-    default_message = "找不到该书商"
+    default_message = _("找不到该书商")
 
 
 class SupplierCodeTaken(Conflict):
     code = "supplier_code_taken"
-    default_message = "书商代码已被使用"
+    default_message = _("书商代码已被使用")
 
 
 # --- reader portal and curation (bookshelf, picks, notices, category tree) -----------------
@@ -16,34 +18,34 @@ class SupplierCodeTaken(Conflict):
 
 class TitleNotFound(NotFound):
     code = "title_not_found"
-    default_message = "找不到该书目"
+    default_message = _("找不到该书目")
 
 
 class CategoryNotFound(NotFound):
     code = "category_not_found"
-    default_message = "找不到该分类"
+    default_message = _("找不到该分类")
 
 
 class ShelfFull(Conflict):
     code = "shelf_full"
-    default_message = "书架已满，请先移除一些书"
+    default_message = _("书架已满，请先移除一些书")
 
 
 class CategoryNameTaken(Conflict):
     code = "category_name_taken"
-    default_message = "分类名称已被使用"
+    default_message = _("分类名称已被使用")
 
 
 class CategoryNotEmpty(Conflict):
     code = "category_not_empty"
-    default_message = "分类下还有子分类或书目，不能删除"
+    default_message = _("分类下还有子分类或书目，不能删除")
 
 
 class PickExists(Conflict):
     code = "pick_exists"
-    default_message = "该书已在推荐列表中"
+    default_message = _("该书已在推荐列表中")
 
 
 class NoticeNotFound(NotFound):
     code = "notice_not_found"
-    default_message = "找不到该通知"
+    default_message = _("找不到该通知")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "xinyue.core"
     label = "core"
-    verbose_name = "信阅 core"
+    verbose_name = _("信阅 core")

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+
 
 class DomainError(Exception):
     """A business rule refused the action. Nothing was changed."""
 
     code: ClassVar[str] = "domain_error"
     http_status: ClassVar[int] = 409
-    default_message: ClassVar[str] = "操作被拒绝"
+    default_message: ClassVar[str] = _("操作被拒绝")
 
     def __init__(self, message: str | None = None, **detail: Any) -> None:
         self.message = str(message or self.default_message)
@@ -29,13 +32,13 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404
-    default_message = "找不到该对象"
+    default_message = _("找不到该对象")
 
 
 class PermissionDenied(DomainError):
     code = "forbidden"
     http_status = 403
-    default_message = "没有权限执行此操作"
+    default_message = _("没有权限执行此操作")
 
 
 class Conflict(DomainError):
@@ -48,12 +51,15 @@ class InvalidInput(DomainError):
 
     code = "invalid"
     http_status = 422
-    default_message = "输入有误"
+    default_message = _("输入有误")
 
     def __init__(
         self, message: str | None = None, *, fields: dict[str, str], **detail: Any
     ) -> None:
         super().__init__(
-            message or "；".join(f"{k}: {v}" for k, v in fields.items()), fields=fields, **detail
+            message
+            or pgettext("list separator", "；").join(f"{k}: {v}" for k, v in fields.items()),
+            fields=fields,
+            **detail,
         )
         self.fields = fields

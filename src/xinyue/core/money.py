@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 MAX_FEN = 10**12  # ten billion yuan: far beyond any budget, small enough to catch typos
 
 
@@ -13,21 +15,21 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
     Raises ``ValueError`` with a reader-facing reason (negative, more than 2 decimals, not a number).
     """
     if isinstance(value, bool) or value is None:
-        raise ValueError("不是金额")
+        raise ValueError(_("不是金额"))
     text = str(value).strip().replace("¥", "").replace("￥", "").replace(",", "").replace("元", "")
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"“{value}”不是金额") from None
+        raise ValueError(_("“%(value)s”不是金额") % {"value": value}) from None
     if not amount.is_finite():
-        raise ValueError(f"“{value}”不是金额")
+        raise ValueError(_("“%(value)s”不是金额") % {"value": value})
     if amount < 0:
-        raise ValueError("金额不能为负数")
+        raise ValueError(_("金额不能为负数"))
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("金额最多两位小数")
+        raise ValueError(_("金额最多两位小数"))
     fen = int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
     if fen > MAX_FEN:
-        raise ValueError("金额过大")
+        raise ValueError(_("金额过大"))
     return fen
 
 

@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_library, require_operator
 from xinyue.core import audit, clock
@@ -49,16 +50,18 @@ def _parse_library_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
         level = (row.get("level") or "").strip()
         where = f"line {number}"
         if not (code.isdigit() and len(code) == 6):
-            errors[f"{where}.code"] = f"“{code}”不是 6 位行政区划代码"
+            errors[f"{where}.code"] = _("“%(code)s”不是 6 位行政区划代码") % {"code": code}
             continue
         if code in seen:
-            errors[f"{where}.code"] = f"“{code}”重复"
+            errors[f"{where}.code"] = _("“%(code)s”重复") % {"code": code}
             continue
         if not name:
-            errors[f"{where}.name"] = "馆名为空"
+            errors[f"{where}.name"] = _("馆名为空")
             continue
         if level not in Library.Level.values:
-            errors[f"{where}.level"] = f"“{level}”应为 province、city 或 district"
+            errors[f"{where}.level"] = _("“%(level)s”应为 province、city 或 district") % {
+                "level": level
+            }
             continue
         seen.add(code)
         parsed.append(
@@ -75,11 +78,13 @@ def _parse_library_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
     for item in parsed:
         parent = item["parent_code"]
         if item["level"] != Library.Level.PROVINCE and not parent:
-            errors[f"{item['code']}.parent_code"] = "市级、区县级馆必须有上级馆"
+            errors[f"{item['code']}.parent_code"] = _("市级、区县级馆必须有上级馆")
         elif parent and parent not in seen and not Library.objects.filter(code=parent).exists():
-            errors[f"{item['code']}.parent_code"] = f"上级馆 {parent} 不存在"
+            errors[f"{item['code']}.parent_code"] = _("上级馆 %(parent)s 不存在") % {
+                "parent": parent
+            }
     if errors:
-        raise LibraryFileInvalid("成员馆文件有误", fields=errors)
+        raise LibraryFileInvalid(_("成员馆文件有误"), fields=errors)
     return parsed
 
 
@@ -141,9 +146,10 @@ def load_library_file(
     ]
     if missing:
         raise LibraryFileInvalid(
-            "成员馆文件缺少列",
+            _("成员馆文件缺少列"),
             fields={
-                "header": f"缺少列 {', '.join(missing)}；应为 {','.join(LIBRARY_FILE_COLUMNS)}"
+                "header": _("缺少列 %(missing)s；应为 %(columns)s")
+                % {"missing": ", ".join(missing), "columns": ",".join(LIBRARY_FILE_COLUMNS)}
             },
         )
     return load_libraries(actor=actor, rows=list(reader))
@@ -167,7 +173,7 @@ def update_library(
         require_operator(actor)
     if name is not None:
         if not name.strip():
-            raise InvalidInput(fields={"name": "馆名不能为空"})
+            raise InvalidInput(fields={"name": _("馆名不能为空")})
         changes["name"] = name.strip()
     if address is not None:
         changes["address"] = address.strip()[:200]
@@ -175,7 +181,7 @@ def update_library(
         changes["phone"] = phone.strip()[:40]
     if is_active is not None:
         if library.is_operator and not is_active:
-            raise InvalidInput(fields={"is_active": "运营方馆不能停用"})
+            raise InvalidInput(fields={"is_active": _("运营方馆不能停用")})
         changes["is_active"] = is_active
     if settings_values is not None:
         changes["settings"] = {**library.settings, **clean_settings(settings_values)}
@@ -226,7 +232,7 @@ def subscribe_webhook(
     """Register a library system's endpoint; the signing secret is generated here and shown once."""
     require_library(actor, library.pk, role=Role.ADMIN)
     if not url.startswith(("http://", "https://")):
-        raise InvalidInput(fields={"url": "应以 http:// 或 https:// 开头"})
+        raise InvalidInput(fields={"url": _("应以 http:// 或 https:// 开头")})
     subscription = WebhookSubscription.objects.create(
         library=library, url=url, secret=secrets.token_urlsafe(32), event_types=event_types or []
     )

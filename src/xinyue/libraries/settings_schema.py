@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from xinyue.core.errors import InvalidInput
 
 LINK_CHECKS = ("staff", "sip2", "rest")
@@ -49,28 +52,30 @@ def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key, value in values.items():
         if key not in DEFAULTS:
-            errors[key] = "未知的设置项"
+            errors[key] = _("未知的设置项")
             continue
         default = DEFAULTS[key]
         if isinstance(default, bool):
             if not isinstance(value, bool):
-                errors[key] = "应为是/否"
+                errors[key] = _("应为是/否")
                 continue
         elif isinstance(default, int):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-                errors[key] = "应为 1–65535 的整数"
+                errors[key] = _("应为 1–65535 的整数")
                 continue
         elif not isinstance(value, str) or len(value) > 300:
-            errors[key] = "应为不超过 300 字的文本"
+            errors[key] = _("应为不超过 300 字的文本")
             continue
         if key == "link_card_check" and value not in LINK_CHECKS:
-            errors[key] = "只能是 staff、sip2 或 rest"
+            errors[key] = _("只能是 staff、sip2 或 rest")
             continue
         if key == "sip2_encoding" and value not in SIP2_ENCODINGS:
-            errors[key] = "只能是 " + "、".join(SIP2_ENCODINGS)
+            errors[key] = _("只能是 %(values)s") % {
+                "values": pgettext("enumeration separator", "、").join(SIP2_ENCODINGS)
+            }
             continue
         if key == "card_prefix" and value and not (value.isalnum() and len(value) <= 10):
-            errors[key] = "只能是不超过 10 位的字母或数字"
+            errors[key] = _("只能是不超过 10 位的字母或数字")
             continue
         cleaned[key] = value
     if errors:

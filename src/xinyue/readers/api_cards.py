@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from xinyue.accounts.permissions import require_staff
@@ -191,14 +192,14 @@ def _reader(request: HttpRequest) -> Reader:
 
     reader = reader_from_request(request)
     if reader is None:
-        raise PermissionDenied("此操作需要读者登录", required="reader")
+        raise PermissionDenied(_("此操作需要读者登录"), required="reader")
     return reader
 
 
 def _library(code: str, field: str = "library_code") -> Library:
     library = Library.objects.filter(code=(code or "").strip()).first()
     if library is None:
-        raise InvalidInput(fields={field: "没有这个成员馆"})
+        raise InvalidInput(fields={field: _("没有这个成员馆")})
     return library
 
 
@@ -208,7 +209,7 @@ def _desk_library(actor: Actor, code: str | None) -> Library:
     if code:
         return _library(code)
     if actor.library_id is None:
-        raise InvalidInput(fields={"library_code": "请指定成员馆"})
+        raise InvalidInput(fields={"library_code": _("请指定成员馆")})
     return Library.objects.get(pk=actor.library_id)
 
 
@@ -231,7 +232,7 @@ def _desk_card(actor: Actor, library_code: str, number: str) -> Card:
     library = library_get(code=library_code)
     card = card_selectors.library_card(actor=actor, library=library, number=number)
     if card is None:
-        raise NotFound("找不到该读者证", number=number)
+        raise NotFound(_("找不到该读者证"), number=number)
     return card
 
 
@@ -335,7 +336,7 @@ def desk_lookup(request: HttpRequest, payload: LookupIn) -> Any:
         card_number=payload.card_number,
     )
     if found is None:
-        raise NotFound("找不到该读者")
+        raise NotFound(_("找不到该读者"))
     return {
         "reader": found.masked,
         "cards": found.cards,
@@ -361,9 +362,9 @@ def desk_issue_deposit_card(request: HttpRequest, payload: DepositCardIn) -> Any
         )
         reader = found.reader if found else None
     else:
-        raise InvalidInput(fields={"id_number": "请提供身份证号或读者编号"})
+        raise InvalidInput(fields={"id_number": _("请提供身份证号或读者编号")})
     if reader is None:
-        raise NotFound("找不到该读者")
+        raise NotFound(_("找不到该读者"))
     card = card_services.issue_deposit_card(
         actor=request.auth, reader=reader, library=library, deposit_fen=payload.deposit_fen
     )
@@ -376,7 +377,7 @@ def _uuid(value: str) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise InvalidInput(fields={"reader_ref": "读者编号格式不正确"}) from None
+        raise InvalidInput(fields={"reader_ref": _("读者编号格式不正确")}) from None
 
 
 @router.post("/desk/cards/{library_code}/{number}/suspend", response={200: CardOut, **ERRORS})
@@ -407,7 +408,7 @@ def _link_request(actor: Actor, request_id: int) -> CardLinkRequest:
     require_staff(actor)
     found = card_selectors.pending_link_requests(actor=actor).filter(pk=request_id).first()
     if found is None:
-        raise NotFound("找不到待处理的绑定申请")
+        raise NotFound(_("找不到待处理的绑定申请"))
     return found
 
 
@@ -435,7 +436,7 @@ def _review(actor: Actor, review_id: int) -> ManualReview:
     require_staff(actor)
     found = card_selectors.pending_reviews(actor=actor).filter(pk=review_id).first()
     if found is None:
-        raise NotFound("找不到待处理的审核申请")
+        raise NotFound(_("找不到待处理的审核申请"))
     return found
 
 

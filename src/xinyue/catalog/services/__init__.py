@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_operator
 from xinyue.catalog.errors import SupplierCodeTaken
@@ -23,9 +24,9 @@ def create_supplier(
     require_operator(actor)
     code = code.strip().lower()
     if not SUPPLIER_CODE.match(code):
-        raise InvalidInput(fields={"code": "代码应为 2–40 位小写字母、数字或连字符"})
+        raise InvalidInput(fields={"code": _("代码应为 2–40 位小写字母、数字或连字符")})
     if not name.strip():
-        raise InvalidInput(fields={"name": "请填写书商名称"})
+        raise InvalidInput(fields={"name": _("请填写书商名称")})
     if Supplier.objects.filter(code=code).exists():
         raise SupplierCodeTaken(code=code)
     supplier = Supplier.objects.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_supplier
 from xinyue.catalog.errors import TitleNotFound
@@ -24,7 +25,7 @@ def update_stock(*, actor: Actor, supplier: Supplier, isbn: str, stock: int) -> 
     if problem:
         raise InvalidInput(fields={"isbn": problem})
     if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_STOCK:
-        raise InvalidInput(fields={"stock": f"库存应为 0–{MAX_STOCK} 的整数"})
+        raise InvalidInput(fields={"stock": _("库存应为 0–%(max)s 的整数") % {"max": MAX_STOCK}})
     parsed = parse_isbn(isbn)
     title = Title.objects.filter(isbn13=parsed.isbn13).first()
     if title is None:

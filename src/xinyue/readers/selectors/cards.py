@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinyue.accounts.permissions import library_scope, require_library
 from xinyue.core.actors import Actor
@@ -17,11 +18,15 @@ from xinyue.libraries.models import Library
 from xinyue.readers.masking import mask_id_number, mask_name
 from xinyue.readers.models import Card, CardLinkRequest, ManualReview, Reader
 
-PROVIDER_LABELS = {"zhima": "芝麻信用", "wechat_payscore": "微信支付分", "sandbox": "信用沙箱"}
+PROVIDER_LABELS = {
+    "zhima": gettext_lazy("芝麻信用"),
+    "wechat_payscore": gettext_lazy("微信支付分"),
+    "sandbox": gettext_lazy("信用沙箱"),
+}
 
 
 def provider_label(provider: str) -> str:
-    return PROVIDER_LABELS.get(provider, provider)
+    return str(PROVIDER_LABELS.get(provider, provider))
 
 
 # --- admittance (CREDIT's decision, read through its selector) -----------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_library
 from xinyue.core import audit, clock
@@ -47,7 +48,7 @@ def require_self(actor: Actor, reader: Reader) -> None:
     if actor.is_operator or actor.kind is ActorKind.SYSTEM:
         return
     if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied("只能办理自己的读者证")
+        raise PermissionDenied(_("只能办理自己的读者证"))
 
 
 def _require_open_library(library: Library) -> None:
@@ -63,9 +64,9 @@ def _require_active_reader(reader: Reader) -> None:
 def _clean_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(fields={field: "请填写原因"})
+        raise InvalidInput(fields={field: _("请填写原因")})
     if len(reason) > REASON_MAX:
-        raise InvalidInput(fields={field: f"不超过 {REASON_MAX} 字"})
+        raise InvalidInput(fields={field: _("不超过 %(max)s 字") % {"max": REASON_MAX}})
     return reason
 
 
@@ -222,9 +223,9 @@ def issue_deposit_card(*, actor: Actor, reader: Reader, library: Library, deposi
     _require_active_reader(reader)
     _require_open_library(library)
     if isinstance(deposit_fen, bool) or not isinstance(deposit_fen, int):
-        raise InvalidInput(fields={"deposit_fen": "押金应为整数（分）"})
+        raise InvalidInput(fields={"deposit_fen": _("押金应为整数（分）")})
     if not 0 < deposit_fen <= MAX_DEPOSIT_FEN:
-        raise InvalidInput(fields={"deposit_fen": "押金应在 0.01–1000.00 元之间"})
+        raise InvalidInput(fields={"deposit_fen": _("押金应在 0.01–1000.00 元之间")})
     card = _create_card(
         actor=actor,
         reader=reader,
@@ -318,7 +319,7 @@ def request_manual_review(
     _require_open_library(library)
     message = (message or "").strip()
     if len(message) > 300:
-        raise InvalidInput(fields={"message": "不超过 300 字"})
+        raise InvalidInput(fields={"message": _("不超过 %(max)s 字") % {"max": 300}})
     existing = ManualReview.objects.filter(
         reader=reader,
         library=library,
@@ -425,7 +426,7 @@ def look_up_reader(
     id_number = (id_number or "").strip()
     card_number = (card_number or "").strip()
     if bool(id_number) == bool(card_number):
-        raise InvalidInput(fields={"id_number": "请输入身份证号或读者证号（二选一）"})
+        raise InvalidInput(fields={"id_number": _("请输入身份证号或读者证号（二选一）")})
     reader = None
     if id_number:
         from xinyue.readers.selectors import reader_by_id_number

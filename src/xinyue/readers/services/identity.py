@@ -149,7 +149,7 @@ def register_reader(
     try:
         with transaction.atomic():
             if Reader.objects.filter(id_number_index=index).exists():
-                raise IdNumberTaken(fields={"id_number": IdNumberTaken.default_message})
+                raise IdNumberTaken(fields={"id_number": str(IdNumberTaken.default_message)})
             user = User(
                 username=f"reader-{uid.hex}",
                 kind=User.Kind.READER,
@@ -185,7 +185,7 @@ def register_reader(
     except (IdNumberTaken, IntegrityError):
         # (IntegrityError: two registrations of one number at the same moment; the index decided.)
         _record_failure(ip_keys, clock.now())
-        raise IdNumberTaken(fields={"id_number": IdNumberTaken.default_message}) from None
+        raise IdNumberTaken(fields={"id_number": str(IdNumberTaken.default_message)}) from None
     log.info("reader %s registered via %s", reader.pk, channel.value)
     return reader
 

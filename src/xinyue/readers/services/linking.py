@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_library
 from xinyue.core import audit, clock
@@ -76,9 +77,11 @@ class Verdict:
 def clean_card_number(raw: str) -> str:
     number = (raw or "").strip().replace(" ", "")
     if not number:
-        raise InvalidInput(fields={"card_number": "请输入读者证号"})
+        raise InvalidInput(fields={"card_number": _("请输入读者证号")})
     if not CARD_NUMBER_RE.match(number):
-        raise InvalidInput(fields={"card_number": "读者证号只能包含字母、数字和连字符，最长 40 位"})
+        raise InvalidInput(
+            fields={"card_number": _("读者证号只能包含字母、数字和连字符，最长 40 位")}
+        )
     return number
 
 
@@ -99,7 +102,7 @@ def _check_number_free(reader: Reader, library: Library, number: str) -> None:
     if other is None:
         return
     if other.reader_id == reader.pk and other.status == Card.Status.CANCELLED:
-        raise CardStateConflict("该读者证已注销，请到馆咨询", status=other.status)
+        raise CardStateConflict(_("该读者证已注销，请到馆咨询"), status=other.status)
     raise CardNumberTaken()
 
 
@@ -109,7 +112,7 @@ def _check_number_free(reader: Reader, library: Library, number: str) -> None:
 def sip2_settings_for(library: Library) -> Sip2Settings:
     host = library_setting(library, "sip2_host")
     if not host:
-        raise LinkCheckUnavailable("该馆尚未配置 SIP2 核验地址", library_code=library.code)
+        raise LinkCheckUnavailable(_("该馆尚未配置 SIP2 核验地址"), library_code=library.code)
     try:
         return Sip2Settings(
             host=host,
@@ -162,7 +165,7 @@ def check_with_rest(*, library: Library, number: str, password: str) -> Verdict:
     url = library_setting(library, "rest_verify_url")
     secret = library_setting(library, "rest_verify_secret")
     if not url or not secret:
-        raise LinkCheckUnavailable("该馆尚未配置读者证核验接口", library_code=library.code)
+        raise LinkCheckUnavailable(_("该馆尚未配置读者证核验接口"), library_code=library.code)
     body = rest_verify_body(library=library, number=number, password=password)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -210,13 +213,13 @@ def link_existing_card(
     if method == CardLinkRequest.Method.STAFF:
         return _ask_staff(actor=actor, reader=reader, library=library, number=number)
     if method == CardLinkRequest.Method.SIP2 and not password:
-        raise InvalidInput(fields={"password": "请输入该读者证的密码"})
+        raise InvalidInput(fields={"password": _("请输入该读者证的密码")})
     check = check_with_sip2 if method == CardLinkRequest.Method.SIP2 else check_with_rest
     verdict = check(library=library, number=number, password=password)
     if not verdict.ok:
         _record_failure(actor, reader, library, number, method, verdict.reason)
         raise LinkCheckFailed(
-            fields={"card_number": "读者证号或密码不正确，或该证在成员馆已停用"},
+            fields={"card_number": _("读者证号或密码不正确，或该证在成员馆已停用")},
             library_code=library.code,
         )
     return _link_verified(actor=actor, reader=reader, library=library, number=number, method=method)

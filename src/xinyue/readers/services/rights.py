@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
@@ -213,7 +214,8 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
     reasons = open_obligations(reader=reader)
     if reasons:
         raise DeletionBlocked(
-            _("还有未完结的事项，暂不能注销账户：%(r)s") % {"r": "；".join(reasons)},
+            _("还有未完结的事项，暂不能注销账户：%(r)s")
+            % {"r": pgettext("list separator", "；").join(reasons)},
             reasons=reasons,
         )
     now = clock.now()
