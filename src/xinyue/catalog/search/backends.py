@@ -78,7 +78,7 @@ class SqliteBackend:
                     parts.append(f"({{{' '.join(group.grams)}}} : {_fts_phrase(term.grams)})")
         elif term.kind == "latin" and term.prefix:
             parts.append(f"({words} : {_fts_phrase([term.text], prefix=True)})")
-            if group.pinyin:
+            if group.pinyin and term.pinyin:
                 parts.append(
                     f"({{{' '.join(group.pinyin)}}} : {_fts_phrase([term.text], prefix=True)})"
                 )
@@ -95,19 +95,6 @@ class SqliteBackend:
     def match(self, plan: Plan) -> tuple[str, list]:
         """A WHERE condition on ``source`` selecting the documents the plan matches."""
         return f"{FTS_TABLE} MATCH %s", [self.match_expression(plan)]
-
-    def subset(self, plan: Plan, docids: Sequence[int]) -> set[int]:
-        """Which of ``docids`` (ascending) the plan matches."""
-        if not plan.clauses and not plan.filter_tokens:
-            return set(docids)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-                "AND rowid >= %s AND rowid <= %s",
-                [self.match_expression(plan), docids[0], docids[-1]],
-            )
-            wanted = set(docids)
-            return {row[0] for row in cursor.fetchall() if row[0] in wanted}
 
     def contains(self, plan: Plan, title_id: int) -> bool:
         with connection.cursor() as cursor:
@@ -237,7 +224,7 @@ class PostgresBackend:
                     parts.append("(" + " <-> ".join(lex("~" + x, g) for x in term.grams) + ")")
         elif term.kind == "latin" and term.prefix:
             parts.append(lex(term.text, w, prefix=True))
-            if group.pinyin:
+            if group.pinyin and term.pinyin:
                 parts.append(lex("@" + term.text, py, prefix=True))
         else:
             parts.append(lex(term.text, w))
@@ -251,16 +238,6 @@ class PostgresBackend:
 
     def match(self, plan: Plan) -> tuple[str, list]:
         return "d.vector @@ %s::tsquery", [self.tsquery(plan)]
-
-    def subset(self, plan: Plan, docids: Sequence[int]) -> set[int]:
-        if not plan.clauses and not plan.filter_tokens:
-            return set(docids)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT docid FROM {DOC_TABLE} WHERE docid = ANY(%s) AND vector @@ %s::tsquery",
-                [list(docids), self.tsquery(plan)],
-            )
-            return {row[0] for row in cursor.fetchall()}
 
     def contains(self, plan: Plan, title_id: int) -> bool:
         with connection.cursor() as cursor:

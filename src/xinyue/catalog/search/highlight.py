@@ -21,6 +21,8 @@ MAX_FIELD_CHARS = 400
 
 def _folded_chars(value: str) -> str:
     """One folded character per character of ``value`` (so positions line up)."""
+    if value.isascii():
+        return value.lower()
     out = []
     for char in value:
         folded = unicodedata.normalize("NFKC", char).casefold()
@@ -63,6 +65,7 @@ def _pinyin_spans(value: str, token: str) -> list[tuple[int, int]]:
 
 def _spans(value: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
     folded = _folded_chars(value)
+    has_han = not value.isascii() and text.has_han(value)
     spans: list[tuple[int, int]] = []
     for term in terms:
         needle = term.text
@@ -80,14 +83,14 @@ def _spans(value: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
             if not (before.isascii() and before.isalnum()):
                 spans.append((start, start + len(needle)))
             start = folded.find(needle, start + 1)
-        if term.kind == "latin" and term.prefix:
+        if term.kind == "latin" and term.prefix and has_han:
             spans.extend(_pinyin_spans(value, needle))
     return spans
 
 
 def highlight(value: str, terms: Sequence[Term]) -> SafeString:
     value = (value or "")[:MAX_FIELD_CHARS]
-    spans = sorted(_spans(value, terms))
+    spans = sorted(_spans(value, terms)) if value and terms else []
     if not spans:
         return mark_safe(escape(value))  # escaped just above
     merged: list[list[int]] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from xinyue.catalog.search import text
@@ -132,11 +132,41 @@ class Term:
         """Latin terms match as prefixes (pinyin typed so far, English word stems)."""
         return self.kind == "latin" and len(self.text) >= 2
 
+    @property
+    def pinyin(self) -> bool:
+        """Whether the term is also looked for in the pinyin columns."""
+        return self.prefix and text.could_be_pinyin(self.text)
+
 
 @dataclass(frozen=True)
 class Clause:
     term: Term
     group: FieldGroup
+
+    def matcher(self) -> Callable[[Mapping[str, str]], bool]:
+        """A test of whether a document matches this clause, given its columns as space-padded
+        token strings (" a b c "), by the same rules as the compiled FTS5 / tsquery expressions
+        (used to order results, identically on both engines)."""
+        term, group = self.term, self.group
+        words = group.words
+        if term.kind == "cjk" and len(term.text) == 1:
+            needle, prefix = f" {term.text} ", f" {term.text}"
+            return lambda cols: (
+                any(needle in cols[c] for c in words) or any(prefix in cols[c] for c in group.grams)
+            )
+        if term.kind == "cjk":
+            needles = [f" {w} " for w in term.words]
+            chain = " " + " ".join(term.grams) + " "
+            return lambda cols: (
+                all(any(n in cols[c] for c in words) for n in needles)
+                or any(chain in cols[c] for c in group.grams)
+            )
+        if term.prefix:
+            prefix = f" {term.text}"
+            columns = (*words, *group.pinyin) if term.pinyin else words
+            return lambda cols: any(prefix in cols[c] for c in columns)
+        needle = f" {term.text} "
+        return lambda cols: any(needle in cols[c] for c in words)
 
 
 @dataclass
@@ -155,6 +185,11 @@ class Plan:
     @property
     def uses_index(self) -> bool:
         return bool(self.clauses or self.filter_tokens)
+
+    def matcher(self) -> Callable[[Mapping[str, str]], bool]:
+        """A test of whether every clause matches a document (see ``Clause.matcher``)."""
+        tests = [c.matcher() for c in self.clauses]
+        return lambda cols: all(test(cols) for test in tests)
 
     def restricted(self, group: FieldGroup) -> Plan:
         """The same plan with its free-text clauses limited to ``group``'s columns (clauses of

@@ -48,8 +48,8 @@ SORTS = ("relevance", "newest", "popularity")
 @dataclass(frozen=True)
 class Limits:
     window: int = 10_000  # matches a query works on (and the largest exact total)
-    facets: int = 500  # titles the facets count
-    rank: int = 500  # titles ordered by relevance tiers
+    facets: int = 300  # titles the facets count
+    rank: int = 300  # titles ordered by relevance tiers
 
 
 LIMITS = Limits()
@@ -245,53 +245,91 @@ def _search_index(
     src, docid = backend.source, backend.docid
     match, match_params = backend.match(plan)
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
+    in_order = f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {docid}"
     with connection.cursor() as cursor:
-        # One pass over the index: the window's document ids, in index order.
-        cursor.execute(
-            f"SELECT {docid} FROM {src} WHERE {match} ORDER BY {docid} LIMIT %s",
-            [*match_params, limits.window + 1],
-        )
-        window = [row[0] for row in cursor.fetchall()]
-        total_exact = len(window) <= limits.window
-        window = window[: limits.window]
-        if conditions and window:
-            cursor.execute(
-                f"SELECT {docid} FROM {src} {title_join} WHERE {match} AND {docid} <= %s "
-                f"AND {' AND '.join(conditions)} ORDER BY {docid}",
-                [*match_params, window[-1], *params],
-            )
-            window = [row[0] for row in cursor.fetchall()]
-        total = len(window)
 
-        head = window[: max(limits.facets, limits.rank if sort == "relevance" else 0)]
-        rows = _title_rows(cursor, [d & TITLE_ID_MASK for d in head])
-        facet_rows = [rows[d & TITLE_ID_MASK][1:4] for d in window[: limits.facets]]
+        def ids(sql: str, args: list[Any]) -> list[int]:
+            cursor.execute(sql, args)
+            return [row[0] for row in cursor.fetchall()]
+
+        # The first titles in index order; when they are all the matches, that is the count.
+        head_size = max(limits.facets, limits.rank)
+        first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
+        if len(first) < head_size:
+            matched = len(first)
+            end = first[limits.window] if matched > limits.window else None
+        else:
+            # How many match, up to the window, and where it ends: one pass, counted inside
+            # the database (nothing fetched).
+            cursor.execute(
+                f"SELECT count(*), max(w.docid) FROM ({in_order} LIMIT %s) w",
+                [*match_params, limits.window + 1],
+            )
+            matched, end = cursor.fetchone()
+        total_exact = matched <= limits.window
+        # "docid < window end" when the window cuts the matches
+        bound_sql, bound_params = ("", []) if total_exact else (f" AND {docid} < %s", [end])
+
+        if conditions:
+            window = ids(
+                f"SELECT {docid} FROM {src} {title_join} WHERE {match}{bound_sql} "
+                f"AND {' AND '.join(conditions)} ORDER BY {docid}",
+                [*match_params, *bound_params, *params],
+            )
+            total = len(window)
+
+            def in_window(start: int, stop: int) -> list[int]:
+                return window[start:stop]
+        else:
+            total = min(matched, limits.window)
+
+            def in_window(start: int, stop: int) -> list[int]:
+                stop = min(stop, total)
+                if stop <= len(first):
+                    return first[start:stop]
+                return ids(f"{in_order} LIMIT %s OFFSET %s", [*match_params, stop - start, start])
+
+        ranking = sort == "relevance" and bool(plan.clauses)
+        head = in_window(0, max(limits.facets, limits.rank if ranking else 0))
+        rows = _head_rows(cursor, head, with_tokens=ranking)
+        facet_rows = [rows[d][1:4] for d in head[: limits.facets] if d in rows]
 
         if offset >= total:
             return total, total_exact, facet_rows, []
         if sort in _SORT_SQL:
-            cursor.execute(
-                f"SELECT t.id FROM {src} {title_join} WHERE {match} AND {docid} <= %s"
-                + "".join(f" AND {c}" for c in conditions)
-                + f" ORDER BY {_SORT_SQL[sort]} LIMIT %s OFFSET %s",
-                [*match_params, window[-1], *params, limit, offset],
+            return (
+                total,
+                total_exact,
+                facet_rows,
+                ids(
+                    f"SELECT t.id FROM {src} {title_join} WHERE {match}{bound_sql}"
+                    + "".join(f" AND {c}" for c in conditions)
+                    + f" ORDER BY {_SORT_SQL[sort]} LIMIT %s OFFSET %s",
+                    [*match_params, *bound_params, *params, limit, offset],
+                ),
             )
-            return total, total_exact, facet_rows, [row[0] for row in cursor.fetchall()]
-
-        ranked = _rank(backend, plan, window[: limits.rank], rows, query)
-        ordered = ranked + window[limits.rank :]
-        page = ordered[offset : offset + limit]
+        ranked = _rank(plan, head[: limits.rank], rows, query) if ranking else []
+        page = ranked[offset : offset + limit]
+        if len(page) < limit:
+            start = max(offset, len(ranked))
+            page += in_window(start, start + limit - len(page))
     return total, total_exact, facet_rows, [d & TITLE_ID_MASK for d in page]
 
 
-def _title_rows(cursor: Any, ids: list[int]) -> dict[int, tuple]:
-    """(title, category_id, year, publisher) of these titles, by id."""
+_TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")
+_UNFETCHED = {"p": " ", "s": " ", "f": " "}  # columns no relevance tier looks at
+
+
+def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
+    """(title, category_id, year, publisher[, token columns…]) of these documents, by docid."""
+    tokens = "".join(f", d.{c}" for c in _TOKEN_COLUMNS) if with_tokens else ""
     out: dict[int, tuple] = {}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
+    for start in range(0, len(docids), 900):
+        chunk = docids[start : start + 900]
         cursor.execute(
-            "SELECT id, title, category_id, year, publisher FROM catalog_title "
-            f"WHERE id IN ({','.join(['%s'] * len(chunk))})",
+            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher{tokens} "
+            "FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
+            f"WHERE d.docid IN ({','.join(['%s'] * len(chunk))})",
             chunk,
         )
         for row in cursor.fetchall():
@@ -299,28 +337,27 @@ def _title_rows(cursor: Any, ids: list[int]) -> dict[int, tuple]:
     return out
 
 
-def _rank(
-    backend: Any, plan: Plan, head: list[int], rows: dict[int, tuple], query: str
-) -> list[int]:
-    """Relevance: the title is the query (tier 0); every word is in the title (1), in the title
-    or the authors (2), anywhere (3); then shorter titles first, then index order (popular
-    first). The same order on both engines."""
-    if not plan.clauses:
-        return head  # no words: index order, most popular first
-    in_title = backend.subset(plan.restricted(TITLE_GROUP), head)
-    rest = [d for d in head if d not in in_title]
-    in_title_or_author = (
-        backend.subset(plan.restricted(TITLE_AUTHOR_GROUP), rest) if rest else set()
-    )
+def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> list[int]:
+    """Relevance: the title is the query (tier 0); every term is in the title (1); in the title
+    or the authors (2); anywhere (3); then shorter titles first, then index order (popular
+    first). Tiers are decided from the documents' own tokens with the index's matching rules,
+    so both engines order alike."""
+    in_title = plan.restricted(TITLE_GROUP).matcher()
+    in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
     wanted = fold(query).replace(" ", "")
 
     def key(d: int) -> tuple:
-        title = rows.get(d & TITLE_ID_MASK, ("",))[0] or ""
+        row = rows.get(d)
+        if row is None:
+            return (4, 0, d)
+        title = row[0] or ""
+        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[4:]), strict=True))
+        columns.update(_UNFETCHED)
         if wanted and fold(title).replace(" ", "") == wanted:
             tier = 0
-        elif d in in_title:
+        elif in_title(columns):
             tier = 1
-        elif d in in_title_or_author:
+        elif in_title_or_authors(columns):
             tier = 2
         else:
             tier = 3

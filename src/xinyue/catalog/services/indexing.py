@@ -7,7 +7,7 @@ active titles have a search document.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db import transaction
 
@@ -105,3 +105,21 @@ def rebuild_search_index(*, actor: Actor) -> int:
 
 def indexed_count() -> int:
     return SearchDocument.objects.count()
+
+
+def set_popularity(*, popularity: Mapping[int, int]) -> int:
+    """Store titles' popularity (e.g. from the usage-event rollups) and move the ones whose
+    popularity bucket changed to their new place in the index order. Returns how many moved."""
+    moved: list[int] = []
+    with transaction.atomic():
+        current = dict(
+            Title.objects.filter(id__in=list(popularity)).values_list("id", "popularity")
+        )
+        for title_id, value in popularity.items():
+            if title_id not in current or current[title_id] == value:
+                continue
+            Title.objects.filter(id=title_id).update(popularity=value)
+            if docid(title_id, value) != docid(title_id, current[title_id]):
+                moved.append(title_id)
+        index_titles(title_ids=moved)
+    return len(moved)

@@ -160,3 +160,21 @@ def test_any_text_makes_a_plan_both_engines_can_compile(value):
     SqliteBackend().match_expression(plan)
     PostgresBackend().tsquery(plan)
     text.normalize_query(value)
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("dygw", True),  # initials
+        ("dongyeguiwu", True),
+        ("jieyouzahuod", True),  # the last syllable unfinished
+        ("weicheng", True),
+        ("introduction", False),
+        ("history", False),
+        ("learning", False),
+    ],
+)
+def test_long_latin_terms_are_looked_up_in_pinyin_only_when_they_could_be_pinyin(term, expected):
+    assert text.could_be_pinyin(term) is expected
+    assert ("{pt pa}" in SqliteBackend().match_expression(make_plan(term))) is expected
+    assert ("'@" in PostgresBackend().tsquery(make_plan(term))) is expected

@@ -241,3 +241,15 @@ def test_any_text_gives_a_page(shelf, value):
     result = search_titles(query=value, fields={"author": value[:10]}, category=value[:10])
     assert result.total >= 0
     assert len(result.items) <= result.page_size
+
+
+def test_popularity_moves_a_title_in_the_index_order(shelf):
+    from xinyue.catalog.selectors.titles import title_by_isbn
+    from xinyue.catalog.services.indexing import set_popularity
+
+    assert numbers(search_titles(query="江南", limits=Limits(window=1)), shelf) == [5]
+    assert set_popularity(popularity={shelf[4].id: 5000, shelf[1].id: 51, 999_999: 3}) == 1
+    assert numbers(search_titles(query="江南", limits=Limits(window=1)), shelf) == [4]
+    assert Title.objects.get(pk=shelf[1].pk).popularity == 51
+    assert title_by_isbn(shelf[4].isbn13[:3] + "-" + shelf[4].isbn13[3:]) == shelf[4]
+    assert title_by_isbn("nonsense") is None
