@@ -43,6 +43,7 @@ class SqliteBackend:
     vendor = "sqlite"
     source = f"{FTS_TABLE} f"
     docid = "f.rowid"
+    order = "f.rowid"  # FTS5 returns matches in rowid order: no sort
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -182,6 +183,9 @@ class PostgresBackend:
     vendor = "postgresql"
     source = f"{DOC_TABLE} d"
     docid = "d.docid"
+    # "+ 0" keeps the planner on the GIN index: walking the docid index in order and testing
+    # each row costs a scan of the whole table whenever a word is rare.
+    order = "d.docid + 0"
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:

@@ -245,7 +245,7 @@ def _search_index(
     src, docid = backend.source, backend.docid
     match, match_params = backend.match(plan)
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
-    in_order = f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {docid}"
+    in_order = f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {backend.order}"
     with connection.cursor() as cursor:
 
         def ids(sql: str, args: list[Any]) -> list[int]:
@@ -273,7 +273,7 @@ def _search_index(
         if conditions:
             window = ids(
                 f"SELECT {docid} FROM {src} {title_join} WHERE {match}{bound_sql} "
-                f"AND {' AND '.join(conditions)} ORDER BY {docid}",
+                f"AND {' AND '.join(conditions)} ORDER BY {backend.order}",
                 [*match_params, *bound_params, *params],
             )
             total = len(window)
