@@ -15,7 +15,13 @@ def test_home_page_has_the_seed_layout(client, zhejiang):
     assert "高级搜索" in html
     for city in CITIES:
         assert city in html
-    for section in ('id="notices"', 'id="picks"', 'id="categories"', 'id="new-books"', 'id="shelf-count"'):
+    for section in (
+        'id="notices"',
+        'id="picks"',
+        'id="categories"',
+        'id="new-books"',
+        'id="shelf-count"',
+    ):
         assert section in html
     assert "登录" in html
 
