@@ -36,6 +36,12 @@ SORTS = {
 }
 # Advanced search: the per-field boxes (GET name → the engine's field name).
 FIELD_PARAMS = {"title": "title", "author": "author", "subject": "subject", "isbn": "isbn"}
+FIELD_LABELS = {
+    "title": gettext_lazy("书名"),
+    "author": gettext_lazy("作者"),
+    "subject": gettext_lazy("主题"),
+    "isbn": "ISBN",
+}
 TEXT_MAX = 1000
 
 
@@ -233,6 +239,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "shelf": shelf,
         "facets": _facets(params, result.facets or {}),
         "filters": _active_filters(params),
+        "field_chips": [
+            (FIELD_LABELS.get(name, name), value) for name, value in params.fields.items()
+        ],
         "sorts": [
             {"key": key, "label": label, "url": params.url(sort=key), "current": key == params.sort}
             for key, label in SORTS.items()
