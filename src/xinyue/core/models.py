@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from django.db import models
 
-from xinyue.core.actors import Channel
+from xinyue.core.actors import Actor, Channel
 
 
 class BaseModel(models.Model):
@@ -23,7 +23,8 @@ class EventRow(models.Model):
     """The event-row convention: one row per state change of a domain object.
 
     Each app declares ``<Thing>Event(EventRow)`` with a FK to the thing. Services write one row
-    per transition (``from_state`` → ``to_state``), in the same transaction as the change.
+    per transition (``from_state`` → ``to_state``) with ``<Thing>Event.record(...)``, in the same
+    transaction as the change.
     """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -37,6 +38,27 @@ class EventRow(models.Model):
     class Meta:
         abstract = True
         ordering = ["at", "id"]
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        actor: Actor,
+        from_state: str = "",
+        to_state: str = "",
+        note: str = "",
+        **target: Any,
+    ) -> Self:
+        """Write one transition of ``target`` (e.g. ``card=card``) by ``actor``."""
+        return cls.objects.create(
+            actor_ref=actor.ref,
+            actor_label=actor.label[:120],
+            channel=actor.channel.value,
+            from_state=from_state,
+            to_state=to_state,
+            note=note[:500],
+            **target,
+        )
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -76,14 +76,12 @@ def _event(
     to_state: str,
     note: str = "",
 ) -> None:
-    AuthorizationEvent.objects.create(
+    AuthorizationEvent.record(
         authorization=authorization,
-        actor_ref=actor.ref,
-        actor_label=actor.label[:120],
-        channel=actor.channel.value,
+        actor=actor,
         from_state=from_state,
         to_state=to_state,
-        note=note[:500],
+        note=note,
     )
 
 

@@ -85,14 +85,8 @@ def _require_actor(actor: Actor, order_reader_id: int, *, staff_only: bool = Fal
 def _event(
     order: CreditOrder, actor: Actor, *, from_state: str, to_state: str, note: str = ""
 ) -> None:
-    CreditOrderEvent.objects.create(
-        order=order,
-        actor_ref=actor.ref,
-        actor_label=actor.label[:120],
-        channel=actor.channel.value,
-        from_state=from_state,
-        to_state=to_state,
-        note=note[:500],
+    CreditOrderEvent.record(
+        order=order, actor=actor, from_state=from_state, to_state=to_state, note=note
     )
 
 

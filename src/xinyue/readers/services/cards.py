@@ -71,15 +71,7 @@ def _clean_reason(reason: str, field: str = "reason") -> str:
 
 
 def _event(card: Card, actor: Actor, from_state: str, to_state: str, note: str = "") -> None:
-    CardEvent.objects.create(
-        card=card,
-        actor_ref=actor.ref,
-        actor_label=actor.label[:120],
-        channel=actor.channel.value,
-        from_state=from_state,
-        to_state=to_state,
-        note=note[:500],
-    )
+    CardEvent.record(card=card, actor=actor, from_state=from_state, to_state=to_state, note=note)
 
 
 def card_webhook_data(card: Card) -> dict[str, Any]:

@@ -81,14 +81,8 @@ def _check_new_password(password: str) -> None:
 
 
 def _event(reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = "") -> None:
-    ReaderEvent.objects.create(
-        reader=reader,
-        actor_ref=actor.ref,
-        actor_label=actor.label[:120],
-        channel=actor.channel.value,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
+    ReaderEvent.record(
+        reader=reader, actor=actor, from_state=from_state, to_state=to_state, note=note
     )
 
 

@@ -303,11 +303,9 @@ def _activate_held(*, actor: Actor, card: Card) -> LinkOutcome:
             raise CardStateConflict(status=card.status)
         card.service_activated_at = clock.now()
         card.save(update_fields=["service_activated_at", "updated_at"])
-        CardEvent.objects.create(
+        CardEvent.record(
             card=card,
-            actor_ref=actor.ref,
-            actor_label=actor.label[:120],
-            channel=actor.channel.value,
+            actor=actor,
             from_state=card.status,
             to_state=card.status,
             note="service_activated",
