@@ -7,6 +7,7 @@ order, relevance tiers), so both return the same results.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -44,6 +45,10 @@ class SqliteBackend:
     source = f"{FTS_TABLE} f"
     docid = "f.rowid"
     order = "f.rowid"  # FTS5 returns matches in rowid order: no sort
+    count_in_order = True  # counting the window in rowid order costs nothing more
+
+    def order_for(self, plan: Plan) -> str:
+        return self.order
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -186,6 +191,27 @@ class PostgresBackend:
     # "+ 0" keeps the planner on the GIN index: walking the docid index in order and testing
     # each row costs a scan of the whole table whenever a word is rare.
     order = "d.docid + 0"
+    # A word in at least this share of the documents is walked in docid order instead: its
+    # matches are dense, so the first 300 (or 10,001) lie within a few thousand rows, while the
+    # GIN bitmap would fetch and sort every match (measured at 1 M: 中国, 17 %, 300 rows 1 ms
+    # walking vs 330 ms through GIN and a parallel scan).
+    dense = 0.01
+    # The window is counted without an order (a sequential scan that stops at 10,001 matches,
+    # or the GIN bitmap): in docid order a word in 1 % of the documents would walk ~800,000
+    # rows to find its 10,001st match (灯塔: 330 ms; unordered 14 ms).
+    count_in_order = False
+
+    def order_for(self, plan: Plan) -> str:
+        """The ORDER BY for the plan's in-order scan: walk the docid index when the plan's
+        matches are known to be dense (a one-term query whose word, or one of its alternatives,
+        is among the most common lexemes of the vector column's statistics), else the GIN."""
+        if len(plan.clauses) != 1 or plan.filter_tokens:
+            return self.order
+        frequencies = _pg_lexeme_frequencies()
+        alternatives = _pg_alternatives(self._clause(plan.clauses[0]))
+        if alternatives and max(frequencies.get(a, 0.0) for a in alternatives) >= self.dense:
+            return "d.docid"
+        return self.order
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -275,6 +301,43 @@ class PostgresBackend:
     def optimize(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {DOC_TABLE}")
+
+
+_FREQUENCY_TTL = 600.0
+_frequency_cache: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def _pg_alternatives(clause_sql: str) -> list[str]:
+    """The single-lexeme alternatives of a compiled clause ("('中国') | ('~中国')" → both;
+    conjunctions and phrases are left out: their frequency is not a lexeme's)."""
+    out = []
+    for part in clause_sql.strip("()").split(" | "):
+        part = part.strip("()")
+        if "&" in part or "<->" in part:
+            continue
+        quoted = part.rsplit(":", 1)[0] if part.endswith(("*", "A", "B", "C", "D")) else part
+        out.append(quoted[1:-1].replace("''", "'").replace("\\\\", "\\"))
+    return out
+
+
+def _pg_lexeme_frequencies() -> dict[str, float]:
+    """Share of documents holding each of the vector column's most common lexemes, from
+    PostgreSQL's own statistics (ANALYZE keeps up to 1,000 of them), cached per process."""
+    alias = connection.alias
+    cached = _frequency_cache.get(alias)
+    now = time.monotonic()
+    if cached and now - cached[0] < _FREQUENCY_TTL:
+        return cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'vector'",
+            [DOC_TABLE],
+        )
+        row = cursor.fetchone()
+    frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _frequency_cache[alias] = (now, frequencies)
+    return frequencies
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:

@@ -245,7 +245,9 @@ def _search_index(
     src, docid = backend.source, backend.docid
     match, match_params = backend.match(plan)
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
-    in_order = f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {backend.order}"
+    in_order = (
+        f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {backend.order_for(plan)}"
+    )
     with connection.cursor() as cursor:
 
         def ids(sql: str, args: list[Any]) -> list[int]:
@@ -261,11 +263,23 @@ def _search_index(
         else:
             # How many match, up to the window, and where it ends: one pass, counted inside
             # the database (nothing fetched).
-            cursor.execute(
-                f"SELECT count(*), max(w.docid) FROM ({in_order} LIMIT %s) w",
-                [*match_params, limits.window + 1],
-            )
-            matched, end = cursor.fetchone()
+            if backend.count_in_order:
+                cursor.execute(
+                    f"SELECT count(*), max(w.docid) FROM ({in_order} LIMIT %s) w",
+                    [*match_params, limits.window + 1],
+                )
+                matched, end = cursor.fetchone()
+            else:
+                # Counting needs no order; the window's end is looked up only when a filter or
+                # a sort needs it (PostgreSQL: see PostgresBackend.count_in_order).
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {src} WHERE {match} LIMIT %s) w",
+                    [*match_params, limits.window + 1],
+                )
+                (matched,) = cursor.fetchone()
+                end = None
+                if matched > limits.window and (conditions or sort in _SORT_SQL):
+                    end = ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
         total_exact = matched <= limits.window
         # "docid < window end" when the window cuts the matches
         bound_sql, bound_params = ("", []) if total_exact else (f" AND {docid} < %s", [end])
