@@ -25,12 +25,13 @@ from xinyue.accounts.permissions import require_library, require_operator
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, Role
 from xinyue.core.errors import InvalidInput
+from xinyue.libraries import divisions
 from xinyue.libraries.errors import LibraryFileInvalid
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
 from xinyue.libraries.settings_schema import clean_settings
 
 LIBRARY_FILE_COLUMNS = ("code", "name", "level", "parent_code", "address", "phone", "is_operator")
-BUNDLED_FILE = Path(__file__).resolve().parent / "data" / "zhejiang.csv"
+BUNDLED_FILE = divisions.BUNDLED_FILE
 
 
 @dataclass(frozen=True)
