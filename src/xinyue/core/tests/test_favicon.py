@@ -21,5 +21,6 @@ def test_the_favicon_is_a_local_svg():
     root = ET.parse(found).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert root.get("viewBox") == "0 0 64 64"
-    body = open(found, encoding="utf-8").read()
+    with open(found, encoding="utf-8") as handle:
+        body = handle.read()
     assert "http" not in body.replace("http://www.w3.org/2000/svg", "")  # nothing fetched
