@@ -167,14 +167,14 @@ def sampled_queries(n_titles: int, rng: random.Random) -> tuple[list[tuple[str, 
 def fixed_labels() -> list[tuple[str, str, int]]:
     """Labels on the real titles: 2-character words inside titles, names, pinyin, ISBN forms."""
     wanted = {
-        "9787544270878": [("two_char_in_title", "忧杂"), ("two_char_in_title", "杂货"), ("author_pinyin", "dongyeguiwu"), ("author_prefix", "dongye"), ("author_initials", "dygw"), ("author_name", "东野圭吾"), ("title_pinyin", "jieyouzahuodian")],
+        "9787544270878": [("two_char_in_title", "忧杂"), ("two_char_in_title", "杂货"), ("author_pinyin", "dongyeguiwu"), ("author_prefix", "dongye"), ("author_initials", "dygw"), ("author_name", "东野圭吾"), ("title_pinyin", "jieyouzahuodian"), ("traditional", "解憂雜貨店"), ("traditional", "東野圭吾")],
         "9787544258609": [("two_char_in_title", "夜行"), ("author_name", "东野圭吾"), ("author_initials", "dygw"), ("isbn", "978-7-5442-5860-9"), ("isbn", "7544258602")],
         "9787544241694": [("two_char_in_title", "疑人"), ("two_char_in_title", "献身"), ("author_prefix", "dongye")],
-        "9787020024759": [("title", "围城"), ("title_pinyin", "weicheng"), ("author_name", "钱锺书"), ("isbn", "978-7-02-002475-9"), ("isbn", "7-02-002475-0"), ("isbn", "9787020024759")],
-        "9787536692930": [("author_name", "刘慈欣"), ("two_char_in_name", "慈欣"), ("author_initials", "lcx"), ("title_pinyin", "santi")],
+        "9787020024759": [("title", "围城"), ("title_pinyin", "weicheng"), ("author_name", "钱锺书"), ("variant", "钱钟书"), ("traditional", "錢鍾書"), ("traditional", "圍城"), ("isbn", "978-7-02-002475-9"), ("isbn", "7-02-002475-0"), ("isbn", "9787020024759")],
+        "9787536692930": [("author_name", "刘慈欣"), ("two_char_in_name", "慈欣"), ("author_initials", "lcx"), ("title_pinyin", "santi"), ("traditional", "三體"), ("traditional", "劉慈欣")],
         "9787506365437": [("author_name", "余华"), ("title_pinyin", "huozhe")],
         "9787115428028": [("english", "python"), ("two_char_in_title", "入门")],
-        "9787101052039": [("two_char_in_title", "十五"), ("two_char_in_title", "历十")],
+        "9787101052039": [("two_char_in_title", "十五"), ("two_char_in_title", "历十"), ("traditional", "萬曆十五年")],
     }  # fmt: skip
     by_isbn = dict(Title.objects.filter(isbn13__in=list(wanted)).values_list("isbn13", "id"))
     out = []

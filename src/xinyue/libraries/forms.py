@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xinyue.core.money import fen_to_yuan, yuan_to_fen
 from xinyue.libraries.settings_schema import SIP2_ENCODINGS
 
 # Settings whose values are secrets: never shown again; left empty in the form = unchanged.
@@ -13,6 +16,18 @@ class LibraryForm(forms.Form):
     name = forms.CharField(label=_("馆名"), max_length=100)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
+    opening_hours = forms.CharField(
+        label=_("开放时间"),
+        max_length=200,
+        required=False,
+        help_text=_("例如：周二至周日 9:00–17:00，周一闭馆"),
+    )
+    deposit_fen = forms.CharField(
+        label=_("押金证押金（元）"),
+        max_length=12,
+        required=False,
+        help_text=_("在服务台办押金证收取的押金；不知道时留空，读者看到“以馆内公告为准”"),
+    )
     is_active = forms.BooleanField(label=_("启用"), required=False)
     card_prefix = forms.CharField(label=_("读者证号前缀"), max_length=10, required=False)
     local_books_float = forms.BooleanField(label=_("本馆图书还到哪里就在哪里流通"), required=False)
@@ -55,10 +70,25 @@ class LibraryForm(forms.Form):
     )
 
     SETTINGS = (
-        "card_prefix", "local_books_float", "link_card_check", "sip2_host", "sip2_port", "sip2_encoding",
+        "deposit_fen", "card_prefix", "local_books_float", "link_card_check", "sip2_host", "sip2_port", "sip2_encoding",
         "sip2_institution_id", "sip2_location_code", "sip2_login_user", "sip2_login_password",
         "rest_verify_url", "rest_verify_secret",
     )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fen = self.initial.get("deposit_fen")
+        self.initial["deposit_fen"] = "" if fen is None else fen_to_yuan(fen)
+
+    def clean_deposit_fen(self) -> int | None:
+        """Yuan as typed ("100", "¥100.00") → fen; empty = not known."""
+        value = self.cleaned_data["deposit_fen"].strip()
+        if not value:
+            return None
+        try:
+            return yuan_to_fen(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def settings_values(self) -> dict:
         """The submitted settings, leaving secrets that were left empty unchanged."""

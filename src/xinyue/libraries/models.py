@@ -22,6 +22,7 @@ class Library(BaseModel):
     )
     address = models.CharField(_("地址"), max_length=200, blank=True)
     phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    opening_hours = models.CharField(_("开放时间"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     is_operator = models.BooleanField(_("平台运营方"), default=False)
     # Per-library settings of its own (card series, link-card check, floating …); see

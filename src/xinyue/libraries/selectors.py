@@ -74,3 +74,17 @@ def recent_webhook_deliveries(*, library: Library, limit: int = 50) -> QuerySet[
         .select_related("subscription")
         .order_by("-created_at")[:limit]
     )
+
+
+def public_directory() -> list[dict]:
+    """Active libraries for the public directory: the province and each city library, each with
+    its active district libraries (``{library, children}``), in division-code order."""
+    libraries = list(library_list(active_only=True).exclude(level=Library.Level.DISTRICT))
+    districts = list(library_list(active_only=True).filter(level=Library.Level.DISTRICT))
+    return [
+        {
+            "library": lib,
+            "children": [d for d in districts if d.parent_id == lib.pk],
+        }
+        for lib in libraries
+    ]

@@ -25,12 +25,22 @@ from xinyue.accounts.permissions import require_library, require_operator
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, Role
 from xinyue.core.errors import InvalidInput
+from xinyue.libraries import divisions
 from xinyue.libraries.errors import LibraryFileInvalid
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
 from xinyue.libraries.settings_schema import clean_settings
 
-LIBRARY_FILE_COLUMNS = ("code", "name", "level", "parent_code", "address", "phone", "is_operator")
-BUNDLED_FILE = Path(__file__).resolve().parent / "data" / "zhejiang.csv"
+LIBRARY_FILE_COLUMNS = (
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "address",
+    "phone",
+    "opening_hours",
+    "is_operator",
+)
+BUNDLED_FILE = divisions.BUNDLED_FILE
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ def _parse_library_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
                 "parent_code": (row.get("parent_code") or "").strip(),
                 "address": (row.get("address") or "").strip(),
                 "phone": (row.get("phone") or "").strip(),
+                "opening_hours": (row.get("opening_hours") or "").strip(),
                 "is_operator": (row.get("is_operator") or "0").strip() in {"1", "true", "yes"},
             }
         )
@@ -92,8 +103,9 @@ def _parse_library_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
 def load_libraries(*, actor: Actor, rows: Iterable[dict[str, str]]) -> LoadResult:
     """Create or update libraries from rows of the library file; all or nothing.
 
-    Rows carry ``code,name,level,parent_code,address,phone,is_operator``. Existing libraries keep
-    their own settings and active flag; their names, addresses and parents follow the file.
+    Rows carry ``code,name,level,parent_code,address,phone,opening_hours,is_operator``. Existing
+    libraries keep their own settings and active flag; their names, addresses and parents follow
+    the file; an empty address, phone or opening hours in the file keeps what the library entered.
     """
     require_operator(actor)
     parsed = _parse_library_rows(rows)
@@ -108,9 +120,15 @@ def load_libraries(*, actor: Actor, rows: Iterable[dict[str, str]]) -> LoadResul
             "parent": parent,
             "address": item["address"],
             "phone": item["phone"],
+            "opening_hours": item["opening_hours"],
             "is_operator": item["is_operator"],
         }
         library = by_code.get(item["code"])
+        if library is not None:
+            # The bundled file leaves unknown contacts empty: never erase what a library entered.
+            for field in ("address", "phone", "opening_hours"):
+                if not values[field]:
+                    values[field] = getattr(library, field)
         if library is None:
             library = Library.objects.create(code=item["code"], **values)
             by_code[library.code] = library
@@ -163,6 +181,7 @@ def update_library(
     name: str | None = None,
     address: str | None = None,
     phone: str | None = None,
+    opening_hours: str | None = None,
     is_active: bool | None = None,
     settings_values: dict[str, Any] | None = None,
 ) -> Library:
@@ -179,6 +198,8 @@ def update_library(
         changes["address"] = address.strip()[:200]
     if phone is not None:
         changes["phone"] = phone.strip()[:40]
+    if opening_hours is not None:
+        changes["opening_hours"] = " ".join(opening_hours.split())[:200]
     if is_active is not None:
         if library.is_operator and not is_active:
             raise InvalidInput(fields={"is_active": _("运营方馆不能停用")})

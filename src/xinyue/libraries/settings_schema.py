@@ -34,7 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "rest_verify_secret": "",
     # Whether this library's own (local) books float to the library they are returned at.
     "local_books_float": False,
+    # The deposit (fen) of a deposit card issued at this library's desk; None = not known to
+    # the platform, shown as "以馆内公告为准" (see the deposit alternative of a refusal).
+    "deposit_fen": None,
 }
+MAX_DEPOSIT_FEN = 100_000  # 1,000 yuan: above any card deposit, catches a typo in fen
 
 
 def library_setting(library: Any, key: str) -> Any:
@@ -55,7 +59,15 @@ def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
             errors[key] = _("未知的设置项")
             continue
         default = DEFAULTS[key]
-        if isinstance(default, bool):
+        if key == "deposit_fen":
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= MAX_DEPOSIT_FEN
+            ):
+                errors[key] = _("押金应为 0 至 1000 元，不知道时留空")
+                continue
+        elif isinstance(default, bool):
             if not isinstance(value, bool):
                 errors[key] = _("应为是/否")
                 continue

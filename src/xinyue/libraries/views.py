@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from xinyue.accounts.permissions import require_library, require_operator
 from xinyue.core.actors import Role
 from xinyue.core.errors import DomainError
 from xinyue.libraries import selectors, services
+from xinyue.libraries.errors import LibraryNotFound
 from xinyue.libraries.forms import SECRET_SETTINGS, LibraryFileForm, LibraryForm, WebhookForm
 from xinyue.libraries.models import Library
 from xinyue.libraries.settings_schema import library_setting
@@ -29,6 +30,23 @@ def choose_city(request: HttpRequest, code: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    """Public: the provincial library and each city library with its districts' libraries."""
+    groups = selectors.public_directory()
+    return render(request, "libraries/directory.html", {"groups": groups})
+
+
+def library_page(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: one member library's address, phone, opening hours and deposit."""
+    try:
+        library = selectors.library_get(code=code)
+    except LibraryNotFound as exc:
+        raise Http404 from exc
+    if not library.is_active:
+        raise Http404
+    return render(request, "libraries/library.html", {"library": library})
 
 
 @console_view
@@ -69,6 +87,7 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
         "name": library.name,
         "address": library.address,
         "phone": library.phone,
+        "opening_hours": library.opening_hours,
         "is_active": library.is_active,
         **{
             key: library_setting(library, key)
@@ -91,6 +110,7 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
                 is_active=data["is_active"] if request.actor.is_operator else None,
                 address=data["address"],
                 phone=data["phone"],
+                opening_hours=data["opening_hours"],
                 settings_values=form.settings_values(),
             )
         except DomainError as exc:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.schemas import ErrorOut
@@ -18,8 +18,10 @@ from xinyue.readers import selectors, services
 from xinyue.readers.api_cards import router as cards_router
 from xinyue.readers.errors import NotAReader
 from xinyue.readers.models import Card, ConsentText, Reader
+from xinyue.readers.selectors import addresses as address_selectors
 from xinyue.readers.selectors.consents import consent_states, current_texts
 from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
+from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
@@ -316,6 +318,90 @@ def verify_code(request: HttpRequest, payload: PhoneVerifyIn) -> Any:
     reader, actor = _me(request)
     reader = phone_services.verify_phone_code(actor=actor, reader=reader, code=payload.code)
     return reader_out(reader)
+
+
+class AddressIn(Schema):
+    district_code: str = Field(
+        min_length=1,
+        max_length=6,
+        description="county-level division code (GB/T 2260) inside Zhejiang, e.g. 330106",
+    )
+    detail: str = Field(min_length=1, max_length=200, description="street, number, building")
+    recipient: str = Field(min_length=1, max_length=30)
+    phone: str = Field(min_length=1, max_length=20, description="mainland mobile number")
+    is_default: bool = False
+
+
+class AddressPatch(Schema):
+    district_code: str | None = Field(None, min_length=1, max_length=6)
+    detail: str | None = Field(None, min_length=1, max_length=200)
+    recipient: str | None = Field(None, min_length=1, max_length=30)
+    phone: str | None = Field(None, min_length=1, max_length=20)
+    is_default: bool | None = Field(
+        None, description="true makes this the default address; false is ignored"
+    )
+
+
+class AddressOut(Schema):
+    uid: str
+    district_code: str
+    region: str = Field(description="province, city and district names: 浙江省杭州市西湖区")
+    detail: str = Field(description="masked: the first 6 characters")
+    recipient: str = Field(description="masked: 张**")
+    phone: str = Field(description="masked: 138****5678")
+    is_default: bool
+
+
+def _address_out(reader: Reader, actor: Actor, uid: str) -> dict[str, Any]:
+    return address_selectors.reader_address(actor=actor, reader=reader, uid=uid).masked()
+
+
+@router.get(
+    "/readers/me/addresses",
+    response={200: list[AddressOut], 401: ErrorOut, 403: ErrorOut},
+    summary="The reader's delivery addresses (masked), the default first",
+)
+def my_addresses(request: HttpRequest) -> Any:
+    reader, actor = _me(request)
+    return [a.masked() for a in address_selectors.reader_addresses(actor=actor, reader=reader)]
+
+
+@router.post(
+    "/readers/me/addresses",
+    response={201: AddressOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="Add a delivery address (inside Zhejiang; the first one becomes the default)",
+)
+def add_address(request: HttpRequest, payload: AddressIn) -> Any:
+    reader, actor = _me(request)
+    address = address_services.add_address(actor=actor, reader=reader, **payload.dict())
+    return Status(201, _address_out(reader, actor, str(address.uid)))
+
+
+@router.patch(
+    "/readers/me/addresses/{uid}",
+    response={200: AddressOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Change a delivery address, or make it the default",
+)
+def update_address(request: HttpRequest, uid: str, payload: AddressPatch) -> Any:
+    reader, actor = _me(request)
+    changes = payload.dict(exclude_none=True)
+    make_default = changes.pop("is_default", False)
+    if changes:
+        address_services.update_address(actor=actor, reader=reader, uid=uid, **changes)
+    if make_default:
+        address_services.set_default_address(actor=actor, reader=reader, uid=uid)
+    return _address_out(reader, actor, uid)
+
+
+@router.delete(
+    "/readers/me/addresses/{uid}",
+    response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Delete a delivery address (the oldest other one becomes the default)",
+)
+def delete_address(request: HttpRequest, uid: str) -> Any:
+    reader, actor = _me(request)
+    address_services.delete_address(actor=actor, reader=reader, uid=uid)
+    return Status(204, None)
 
 
 # READERS-CARDS: the cards and desk operations (/cards…, /desk/…) join the readers router here.

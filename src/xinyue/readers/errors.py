@@ -87,3 +87,8 @@ class PhoneCodeInvalid(InvalidInput):
 class DeletionBlocked(Conflict):
     code = "deletion_blocked"
     default_message = _("还有未完结的事项，暂不能注销账户")
+
+
+class AddressNotFound(NotFound):
+    code = "address_not_found"
+    default_message = _("找不到该地址")

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.core.errors import InvalidInput
+from xinyue.libraries import divisions
 from xinyue.readers.validation import clean_name, clean_phone, parse_id_number
 
 
@@ -133,3 +134,75 @@ class ChangePasswordForm(forms.Form):
         min_length=8,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": "8"}),
     )
+
+
+class AddressForm(forms.Form):
+    """A delivery address: province → city → district picker (GB/T 2260 codes), then the
+    street, the recipient and their phone. Only the shape is checked here; the address service
+    decides what is accepted (inside Zhejiang, a real district, a valid name and phone).
+
+    Without JavaScript the reader picks the province and city, presses 选择 and the page comes
+    back with the next list; with htmx the next list is swapped in on change."""
+
+    # CharFields with a select: a code that is not in the list goes to the service, which says
+    # what is wrong with it (Django's "select a valid choice" would not).
+    province = forms.CharField(label=_("省份"), required=False, widget=forms.Select)
+    city = forms.CharField(label=_("城市"), required=False, widget=forms.Select)
+    district_code = forms.CharField(label=_("区县"), required=False, widget=forms.Select)
+    detail = forms.CharField(
+        label=_("详细地址"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        help_text=_("街道、门牌号、小区楼栋"),
+    )
+    recipient = forms.CharField(
+        label=_("收件人"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label=_("收件人手机号"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    is_default = forms.BooleanField(label=_("设为默认地址"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        province = self._picked("province") or divisions.PROVINCE_CODE
+        city = self._picked("city")
+        self.fields["province"].widget.choices = list(divisions.PROVINCES)
+        cities = divisions.cities() if province == divisions.PROVINCE_CODE else []
+        self.fields["city"].widget.choices = [
+            ("", _("请选择城市")),
+            *((c.code, c.name) for c in cities),
+        ]
+        if city not in {c.code for c in cities}:
+            city = ""
+        districts = divisions.districts(city) if city else []
+        self.fields["district_code"].widget.choices = [
+            ("", _("请选择区县")),
+            *((d.code, d.name) for d in districts),
+        ]
+        self.initial.setdefault("province", divisions.PROVINCE_CODE)
+        self.picked_province, self.picked_city = province, city
+
+    def _picked(self, name: str) -> str:
+        value = self.data.get(name) if self.is_bound else self.initial.get(name)
+        return str(value or "")
+
+    def address_values(self) -> dict[str, str]:
+        """What the address service takes, from a bound form; a province other than Zhejiang
+        is passed as its own code, so the service names the problem (只能配送到浙江省内的地址)."""
+        data = self.data
+        province = str(data.get("province") or divisions.PROVINCE_CODE)
+        district = str(data.get("district_code") or "")
+        return {
+            "district_code": district if province == divisions.PROVINCE_CODE else province,
+            "detail": str(data.get("detail") or ""),
+            "recipient": str(data.get("recipient") or ""),
+            "phone": str(data.get("phone") or ""),
+        }

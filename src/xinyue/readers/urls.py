@@ -16,6 +16,15 @@ urlpatterns: list = [
     path("account/password/", views.change_password, name="password"),
     path("account/export/", views.export, name="export"),
     path("account/delete/", views.delete_account, name="delete"),
+    path("account/addresses/", views.addresses, name="addresses"),
+    path("account/addresses/new/", views.address_new, name="address_new"),
+    path("account/addresses/picker/", views.address_picker, name="address_picker"),
+    path("account/addresses/<uuid:uid>/", views.address_edit, name="address_edit"),
+    path(
+        "account/addresses/<uuid:uid>/<str:action>/",
+        views.address_action,
+        name="address_action",
+    ),
     path("dev/sms-outbox/", views.sms_outbox, name="sms_outbox"),
     # cards (READERS-CARDS)
     path("cards/", views_cards.my_cards, name="my_cards"),

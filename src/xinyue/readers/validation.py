@@ -18,6 +18,7 @@ from stdnum.exceptions import ValidationError
 
 from xinyue.core import clock
 from xinyue.core.errors import InvalidInput
+from xinyue.libraries import divisions
 
 MAX_AGE_YEARS = 120
 
@@ -162,7 +163,15 @@ _DISTRICT_RE = re.compile(r"^\d{6}$")
 
 
 def clean_district_code(raw: str) -> str:
+    """A delivery district: a county-level division code (GB/T 2260) inside Zhejiang, the only
+    province the platform delivers to."""
     code = (raw or "").strip()
+    if not code:
+        raise InvalidInput(fields={"district_code": _("请选择区县")})
     if not _DISTRICT_RE.match(code):
         raise InvalidInput(fields={"district_code": _("区县代码应为6位数字")})
+    if not divisions.is_in_province(code):
+        raise InvalidInput(fields={"district_code": _("只能配送到浙江省内的地址")})
+    if divisions.district(code) is None:
+        raise InvalidInput(fields={"district_code": _("请选择浙江省内的区县")})
     return code

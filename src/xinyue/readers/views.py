@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,9 +26,11 @@ from xinyue.accounts.console import apply_domain_error
 from xinyue.core import clock
 from xinyue.core.actors import Channel
 from xinyue.core.errors import DomainError
+from xinyue.libraries import divisions
 from xinyue.readers import sms
 from xinyue.readers.errors import LoginThrottled
 from xinyue.readers.forms import (
+    AddressForm,
     ChangePasswordForm,
     LoginForm,
     PasswordConfirmForm,
@@ -35,11 +38,14 @@ from xinyue.readers.forms import (
     RegisterForm,
 )
 from xinyue.readers.models import Card, ConsentPurpose, SmsOutboxMessage
+from xinyue.readers.selectors import addresses as address_selectors
 from xinyue.readers.selectors import reader_from_request
 from xinyue.readers.selectors.consents import consent_states
 from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
+from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import identity, phone, rights
+from xinyue.readers.services.addresses import MAX_ADDRESSES
 
 
 def page_channel(request: HttpRequest) -> Channel:
@@ -328,3 +334,110 @@ def sms_outbox(request: HttpRequest) -> HttpResponse:
     return render(
         request, "readers/sms_outbox.html", {"messages_sent": SmsOutboxMessage.objects.all()[:50]}
     )
+
+
+# ---- delivery address book ----------------------------------------------------------------
+
+
+def _address_form_page(
+    request: HttpRequest, form: AddressForm, *, address_uid: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "readers/address_form.html",
+        {"form": form, "address_uid": address_uid},
+        status=status,
+    )
+
+
+def _save_address(request: HttpRequest, form: AddressForm, *, uid: str = "") -> HttpResponse:
+    """Validate through the service; on a refusal show it on the named fields (422)."""
+    reader, actor = request.reader, request.actor  # type: ignore[attr-defined]
+    form.is_valid()  # shapes only (lengths); the service decides the rest
+    if form.errors:
+        return _address_form_page(request, form, address_uid=uid, status=422)
+    try:
+        if uid:
+            address_services.update_address(
+                actor=actor, reader=reader, uid=uid, **form.address_values()
+            )
+        else:
+            address_services.add_address(
+                actor=actor,
+                reader=reader,
+                is_default=form.cleaned_data["is_default"],
+                **form.address_values(),
+            )
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _address_form_page(request, form, address_uid=uid, status=422)
+    messages.success(request, _("地址已保存"))
+    return redirect("readers:addresses")
+
+
+@reader_required
+def addresses(request: HttpRequest) -> HttpResponse:
+    """The reader's address book, masked; edit, delete, set the default."""
+    book = address_selectors.reader_addresses(actor=request.actor, reader=request.reader)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "readers/addresses.html",
+        {"addresses": [a.masked() for a in book], "can_add": len(book) < MAX_ADDRESSES},
+    )
+
+
+@reader_required
+def address_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _address_form_page(request, AddressForm())
+    form = AddressForm(request.POST)
+    if "pick" in request.POST:  # no JavaScript: the next list of the picker
+        return _address_form_page(request, form)
+    return _save_address(request, form)
+
+
+@reader_required
+def address_edit(request: HttpRequest, uid: UUID) -> HttpResponse:
+    reader, actor = request.reader, request.actor  # type: ignore[attr-defined]
+    try:
+        current = address_selectors.reader_address(actor=actor, reader=reader, uid=str(uid))
+    except DomainError as exc:
+        raise Http404 from exc
+    if request.method != "POST":
+        initial = {
+            "province": divisions.PROVINCE_CODE,
+            "city": current.city_code,
+            "district_code": current.district_code,
+            "detail": current.detail,
+            "recipient": current.recipient,
+            "phone": current.phone,
+        }
+        return _address_form_page(request, AddressForm(initial=initial), address_uid=current.uid)
+    form = AddressForm(request.POST)
+    if "pick" in request.POST:
+        return _address_form_page(request, form, address_uid=current.uid)
+    return _save_address(request, form, uid=current.uid)
+
+
+@reader_required
+@require_POST
+def address_action(request: HttpRequest, uid: UUID, action: str) -> HttpResponse:
+    reader, actor = request.reader, request.actor  # type: ignore[attr-defined]
+    try:
+        if action == "delete":
+            address_services.delete_address(actor=actor, reader=reader, uid=str(uid))
+            messages.success(request, _("地址已删除"))
+        elif action == "default":
+            address_services.set_default_address(actor=actor, reader=reader, uid=str(uid))
+            messages.success(request, _("已设为默认地址"))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("readers:addresses")
+
+
+@reader_required
+def address_picker(request: HttpRequest) -> HttpResponse:
+    """htmx: the province → city → district selects for what is picked so far."""
+    return render(request, "readers/_address_picker.html", {"form": AddressForm(request.GET)})

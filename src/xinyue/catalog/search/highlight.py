@@ -20,13 +20,15 @@ MAX_FIELD_CHARS = 400
 
 
 def _folded_chars(value: str) -> str:
-    """One folded character per character of ``value`` (so positions line up)."""
+    """One folded character per character of ``value`` (so positions line up); Han characters
+    in their simplified form, as the query's terms are."""
     if value.isascii():
         return value.lower()
     out = []
     for char in value:
         folded = unicodedata.normalize("NFKC", char).casefold()
-        out.append(folded[0] if len(folded) == 1 else char.casefold()[:1] or char)
+        folded = folded[0] if len(folded) == 1 else char.casefold()[:1] or char
+        out.append(text.fold_han_char(folded) if text.is_han(folded) else folded)
     return "".join(out)
 
 

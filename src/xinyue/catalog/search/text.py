@@ -9,6 +9,11 @@ database engines (SQLite FTS5 and PostgreSQL tsvector) index and query exactly t
   (a run of one character is kept as a unigram), queried as a phrase, so that any 2-character
   word or name inside a title or author name is found even where the segmenter cut elsewhere;
 * ``pinyin`` — full pinyin and initials (``pypinyin``) of each Chinese run and of each word.
+
+Before any of these, ``fold_han`` writes traditional and variant Han characters in one simplified
+form (OpenCC's ``t2s`` conversion, then ``VARIANTS``), on the title's side and on the query's, so
+that 圍城 finds 围城 and 钱钟书 finds 钱锺书. Changing it changes the tokens: the index must be
+rebuilt (a data migration, like ``catalog/migrations/0006_fold_han_reindex.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
 import rjieba
 from pypinyin import Style, lazy_pinyin
 
@@ -74,6 +80,52 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+# Variant characters that OpenCC's t2s keeps because each is also a standard simplified character
+# (锺 is the simplified form of 鍾, used in names: 钱锺书) or an old print form it does not map;
+# a reader types the common form. Small on purpose: only pairs where the two spellings name the
+# same thing in titles and names.
+VARIANTS = str.maketrans(
+    {
+        "锺": "钟",  # 钱锺书 / 钱钟书; t2s maps 鍾 to 钟 alone but to 锺 in 錢鍾書
+        "衞": "卫",  # 衛 → 卫 in t2s, the variant 衞 is kept
+        "淸": "清",
+        "靑": "青",
+        "戸": "户",
+        "凃": "涂",
+        "竝": "并",
+    }
+)
+_VARIANT_CHAR = re.compile("[" + "".join(chr(c) for c in VARIANTS) + "]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold_han(text: str) -> str:
+    """Traditional and variant Han characters in one simplified form (index and query alike).
+
+    OpenCC converts by phrase (錢鍾書 → 钱锺书, 乾隆 stays), then ``VARIANTS`` maps single
+    characters."""
+    if text.isascii():
+        return text
+    try:
+        converted = _t2s().convert(text)
+    except UnicodeEncodeError:  # OpenCC takes UTF-8: drop lone surrogates (never Han)
+        converted = _t2s().convert(text.encode("utf-8", "ignore").decode("utf-8"))
+    if _VARIANT_CHAR.search(converted):
+        converted = converted.translate(VARIANTS)
+    return converted
+
+
+@lru_cache(maxsize=20_000)
+def fold_han_char(char: str) -> str:
+    """``fold_han`` of one character (for highlighting, position by position)."""
+    folded = fold_han(char)
+    return folded if len(folded) == 1 else char
+
+
 def normalize_query(text: str, *, limit: int = 100) -> str:
     """The query as it is recorded and shown: folded, spaces collapsed, control characters and
     lone surrogates dropped, at most ``limit`` characters."""
@@ -83,8 +135,9 @@ def normalize_query(text: str, *, limit: int = 100) -> str:
 
 
 def runs(text: str) -> list[str]:
-    """Runs of CJK characters and runs of Latin letters/digits; everything else separates."""
-    return _RUN.findall(fold(text))
+    """Runs of CJK characters and runs of Latin letters/digits; everything else separates.
+    Han characters are folded to one simplified form first (``fold_han``)."""
+    return _RUN.findall(fold_han(fold(text)))
 
 
 @lru_cache(maxsize=200_000)

@@ -40,7 +40,7 @@ from xinyue.catalog.search.plan import (
     make_plan,
     publisher_token,
 )
-from xinyue.catalog.search.text import fold, normalize_query
+from xinyue.catalog.search.text import fold, fold_han, normalize_query
 
 SORTS = ("relevance", "newest", "popularity")
 
@@ -358,7 +358,7 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
     so both engines order alike."""
     in_title = plan.restricted(TITLE_GROUP).matcher()
     in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
-    wanted = fold(query).replace(" ", "")
+    wanted = fold_han(fold(query)).replace(" ", "")
 
     def key(d: int) -> tuple:
         row = rows.get(d)
@@ -367,7 +367,7 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
         title = row[0] or ""
         columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[4:]), strict=True))
         columns.update(_UNFETCHED)
-        if wanted and fold(title).replace(" ", "") == wanted:
+        if wanted and fold_han(fold(title)).replace(" ", "") == wanted:
             tier = 0
         elif in_title(columns):
             tier = 1

@@ -67,19 +67,25 @@ def index_titles(*, title_ids: Iterable[int]) -> int:
 
 
 def rebuild_index(
-    *, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    title_model: type[Title] = Title,
 ) -> int:
     """Drop every search document and index all active titles again (after a tokenizer or
-    dictionary change, or a bulk load). Returns the number of indexed titles."""
+    dictionary change, or a bulk load). Returns the number of indexed titles.
+
+    A data migration passes its historical ``Title`` model as ``title_model`` (the tokens are
+    always today's)."""
     backend = get_backend()
-    total = Title.objects.filter(is_active=True).count()
+    total = title_model.objects.filter(is_active=True).count()
     done = 0
     with transaction.atomic():
         backend.clear()
         last_id = 0
         while True:
             rows = list(
-                Title.objects.filter(is_active=True, id__gt=last_id)
+                title_model.objects.filter(is_active=True, id__gt=last_id)
                 .order_by("id")
                 .values(*_FIELDS)[:batch_size]
             )

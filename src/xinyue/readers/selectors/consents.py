@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from xinyue.readers.models import Consent, ConsentPurpose, ConsentText, Reader
 
 
@@ -64,7 +66,7 @@ def consent_states(*, reader: Reader) -> list[ConsentState]:
             ConsentState(
                 purpose=purpose.value,
                 label=str(purpose.label),
-                title=text.title if text else str(purpose.label),
+                title=gettext(text.title) if text else str(purpose.label),
                 current_version=text.version if text else 1,
                 granted=bool(counts),
                 granted_version=consent.version if active else None,

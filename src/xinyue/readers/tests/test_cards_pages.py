@@ -94,3 +94,21 @@ def test_link_page_staff_check(reader_page, alice, hangzhou):
     )
     assert invalid.status_code == 422
     assert "读者证号只能包含字母、数字和连字符，最长 40 位" in invalid.content.decode()
+
+
+def test_the_deposit_alternative_shows_where_and_how_much(reader_page, alice, hangzhou):
+    from xinyue.core.actors import SYSTEM
+    from xinyue.libraries.services import update_library
+
+    update_library(
+        actor=SYSTEM,
+        library=hangzhou,
+        opening_hours="周二至周日 9:00–21:00",
+        settings_values={"deposit_fen": 10_000},
+    )
+    page = reader_page.post("/cards/new/", {"library_code": "330100"}).content.decode()
+    deposit = page[page.index('data-code="deposit_card"') :]
+    assert '<a href="/libraries/330100/">杭州图书馆</a>' in deposit
+    assert '<dd class="hours">周二至周日 9:00–21:00</dd>' in deposit
+    assert '<dd class="deposit">¥100.00</dd>' in deposit
+    assert '<dd class="address">暂无，请向馆内咨询</dd>' in deposit
