@@ -203,14 +203,3 @@ def test_settings_through_the_api(client, operator_user):
             "validity_days": 30,
         }
     ]
-
-
-def test_the_sandbox_on_a_production_database_is_flagged():
-    from xinyue.credit.checks import sandbox_warnings
-
-    postgres, sqlite = "django.db.backends.postgresql", "django.db.backends.sqlite3"
-    assert [w.id for w in sandbox_warnings(sandbox_enabled=True, engine=postgres)] == [
-        "credit.W001"
-    ]
-    assert sandbox_warnings(sandbox_enabled=False, engine=postgres) == []
-    assert sandbox_warnings(sandbox_enabled=True, engine=sqlite) == []
