@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "xinyue.core.middleware.SecurityHeadersMiddleware",
+    "xinyue.core.middleware.LoneSurrogateMiddleware",
     "xinyue.core.idempotency.IdempotencyMiddleware",
 ]
 
