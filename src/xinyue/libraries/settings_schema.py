@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from xinyue.core import outbound
 from xinyue.core.errors import InvalidInput
 
 LINK_CHECKS = ("staff", "sip2", "rest")
@@ -34,7 +35,14 @@ DEFAULTS: dict[str, Any] = {
     "rest_verify_secret": "",
     # Whether this library's own (local) books float to the library they are returned at.
     "local_books_float": False,
+    # Networks inside (CIDR, e.g. "10.20.0.0/16") that this library's webhook and card-check
+    # URLs may reach: the library's own network. Only the operator sets it (audited).
+    "outbound_allow_networks": [],
 }
+
+# Settings that only the operator may change.
+OPERATOR_ONLY = frozenset({"outbound_allow_networks"})
+MAX_ALLOWED_NETWORKS = 10
 
 
 def library_setting(library: Any, key: str) -> Any:
@@ -46,15 +54,28 @@ def library_setting(library: Any, key: str) -> Any:
     return value
 
 
-def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate settings submitted by an operator; unknown keys and bad values name the field."""
+def clean_settings(
+    values: dict[str, Any], *, allowed_networks: list[str] | None = None
+) -> dict[str, Any]:
+    """Validate settings submitted by an operator; unknown keys and bad values name the field.
+    ``allowed_networks`` is the library's current ``outbound_allow_networks`` (a new value in
+    ``values`` wins): URLs must not reach inside any other network."""
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
+    if isinstance(values.get("outbound_allow_networks"), list):
+        allowed_networks = values["outbound_allow_networks"]
     for key, value in values.items():
         if key not in DEFAULTS:
             errors[key] = _("未知的设置项")
             continue
         default = DEFAULTS[key]
+        if isinstance(default, list):
+            problem = _allowed_networks_problem(value)
+            if problem:
+                errors[key] = problem
+            else:
+                cleaned[key] = [str(v).strip() for v in value]
+            continue
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 errors[key] = _("应为是/否")
@@ -77,7 +98,23 @@ def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
         if key == "card_prefix" and value and not (value.isalnum() and len(value) <= 10):
             errors[key] = _("只能是不超过 10 位的字母或数字")
             continue
+        if key == "rest_verify_url" and value:
+            try:
+                outbound.check_url(value, field=key, allowed_networks=allowed_networks or [])
+            except InvalidInput as exc:
+                errors.update(exc.detail["fields"])
+                continue
         cleaned[key] = value
     if errors:
         raise InvalidInput(fields=errors)
     return cleaned
+
+
+def _allowed_networks_problem(value: Any) -> str:
+    if not isinstance(value, list) or len(value) > MAX_ALLOWED_NETWORKS:
+        return _("应为不超过 %(n)d 个网段（如 10.20.0.0/16）的列表") % {"n": MAX_ALLOWED_NETWORKS}
+    try:
+        outbound.policy(value)
+    except ValueError as exc:
+        return _("不是可以放行的网段：%(value)s") % {"value": str(exc)[:60]}
+    return ""
