@@ -211,7 +211,14 @@ CREDIT_KEY_DIR = Path(os.environ.get("XINYUE_CREDIT_KEY_DIR") or DATA_DIR / "cre
 # Off unless asked for: the sandbox lets anyone approve their own credit check. `xinyue up` (the
 # demo of `make run`) switches it on, and every page then says so in a banner.
 CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", False)
+# Every provider call: connect within 3 s, answer within 10 s (background work). A call made while
+# a reader waits (starting an authorization) gets 2 s to answer; a slower provider is finished by
+# a background task while the page polls.
 CREDIT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_HTTP_TIMEOUT", "10"))
+CREDIT_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_CONNECT_TIMEOUT", "3"))
+CREDIT_INTERACTIVE_TIMEOUT_SECONDS = float(
+    os.environ.get("XINYUE_CREDIT_INTERACTIVE_TIMEOUT", "2")
+)
 # The embedded sandbox is reached in process (no socket: a sync web worker never waits on another).
 CREDIT_SANDBOX_IN_PROCESS = config.env_bool("XINYUE_SANDBOX_IN_PROCESS", True)
 CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = float(os.environ.get("XINYUE_SANDBOX_TIMEOUT_DELAY", "15"))

@@ -103,7 +103,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                return redirect(authorization.confirm_url)
+                if authorization.confirm_url:
+                    return redirect(authorization.confirm_url)
+                # The provider is slow: wait on our page, which goes on once it is ready.
+                result = reverse("credit:authorization", args=[authorization.pk])
+                return redirect(f"{result}?next=confirm")
     return render(
         request,
         "credit/authorize.html",
@@ -142,10 +146,13 @@ def authorization_return(request: HttpRequest, authorization_id: int) -> HttpRes
     return redirect("credit:authorization", authorization_id=authorization_id)
 
 
-def _result_context(authorization: CreditAuthorization) -> dict[str, Any]:
+def _result_context(
+    authorization: CreditAuthorization, request: HttpRequest | None = None
+) -> dict[str, Any]:
     return {
         "authorization": authorization,
         "provider_label": Provider(authorization.provider).label,
+        "go_confirm": request is not None and request.GET.get("next") == "confirm",
     }
 
 
@@ -164,7 +171,7 @@ def authorization_result(request: HttpRequest, authorization_id: int) -> HttpRes
         except DomainError as exc:
             messages.error(request, exc.message)
         return redirect("credit:authorization", authorization_id=authorization.pk)
-    return render(request, "credit/result.html", _result_context(authorization))
+    return render(request, "credit/result.html", _result_context(authorization, request))
 
 
 @reader_view
@@ -174,7 +181,27 @@ def authorization_status(request: HttpRequest, authorization_id: int) -> HttpRes
         authorization = _own_authorization(request, authorization_id)
     except DomainError as exc:
         return _domain_page(request, exc)
-    return render(request, "credit/_status.html", _result_context(authorization))
+    context = _result_context(authorization, request)
+    response = render(request, "credit/_status.html", context)
+    if (
+        context["go_confirm"]
+        and authorization.status == CreditAuthorization.Status.PENDING
+        and authorization.confirm_url
+    ):
+        response["HX-Redirect"] = authorization.confirm_url  # ready: on to the provider
+    return response
+
+
+@require_POST
+@reader_view
+def authorization_cancel(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """Give up a pending authorization; the reader may start again at once."""
+    try:
+        authorization = _own_authorization(request, authorization_id)
+        services.cancel_authorization(actor=request.actor, authorization=authorization)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        return _domain_page(request, exc)
+    return redirect("credit:authorize")
 
 
 # --- operator console -------------------------------------------------------------------------
