@@ -216,9 +216,7 @@ CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", False)
 # a background task while the page polls.
 CREDIT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_HTTP_TIMEOUT", "10"))
 CREDIT_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_CONNECT_TIMEOUT", "3"))
-CREDIT_INTERACTIVE_TIMEOUT_SECONDS = float(
-    os.environ.get("XINYUE_CREDIT_INTERACTIVE_TIMEOUT", "2")
-)
+CREDIT_INTERACTIVE_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_INTERACTIVE_TIMEOUT", "2"))
 # The embedded sandbox is reached in process (no socket: a sync web worker never waits on another).
 CREDIT_SANDBOX_IN_PROCESS = config.env_bool("XINYUE_SANDBOX_IN_PROCESS", True)
 CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = float(os.environ.get("XINYUE_SANDBOX_TIMEOUT_DELAY", "15"))

@@ -17,6 +17,16 @@ PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
+
+
+def page_policy(*, form_action: tuple[str, ...] = ()) -> str:
+    """The page policy, letting a form's redirect go on to ``form_action`` origins (browsers
+    apply ``form-action`` to the redirect after a POST: a provider's page is another origin)."""
+    if not form_action:
+        return PAGE_POLICY
+    return PAGE_POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(form_action))
+
+
 DOCS_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"

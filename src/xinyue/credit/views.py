@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.accounts.permissions import require_operator
 from xinyue.core.errors import DomainError
-from xinyue.credit import selectors, services
+from xinyue.core.middleware import page_policy
+from xinyue.credit import conf, selectors, services
 from xinyue.credit.errors import ChannelLoginFailed, ProviderDisabled
 from xinyue.credit.models import CreditAuthorization, Provider
 from xinyue.credit.services import channel_login
@@ -108,7 +109,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
                 # The provider is slow: wait on our page, which goes on once it is ready.
                 result = reverse("credit:authorization", args=[authorization.pk])
                 return redirect(f"{result}?next=confirm")
-    return render(
+    response = render(
         request,
         "credit/authorize.html",
         {
@@ -120,6 +121,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
         },
         status=422 if form.errors else 200,
     )
+    response["Content-Security-Policy"] = page_policy(form_action=conf.provider_page_origins())
+    return response
 
 
 def _own_authorization(request: HttpRequest, authorization_id: int) -> CreditAuthorization:

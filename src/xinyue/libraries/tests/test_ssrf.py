@@ -11,9 +11,9 @@ import socket
 import threading
 
 import pytest
+from conftest import allow_loopback
 from django.db import transaction
 
-from conftest import allow_loopback
 from xinyue.accounts.services import create_api_key
 from xinyue.core.actors import SYSTEM
 from xinyue.core.models import AuditEntry
