@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
-
 from conftest import PASSWORD
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
