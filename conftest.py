@@ -28,6 +28,18 @@ def hangzhou(zhejiang) -> Library:
     return Library.objects.get(code="330100")
 
 
+def allow_loopback(library: Library) -> Library:
+    """Let ``library``'s webhooks and card checks reach a loopback test server: the operator's
+    per-library allow-list (outbound URLs to loopback are refused otherwise)."""
+    from xinyue.libraries.services import update_library
+
+    update_library(
+        actor=SYSTEM, library=library, settings_values={"outbound_allow_networks": ["127.0.0.0/8"]}
+    )
+    library.refresh_from_db()
+    return library
+
+
 @pytest.fixture
 def ningbo(zhejiang) -> Library:
     return Library.objects.get(code="330200")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import MutableMapping
 
 # Commands that need the database before they can do anything useful.
 DATABASE_COMMANDS = {
@@ -21,9 +22,20 @@ DATABASE_COMMANDS = {
 }
 
 
+# What the demo (``xinyue up``, run by ``make run``) switches on unless the environment says.
+DEMO_DEFAULTS = {"up": {"XINYUE_CREDIT_SANDBOX": "1"}}
+
+
+def demo_environment(argv: list[str], environ: MutableMapping[str, str]) -> None:
+    """Defaults of the demo command, set before the settings are read (an explicit value wins)."""
+    for name, value in DEMO_DEFAULTS.get(argv[1] if len(argv) > 1 else "", {}).items():
+        environ.setdefault(name, value)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinyue.settings")
+    demo_environment(argv, os.environ)
     from xinyue.config import ConfigError
 
     try:

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "xinyue.core.middleware.SecurityHeadersMiddleware",
+    "xinyue.core.middleware.LoneSurrogateMiddleware",
     "xinyue.core.idempotency.IdempotencyMiddleware",
 ]
 
@@ -205,10 +206,17 @@ for _handler in LOGGING["handlers"].values():
 # --- credit (CREDIT): providers, keys, the sandbox gateway ------------------------------------
 # Embedded default: the sandbox gateway mounted in this platform at PUBLIC_BASE_URL/sandbox/zhima/
 # (keys generated into CREDIT_KEY_DIR on first use). Real providers need their ids and key files;
-# a provider missing them is simply not offered. Turn the sandbox off in production.
+# a provider missing them is simply not offered. The sandbox is off unless enabled.
 CREDIT_KEY_DIR = Path(os.environ.get("XINYUE_CREDIT_KEY_DIR") or DATA_DIR / "credit_keys")
-CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", True)
+# Off unless asked for: the sandbox lets anyone approve their own credit check. `xinyue up` (the
+# demo of `make run`) switches it on, and every page then says so in a banner.
+CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", False)
+# Every provider call: connect within 3 s, answer within 10 s (background work). A call made while
+# a reader waits (starting an authorization) gets 2 s to answer; a slower provider is finished by
+# a background task while the page polls.
 CREDIT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_HTTP_TIMEOUT", "10"))
+CREDIT_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_CONNECT_TIMEOUT", "3"))
+CREDIT_INTERACTIVE_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_INTERACTIVE_TIMEOUT", "2"))
 # The embedded sandbox is reached in process (no socket: a sync web worker never waits on another).
 CREDIT_SANDBOX_IN_PROCESS = config.env_bool("XINYUE_SANDBOX_IN_PROCESS", True)
 CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = float(os.environ.get("XINYUE_SANDBOX_TIMEOUT_DELAY", "15"))

@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from xinyue.accounts.forms import BackofficeLoginForm
 from xinyue.accounts.models import ApiKey, User
+
+# The back office's log-in is throttled and audited like the console's.
+admin.site.login_form = BackofficeLoginForm
 
 
 @admin.register(User)

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.errors import Conflict, InvalidInput, NotFound
+from xinyue.core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class UsernameTaken(Conflict):
@@ -15,3 +15,9 @@ class ApiKeyNotFound(NotFound):
 
 class WeakPassword(InvalidInput):
     code = "weak_password"
+
+
+class LoginFailed(DomainError):
+    code = "login_failed"
+    http_status = 401
+    default_message = _("用户名或密码不正确")

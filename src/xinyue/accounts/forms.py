@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.accounts.models import ApiKey, User
@@ -30,3 +33,44 @@ class ApiKeyForm(forms.Form):
     role = forms.ChoiceField(
         label=_("角色"), choices=[("", "—"), *User.Role.choices], required=False
     )
+
+
+class ThrottledLoginMixin:
+    """The staff log-in through ``accounts.services.authenticate_staff``: throttled per account
+    and per address, every attempt audited. ``page`` names the entry in the audit row."""
+
+    page = "console"
+    throttled = False
+
+    def clean(self) -> dict:
+        from xinyue.accounts.errors import LoginFailed
+        from xinyue.accounts.services import authenticate_staff
+        from xinyue.core.errors import LoginThrottled
+
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            request = self.request
+            try:
+                self.user_cache = authenticate_staff(
+                    request=request,
+                    username=username,
+                    password=password,
+                    ip=request.META.get("REMOTE_ADDR", "") if request else "",
+                    page=self.page,
+                )
+            except LoginThrottled as exc:
+                self.throttled = True
+                raise ValidationError(exc.message, code="throttled") from None
+            except LoginFailed:
+                raise self.get_invalid_login_error() from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class StaffLoginForm(ThrottledLoginMixin, AuthenticationForm):
+    page = "console"
+
+
+class BackofficeLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    page = "backoffice"

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.models import BaseModel
+from xinyue.core.models import BaseModel, LoginThrottleRow
 
 
 class User(AbstractUser):
@@ -99,3 +99,19 @@ class ApiKey(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class LoginThrottle(LoginThrottleRow):
+    """Failed staff and operator log-ins per user name and per client address (keyed hashes),
+    shared by every web process (``xinyue.core.login_throttle``, the readers' mechanism)."""
+
+    class Scope(models.TextChoices):
+        USERNAME = "user"
+        IP = "ip"
+
+    scope = models.CharField(max_length=4, choices=Scope.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="staff_login_throttle_key")
+        ]

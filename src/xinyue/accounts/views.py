@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from xinyue.accounts import selectors, services
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.forms import ApiKeyForm, StaffForm
+from xinyue.accounts.forms import ApiKeyForm, StaffForm, StaffLoginForm
 from xinyue.accounts.models import ApiKey, User
 from xinyue.accounts.permissions import require_operator
 from xinyue.core.actors import ActorKind
@@ -23,6 +24,17 @@ from xinyue.libraries.models import Library
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    form_class = StaffLoginForm
+
+    def form_invalid(self, form: StaffLoginForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        elif form.has_error(NON_FIELD_ERRORS, "invalid_login"):
+            response.status_code = 401
+        else:
+            response.status_code = 422
+        return response
 
     def get_default_redirect_url(self) -> str:
         return "/console/"

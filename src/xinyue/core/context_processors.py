@@ -10,4 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
-    return {"PLATFORM_NAME": _("信阅"), "LANGUAGES": settings.LANGUAGES}
+    return {
+        "PLATFORM_NAME": _("信阅"),
+        "LANGUAGES": settings.LANGUAGES,
+        # The sandbox credit provider lets anyone approve their own credit check: say so.
+        "SANDBOX_ON": bool(settings.CREDIT_SANDBOX_ENABLED),
+    }

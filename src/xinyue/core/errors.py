@@ -63,3 +63,11 @@ class InvalidInput(DomainError):
             **detail,
         )
         self.fields = fields
+
+
+class LoginThrottled(DomainError):
+    """Too many failed log-ins for an account or from an address (``xinyue.core.login_throttle``)."""
+
+    code = "login_throttled"
+    http_status = 429
+    default_message = _("登录失败次数过多，请稍后再试")

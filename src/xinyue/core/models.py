@@ -132,3 +132,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class LoginThrottleRow(models.Model):
+    """Failed log-ins of one key (a keyed hash) within a window, and its lock-out: the rows of
+    ``xinyue.core.login_throttle``. Each app that logs people in keeps a table of these."""
+
+    scope = models.CharField(max_length=4)
+    key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key[:8]} {self.failures}"

@@ -9,13 +9,13 @@ from django.core.checks import Tags, Warning, register
 
 
 def sandbox_warnings(*, sandbox_enabled: bool, engine: str) -> list[Warning]:
-    """The sandbox lets anyone approve their own credit check: fine for the embedded demo
-    (SQLite), a mistake on a production database."""
-    if sandbox_enabled and engine == "django.db.backends.postgresql":
+    """The sandbox lets anyone approve their own credit check: fine for the demo, a mistake
+    anywhere else, whatever the database (an SQLite deployment is a deployment too)."""
+    if sandbox_enabled:
         return [
             Warning(
-                "The credit sandbox is on: readers can approve their own credit checks and the "
-                "sandbox's control endpoint is open.",
+                f"The credit sandbox is on ({engine.rsplit('.', 1)[-1]}): readers can approve "
+                "their own credit checks.",
                 hint="Set XINYUE_CREDIT_SANDBOX=0 in production.",
                 id="credit.W001",
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -42,6 +43,21 @@ def sandbox_base_url() -> str:
     if url:
         return url.rsplit("/", 1)[0] if url.endswith(".do") else url.rstrip("/")
     return public_base_url() + SANDBOX_PREFIX.rstrip("/")
+
+
+def provider_page_origins() -> tuple[str, ...]:
+    """Origins of the providers' pages a reader is sent to after our authorize form."""
+    urls = [sandbox_base_url()] if settings.CREDIT_SANDBOX_ENABLED else []
+    urls += [
+        provider_config("zhima").get("gateway_url") or "",
+        provider_config("wechat_payscore").get("confirm_url") or "",
+    ]
+    origins = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(dict.fromkeys(origins))
 
 
 # --- key files --------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ SCORES = {"admitted": 600, "refused": 549}
 
 
 def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
-    from xinyue.readers.demo import demo_reader
+    from xinyue.credit.sandbox import gateway
+    from xinyue.readers.demo import DEMO_PASSWORD, demo_reader
     from xinyue.readers.selectors.identity import channel_identities
     from xinyue.readers.services import bind_channel_identity
     from xinyue.readers.services.identity import reader_actor
@@ -37,13 +38,13 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
             for reader in demo_reader(key):
                 if selectors.current_admittance(reader=reader) is not None:
                     continue
-                login = f"demo-reader-{reader.pk}"
-                user = session.post(
-                    f"{base}/control/users", json={"login": login, "score": score}, timeout=10
-                ).json()
+                # The reader's sandbox account has a password (the demo readers' own), like an
+                # Alipay account: the sandbox's log-in page neither lists nor accepts it without.
+                user = gateway.user_by_login(f"demo-reader-{reader.pk}", score=score)
+                gateway.set_user_password(user, DEMO_PASSWORD)
                 if not any(i.provider == "sandbox" for i in channel_identities(reader=reader)):
                     bind_channel_identity(
-                        reader=reader, provider="sandbox", external_id=user["user_id"]
+                        reader=reader, provider="sandbox", external_id=user.user_id
                     )
                 actor = reader_actor(reader)
                 authorization = services.start_authorization(
@@ -61,7 +62,8 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
                 decided += 1
                 stdout.write(
                     f"demo credit: reader {reader.pk} {authorization.status} "
-                    f"(sandbox test score {score}, threshold {authorization.threshold})"
+                    f"(sandbox test user {user.login}, score {score}, "
+                    f"threshold {authorization.threshold})"
                 )
     if not decided:
         stdout.write("demo credit decisions already in place")

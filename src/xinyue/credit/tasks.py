@@ -24,6 +24,14 @@ def deliver_sandbox_notification(notification_id: int) -> None:
 
 
 @task()
+def open_authorization(authorization_id: int, attempt: int = 1) -> None:
+    """Open an authorization at a provider that was too slow while the reader waited."""
+    from xinyue.credit.services.authorizations import open_pending_authorization
+
+    open_pending_authorization(authorization_id=authorization_id, attempt=attempt)
+
+
+@task()
 def finish_credit_order(order_id: int) -> None:
     """Finish a credit order's pending provider call (after a timeout or an outage)."""
     from xinyue.credit.services.orders import retry_pending_operation

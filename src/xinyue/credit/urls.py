@@ -22,6 +22,11 @@ urlpatterns = [
         views.authorization_status,
         name="authorization_status",
     ),
+    path(
+        "credit/authorizations/<int:authorization_id>/cancel/",
+        views.authorization_cancel,
+        name="authorization_cancel",
+    ),
     path("console/credit/", views.console_settings, name="console_settings"),
     path("login/<str:channel>/", views.channel_start, name="channel_start"),
     path("login/<str:channel>/callback/", views.channel_callback, name="channel_callback"),

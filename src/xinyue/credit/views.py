@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.accounts.permissions import require_operator
 from xinyue.core.errors import DomainError
-from xinyue.credit import selectors, services
+from xinyue.core.middleware import page_policy
+from xinyue.credit import conf, selectors, services
 from xinyue.credit.errors import ChannelLoginFailed, ProviderDisabled
 from xinyue.credit.models import CreditAuthorization, Provider
 from xinyue.credit.services import channel_login
@@ -103,8 +104,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                return redirect(authorization.confirm_url)
-    return render(
+                if authorization.confirm_url:
+                    return redirect(authorization.confirm_url)
+                # The provider is slow: wait on our page, which goes on once it is ready.
+                result = reverse("credit:authorization", args=[authorization.pk])
+                return redirect(f"{result}?next=confirm")
+    response = render(
         request,
         "credit/authorize.html",
         {
@@ -116,6 +121,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
         },
         status=422 if form.errors else 200,
     )
+    response["Content-Security-Policy"] = page_policy(form_action=conf.provider_page_origins())
+    return response
 
 
 def _own_authorization(request: HttpRequest, authorization_id: int) -> CreditAuthorization:
@@ -142,10 +149,13 @@ def authorization_return(request: HttpRequest, authorization_id: int) -> HttpRes
     return redirect("credit:authorization", authorization_id=authorization_id)
 
 
-def _result_context(authorization: CreditAuthorization) -> dict[str, Any]:
+def _result_context(
+    authorization: CreditAuthorization, request: HttpRequest | None = None
+) -> dict[str, Any]:
     return {
         "authorization": authorization,
         "provider_label": Provider(authorization.provider).label,
+        "go_confirm": request is not None and request.GET.get("next") == "confirm",
     }
 
 
@@ -164,7 +174,7 @@ def authorization_result(request: HttpRequest, authorization_id: int) -> HttpRes
         except DomainError as exc:
             messages.error(request, exc.message)
         return redirect("credit:authorization", authorization_id=authorization.pk)
-    return render(request, "credit/result.html", _result_context(authorization))
+    return render(request, "credit/result.html", _result_context(authorization, request))
 
 
 @reader_view
@@ -174,7 +184,27 @@ def authorization_status(request: HttpRequest, authorization_id: int) -> HttpRes
         authorization = _own_authorization(request, authorization_id)
     except DomainError as exc:
         return _domain_page(request, exc)
-    return render(request, "credit/_status.html", _result_context(authorization))
+    context = _result_context(authorization, request)
+    response = render(request, "credit/_status.html", context)
+    if (
+        context["go_confirm"]
+        and authorization.status == CreditAuthorization.Status.PENDING
+        and authorization.confirm_url
+    ):
+        response["HX-Redirect"] = authorization.confirm_url  # ready: on to the provider
+    return response
+
+
+@require_POST
+@reader_view
+def authorization_cancel(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """Give up a pending authorization; the reader may start again at once."""
+    try:
+        authorization = _own_authorization(request, authorization_id)
+        services.cancel_authorization(actor=request.actor, authorization=authorization)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        return _domain_page(request, exc)
+    return redirect("credit:authorize")
 
 
 # --- operator console -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -22,13 +23,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_library, require_operator
-from xinyue.core import audit, clock
+from xinyue.core import audit, clock, outbound
 from xinyue.core.actors import Actor, Role
 from xinyue.core.errors import InvalidInput
 from xinyue.libraries import divisions
 from xinyue.libraries.errors import LibraryFileInvalid
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
-from xinyue.libraries.settings_schema import clean_settings
+from xinyue.libraries.settings_schema import OPERATOR_ONLY, clean_settings, library_setting
+
+log = logging.getLogger("xinyue.libraries")
 
 LIBRARY_FILE_COLUMNS = (
     "code",
@@ -204,8 +207,14 @@ def update_library(
         if library.is_operator and not is_active:
             raise InvalidInput(fields={"is_active": _("运营方馆不能停用")})
         changes["is_active"] = is_active
+    allowed_before = library_setting(library, "outbound_allow_networks")
     if settings_values is not None:
-        changes["settings"] = {**library.settings, **clean_settings(settings_values)}
+        if OPERATOR_ONLY & set(settings_values):
+            require_operator(actor)
+        changes["settings"] = {
+            **library.settings,
+            **clean_settings(settings_values, allowed_networks=allowed_before),
+        }
     changed = {k: v for k, v in changes.items() if getattr(library, k) != v}
     for field, value in changed.items():
         setattr(library, field, value)
@@ -218,12 +227,24 @@ def update_library(
             library_code=library.code,
             fields=sorted(changed),
         )
+        allowed_after = library_setting(library, "outbound_allow_networks")
+        if allowed_after != allowed_before:
+            audit.record(
+                actor=actor,
+                action="library.outbound_allowed",
+                obj=library,
+                library_code=library.code,
+                before=allowed_before,
+                after=allowed_after,
+            )
     return library
 
 
 # --- outbound webhooks ------------------------------------------------------------------------
 
 SIGNATURE_HEADER = "X-Xinyue-Signature"
+DELIVERY_FAILED = "delivery failed"
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = 3
 
 
 def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
@@ -254,6 +275,9 @@ def subscribe_webhook(
     require_library(actor, library.pk, role=Role.ADMIN)
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(fields={"url": _("应以 http:// 或 https:// 开头")})
+    outbound.check_url(
+        url, field="url", allowed_networks=library_setting(library, "outbound_allow_networks")
+    )
     subscription = WebhookSubscription.objects.create(
         library=library, url=url, secret=secrets.token_urlsafe(32), event_types=event_types or []
     )
@@ -307,7 +331,11 @@ def attempt_webhook_delivery(*, delivery_id: int) -> WebhookDelivery | None:
     The attempt is claimed with a conditional UPDATE (no lock held during HTTP), so two workers
     running the same job cannot both send it.
     """
-    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription__library")
+        .filter(pk=delivery_id)
+        .first()
+    )
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
     claimed = WebhookDelivery.objects.filter(
@@ -327,19 +355,28 @@ def attempt_webhook_delivery(*, delivery_id: int) -> WebhookDelivery | None:
         "X-Xinyue-Delivery": delivery.event_id,
         SIGNATURE_HEADER: sign_webhook(subscription.secret, body, int(time.time())),
     }
-    error = ""
+    # The page shows one generic failure whatever happened, so that it cannot be used to tell
+    # open ports from closed ones; what happened goes to the server's log.
     try:
-        response = requests.post(
-            subscription.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        response = outbound.post(
+            subscription.url,
+            allowed_networks=library_setting(subscription.library, "outbound_allow_networks"),
+            data=body,
+            headers=headers,
+            timeout=(WEBHOOK_CONNECT_TIMEOUT_SECONDS, settings.WEBHOOK_TIMEOUT_SECONDS),
         )
         if 200 <= response.status_code < 300:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
                 status=WebhookDelivery.Status.DELIVERED, delivered_at=clock.now(), last_error=""
             )
             return None
-        error = f"HTTP {response.status_code}"
-    except requests.RequestException as exc:
-        error = type(exc).__name__
+        detail = f"HTTP {response.status_code}"
+    except (requests.RequestException, outbound.OutboundRefused) as exc:
+        detail = type(exc).__name__
+    log.warning(
+        "webhook delivery %s to subscription %s failed: %s", delivery.pk, subscription.pk, detail
+    )
+    error = DELIVERY_FAILED
     final = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         last_error=error[:500],

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from xinyue.core import outbound
 from xinyue.core.errors import InvalidInput
 
 LINK_CHECKS = ("staff", "sip2", "rest")
@@ -37,8 +38,15 @@ DEFAULTS: dict[str, Any] = {
     # The deposit (fen) of a deposit card issued at this library's desk; None = not known to
     # the platform, shown as "以馆内公告为准" (see the deposit alternative of a refusal).
     "deposit_fen": None,
+    # Networks inside (CIDR, e.g. "10.20.0.0/16") that this library's webhook and card-check
+    # URLs may reach: the library's own network. Only the operator sets it (audited).
+    "outbound_allow_networks": [],
 }
 MAX_DEPOSIT_FEN = 100_000  # 1,000 yuan: above any card deposit, catches a typo in fen
+
+# Settings that only the operator may change.
+OPERATOR_ONLY = frozenset({"outbound_allow_networks"})
+MAX_ALLOWED_NETWORKS = 10
 
 
 def library_setting(library: Any, key: str) -> Any:
@@ -50,15 +58,28 @@ def library_setting(library: Any, key: str) -> Any:
     return value
 
 
-def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate settings submitted by an operator; unknown keys and bad values name the field."""
+def clean_settings(
+    values: dict[str, Any], *, allowed_networks: list[str] | None = None
+) -> dict[str, Any]:
+    """Validate settings submitted by an operator; unknown keys and bad values name the field.
+    ``allowed_networks`` is the library's current ``outbound_allow_networks`` (a new value in
+    ``values`` wins): URLs must not reach inside any other network."""
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
+    if isinstance(values.get("outbound_allow_networks"), list):
+        allowed_networks = values["outbound_allow_networks"]
     for key, value in values.items():
         if key not in DEFAULTS:
             errors[key] = _("未知的设置项")
             continue
         default = DEFAULTS[key]
+        if isinstance(default, list):
+            problem = _allowed_networks_problem(value)
+            if problem:
+                errors[key] = problem
+            else:
+                cleaned[key] = [str(v).strip() for v in value]
+            continue
         if key == "deposit_fen":
             if value is not None and (
                 isinstance(value, bool)
@@ -89,7 +110,23 @@ def clean_settings(values: dict[str, Any]) -> dict[str, Any]:
         if key == "card_prefix" and value and not (value.isalnum() and len(value) <= 10):
             errors[key] = _("只能是不超过 10 位的字母或数字")
             continue
+        if key == "rest_verify_url" and value:
+            try:
+                outbound.check_url(value, field=key, allowed_networks=allowed_networks or [])
+            except InvalidInput as exc:
+                errors.update(exc.detail["fields"])
+                continue
         cleaned[key] = value
     if errors:
         raise InvalidInput(fields=errors)
     return cleaned
+
+
+def _allowed_networks_problem(value: Any) -> str:
+    if not isinstance(value, list) or len(value) > MAX_ALLOWED_NETWORKS:
+        return _("应为不超过 %(n)d 个网段（如 10.20.0.0/16）的列表") % {"n": MAX_ALLOWED_NETWORKS}
+    try:
+        outbound.policy(value)
+    except ValueError as exc:
+        return _("不是可以放行的网段：%(value)s") % {"value": str(exc)[:60]}
+    return ""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from xinyue.core.errors import Conflict, DomainError, InvalidInput, LoginThrottled, NotFound
+
+__all__ = ["LoginThrottled"]  # one refusal for every log-in, raised by xinyue.core.login_throttle
 
 
 class IdNumberTaken(Conflict):
@@ -16,12 +18,6 @@ class LoginFailed(DomainError):
     code = "login_failed"
     http_status = 401
     default_message = _("身份证号或密码不正确")
-
-
-class LoginThrottled(DomainError):
-    code = "login_throttled"
-    http_status = 429
-    default_message = _("登录失败次数过多，请稍后再试")
 
 
 class AccountDisabled(DomainError):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.models import BaseModel, EventRow
+from xinyue.core.models import BaseModel, EventRow, LoginThrottleRow
 from xinyue.readers.vault import SealedTextField
 
 
@@ -227,25 +227,18 @@ class ReaderToken(BaseModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
 
-class LoginThrottle(models.Model):
+class LoginThrottle(LoginThrottleRow):
     """Failed logins per ID number (its blind index) and per client IP (keyed hash), shared by
-    every web process through the database."""
+    every web process through the database (``xinyue.core.login_throttle``)."""
 
     class Scope(models.TextChoices):
         ID_NUMBER = "id"
         IP = "ip"
 
     scope = models.CharField(max_length=4, choices=Scope.choices)
-    key = models.CharField(max_length=64)
-    failures = models.PositiveIntegerField(default=0)
-    window_started_at = models.DateTimeField()
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="login_throttle_key")]
-
-    def __str__(self) -> str:
-        return f"{self.scope}:{self.key[:8]} {self.failures}"
 
 
 class PhoneVerification(BaseModel):

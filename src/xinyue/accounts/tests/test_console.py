@@ -20,7 +20,7 @@ def test_staff_log_in_through_the_login_page(client, hz_admin_user):
     page = client.get("/console/").content.decode()
     assert "杭州图书馆" in page
     wrong = Client().post("/login/", {"username": "hz_admin", "password": "nope"})
-    assert wrong.status_code == 200
+    assert wrong.status_code == 401
     assert "_auth_user_id" not in wrong.wsgi_request.session
 
 

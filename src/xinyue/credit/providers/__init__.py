@@ -21,11 +21,17 @@ class ProviderNotConfigured(ProviderError):
     pass
 
 
-def _timeout() -> float:
-    return float(settings.CREDIT_HTTP_TIMEOUT_SECONDS)
+Timeout = tuple[float, float]
 
 
-def _sandbox() -> ZhimaProvider:
+def _timeout(read_timeout: float | None = None) -> Timeout:
+    """(connect, read) seconds for every provider call: short, never unbounded."""
+    read = read_timeout or float(settings.CREDIT_HTTP_TIMEOUT_SECONDS)
+    connect = float(settings.CREDIT_CONNECT_TIMEOUT_SECONDS)
+    return (min(connect, read), read)
+
+
+def _sandbox(timeout: Timeout) -> ZhimaProvider:
     config = conf.provider_config("sandbox")
     paths = conf.ensure_sandbox_keys()
     base = conf.sandbox_base_url()
@@ -38,21 +44,21 @@ def _sandbox() -> ZhimaProvider:
         gateway_public_key=conf.public_key(
             config.get("gateway_public_key_file") or paths["gateway_public"]
         ),
-        timeout=_timeout(),
+        timeout=timeout,
     )
     provider = ZhimaProvider(gateway=gateway, authorize_base=base + "/oauth/authorize")
     provider.name = "sandbox"
     return provider
 
 
-def _zhima() -> ZhimaProvider:
+def _zhima(timeout: Timeout) -> ZhimaProvider:
     config = conf.provider_config("zhima")
     gateway = AlipayGateway(
         app_id=config["app_id"],
         gateway_url=config.get("gateway_url") or "https://openapi.alipay.com/gateway.do",
         app_private_key=conf.private_key(config["app_private_key_file"]),
         gateway_public_key=conf.public_key(config["alipay_public_key_file"]),
-        timeout=_timeout(),
+        timeout=timeout,
     )
     return ZhimaProvider(
         gateway=gateway,
@@ -63,7 +69,7 @@ def _zhima() -> ZhimaProvider:
     )
 
 
-def _wechat() -> WechatPayScoreProvider:
+def _wechat(timeout: Timeout) -> WechatPayScoreProvider:
     config = conf.provider_config("wechat_payscore")
     return WechatPayScoreProvider(
         base_url=config.get("base_url") or "https://api.mch.weixin.qq.com",
@@ -75,7 +81,7 @@ def _wechat() -> WechatPayScoreProvider:
         platform_public_key=conf.public_key(config["platform_public_key_file"]),
         platform_serial=config["platform_serial"],
         api_v3_key=config["api_v3_key"],
-        timeout=_timeout(),
+        timeout=timeout,
         confirm_url=config.get("confirm_url") or "",
         authorize_base=config.get("authorize_url")
         or "https://open.weixin.qq.com/connect/oauth2/authorize",
@@ -87,10 +93,11 @@ def _wechat() -> WechatPayScoreProvider:
 BUILDERS = {"sandbox": _sandbox, "zhima": _zhima, "wechat_payscore": _wechat}
 
 
-def get_provider(name: str) -> CreditProvider:
-    """The adapter for ``name``; raises ``ProviderNotConfigured`` when it lacks its settings."""
+def get_provider(name: str, *, read_timeout: float | None = None) -> CreditProvider:
+    """The adapter for ``name``; raises ``ProviderNotConfigured`` when it lacks its settings.
+    ``read_timeout`` shortens the wait for answers (a reader is waiting on the page)."""
     if name not in BUILDERS:
         raise ProviderNotConfigured(f"unknown credit provider {name!r}")
     if not conf.is_configured(name):
         raise ProviderNotConfigured(f"credit provider {name!r} is not configured")
-    return BUILDERS[name]()
+    return BUILDERS[name](_timeout(read_timeout))

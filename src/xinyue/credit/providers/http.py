@@ -11,6 +11,7 @@ Everything else (the sandbox on its own port, real providers; the tests) is plai
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,6 +63,15 @@ def _embedded_session() -> requests.Session:
     return cached[1]
 
 
+WAIT_LIMIT_HEADER = "X-Sandbox-Wait-Limit"
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    if isinstance(timeout, tuple):
+        timeout = timeout[1]
+    return float(timeout) if timeout else None
+
+
 class InProcessAdapter(BaseAdapter):
     """A ``requests`` transport that hands each request to Django's in-process handler."""
 
@@ -80,8 +90,14 @@ class InProcessAdapter(BaseAdapter):
             for k, v in request.headers.items()
             if k.lower() not in ("content-type", "content-length", "host")
         }
+        # No socket to time out: the sandbox is told how long we wait (its "timeout" fault then
+        # stops sleeping when we would have given up), and a late answer is a ReadTimeout.
+        read_timeout = _read_timeout(kwargs.get("timeout"))
+        if read_timeout is not None:
+            headers[WAIT_LIMIT_HEADER] = str(read_timeout)
         client = Client(HTTP_HOST=parts.netloc, raise_request_exception=False)
         language, urlconf = translation.get_language(), get_urlconf()
+        started = time.monotonic()
         try:
             answer = client.generic(
                 request.method or "GET",
@@ -96,6 +112,8 @@ class InProcessAdapter(BaseAdapter):
             else:
                 translation.deactivate()
             set_urlconf(urlconf)
+        if read_timeout is not None and time.monotonic() - started > read_timeout:
+            raise requests.ReadTimeout(f"no answer within {read_timeout} s (in process)")
         response = requests.Response()
         response.status_code = answer.status_code
         response._content = answer.content

@@ -131,7 +131,7 @@ class WechatPayScoreProvider:
         platform_public_key: crypto.PublicKey,
         platform_serial: str,
         api_v3_key: str,
-        timeout: float,
+        timeout: float | tuple[float, float],
         confirm_url: str = "",
         authorize_base: str = "https://open.weixin.qq.com/connect/oauth2/authorize",
         oauth_api_base: str = "https://api.weixin.qq.com",

@@ -82,7 +82,7 @@ class AlipayGateway:
         gateway_url: str,
         app_private_key: crypto.PrivateKey,
         gateway_public_key: crypto.PublicKey,
-        timeout: float,
+        timeout: float | tuple[float, float],
     ) -> None:
         self.app_id = app_id
         self.gateway_url = gateway_url

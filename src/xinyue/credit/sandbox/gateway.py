@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 
 from xinyue.core import clock
@@ -264,6 +265,54 @@ def user_by_login(login: str, *, score: int | None = None) -> SandboxUser:
     return user
 
 
+def set_user_password(user: SandboxUser, password: str) -> SandboxUser:
+    """Give a test user a sandbox password (blank: none). Stored as a Django password hash."""
+    user.password = make_password(password) if password else ""
+    user.save(update_fields=["password"])
+    return user
+
+
+def _bound_user_ids() -> Any:
+    """Sandbox user ids bound to a platform reader (a channel log-in identity)."""
+    from xinyue.readers.selectors.identity import bound_external_ids
+
+    return bound_external_ids(provider="sandbox")
+
+
+def free_users(limit: int = 12) -> list[SandboxUser]:
+    """Test users anyone may pick: no password, bound to no reader (never a reader's account)."""
+    return list(
+        SandboxUser.objects.filter(password="")
+        .exclude(user_id__in=_bound_user_ids())
+        .order_by("-id")[:limit]
+    )
+
+
+def login_user(login: str, password: str, *, score: int | None = None) -> SandboxUser:
+    """The test user a page log-in names, created on first use (with the typed password).
+
+    An existing user with a password needs it; a user bound to a platform reader is never
+    usable without its password (with none set it cannot be used here at all): otherwise
+    anyone could log in to the platform as that reader through the sandbox.
+    """
+    login = login.strip()[:64]
+    user = SandboxUser.objects.filter(login=login).first() if login else None
+    if user is None:
+        user = user_by_login(login, score=score)
+        if password and not user.password:
+            set_user_password(user, password)
+        return user
+    bound = SandboxUser.objects.filter(pk=user.pk, user_id__in=_bound_user_ids()).exists()
+    if (user.password or bound) and not (
+        password and user.password and check_password(password, user.password)
+    ):
+        raise GatewayError("40004", "USER_PASSWORD_INVALID", "测试用户名或密码错误")
+    if score is not None and user.score != score:
+        user.score = score
+        user.save(update_fields=["score"])
+    return user
+
+
 def _amount_fen(value: Any, field: str) -> int:
     try:
         return yuan_to_fen(str(value))
@@ -461,7 +510,13 @@ def authorization_for_page(params: Mapping[str, str], biz: dict) -> SandboxAutho
 
 
 def decide_admittance(
-    *, params: Mapping[str, str], biz: dict, approve: bool, score: int, login: str
+    *,
+    params: Mapping[str, str],
+    biz: dict,
+    approve: bool,
+    score: int,
+    login: str,
+    password: str = "",
 ) -> SandboxAuthorization:
     """The test user approved or denied on the confirm page: decide, notify (once per decision)."""
     with transaction.atomic():
@@ -469,7 +524,9 @@ def decide_admittance(
         auth = SandboxAuthorization.objects.select_for_update().get(pk=auth.pk)
         if auth.state == "DONE":
             return auth  # a second submit changes nothing and notifies nothing
-        user = auth.user or user_by_login(login or f"sandbox-{auth.biz_no[-8:]}", score=score)
+        user = auth.user or login_user(
+            login or f"sandbox-{auth.biz_no[-8:]}", password, score=score
+        )
         if user.score != score:
             user.score = score
             user.save(update_fields=["score"])
@@ -629,14 +686,15 @@ def open_order_page(params: Mapping[str, str], biz: dict) -> SandboxOrder:
 
 
 def confirm_order(
-    *, params: Mapping[str, str], biz: dict, approve: bool, login: str
+    *, params: Mapping[str, str], biz: dict, approve: bool, login: str, password: str = ""
 ) -> SandboxOrder:
     with transaction.atomic():
         order = open_order_page(params, biz)
         order = SandboxOrder.objects.select_for_update().get(pk=order.pk)
         if order.admit_state:
             return order
-        _admit(order, user_by_login(login or f"sandbox-{order.order_no[-8:]}"), approve=approve)
+        user = login_user(login or f"sandbox-{order.order_no[-8:]}", password)
+        _admit(order, user, approve=approve)
     return order
 
 

@@ -16,6 +16,9 @@ class SandboxUser(models.Model):
     user_id = models.CharField(max_length=32, unique=True)
     login = models.CharField(max_length=64, unique=True)
     score = models.PositiveSmallIntegerField(default=600)
+    # A Django password hash, or "" for a free test user. A user bound to a reader needs one to
+    # log in (an Alipay account has a password too); free users are listed on the log-in page.
+    password = models.CharField(max_length=128, blank=True, default="")
     # Faults that follow this user: "timeout" (first order create), "duplicate_notify",
     # "failed_deduction" (first deduction), "no_notify", "unavailable".
     faults = models.JSONField(default=list, blank=True)

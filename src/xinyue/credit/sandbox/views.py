@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from xinyue.core.money import fen_to_yuan
 from xinyue.credit import conf
+from xinyue.credit.providers import http
 from xinyue.credit.sandbox import gateway
 from xinyue.credit.sandbox.models import SandboxFault, SandboxNotification, SandboxUser
 
@@ -72,7 +73,13 @@ def gateway_do(request: HttpRequest) -> HttpResponse:
         return HttpResponse(gateway.error_answer(error), content_type="application/json")
     answer = gateway.handle_api(params)
     if answer.delay_seconds:
-        time.sleep(answer.delay_seconds)  # fault: the work is done and committed, the answer late
+        # Fault: the work is done and committed, the answer late. A caller in this process
+        # (no socket) says how long it waits; sleeping longer would only hold its thread.
+        delay = answer.delay_seconds
+        limit = request.headers.get(http.WAIT_LIMIT_HEADER, "")
+        if limit.replace(".", "", 1).isdigit():
+            delay = min(delay, float(limit) + 0.1)
+        time.sleep(delay)
     return HttpResponse(answer.body, content_type="application/json;charset=utf-8")
 
 
@@ -120,6 +127,7 @@ def _admittance_page(request: HttpRequest, params: dict, biz: dict) -> HttpRespo
             approve=decision == "approve",
             score=score,
             login=request.POST.get("login", ""),
+            password=request.POST.get("password", ""),
         )
         target = gateway.return_url_with(
             params.get("return_url", ""),
@@ -157,6 +165,7 @@ def _order_page(request: HttpRequest, params: dict, biz: dict) -> HttpResponse:
             biz=biz,
             approve=decision == "approve",
             login=request.POST.get("login", ""),
+            password=request.POST.get("password", ""),
         )
         target = gateway.return_url_with(
             params.get("return_url", "") or str(biz.get("invoke_return_url") or ""),
@@ -205,7 +214,10 @@ def oauth_authorize(request: HttpRequest) -> HttpResponse:
         )
     error = ""
     if request.method == "POST":
-        login = (request.POST.get("login") or "").strip()
+        # A typed name wins over a listed one (radio buttons ``user``, text box ``login``).
+        login = (request.POST.get("login") or "").strip() or (
+            request.POST.get("user") or ""
+        ).strip()
         if request.POST.get("decision") == "deny":
             joiner = "&" if urlsplit(redirect_uri).query else "?"
             return redirect(
@@ -214,12 +226,18 @@ def oauth_authorize(request: HttpRequest) -> HttpResponse:
         if not login:
             error = "请选择或输入一个测试用户"
         else:
-            user = gateway.user_by_login(login)
-            code = gateway.issue_oauth_code(app_id=app_id, user=user)
-            joiner = "&" if urlsplit(redirect_uri).query else "?"
-            query = urlencode({"app_id": app_id, "scope": scope, "auth_code": code, "state": state})
-            return redirect(f"{redirect_uri}{joiner}{query}")
-    users = SandboxUser.objects.order_by("-id")[:12]
+            try:
+                user = gateway.login_user(login, request.POST.get("password") or "")
+            except gateway.GatewayError as exc:
+                error = exc.sub_msg
+            else:
+                code = gateway.issue_oauth_code(app_id=app_id, user=user)
+                joiner = "&" if urlsplit(redirect_uri).query else "?"
+                query = urlencode(
+                    {"app_id": app_id, "scope": scope, "auth_code": code, "state": state}
+                )
+                return redirect(f"{redirect_uri}{joiner}{query}")
+    users = gateway.free_users()
     return render(
         request,
         "credit/sandbox/oauth.html",
@@ -239,6 +257,37 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def operator_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Control endpoints change how the provider answers everyone: the platform's operator only,
+    by page session or by a platform API key (``Authorization: Bearer xy_…``)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from xinyue.accounts.permissions import require_operator
+        from xinyue.accounts.selectors import actor_for_user
+        from xinyue.accounts.services import authenticate_api_key
+        from xinyue.core.errors import PermissionDenied
+
+        actor = None
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            actor = authenticate_api_key(header[7:].strip())
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            actor = actor_for_user(request.user)
+        if actor is None:
+            message = "需要平台运营方的登录或 API 密钥"
+            return JsonResponse(
+                {"code": "unauthenticated", "message": message, "detail": {}}, status=401
+            )
+        try:
+            require_operator(actor)
+        except PermissionDenied as exc:
+            return JsonResponse(exc.as_dict(), status=exc.http_status)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _user_json(user: SandboxUser) -> dict[str, Any]:
     return {
         "user_id": user.user_id,
@@ -252,8 +301,9 @@ KNOWN_USER_FAULTS = {"timeout", "duplicate_notify", "failed_deduction", "no_noti
 
 
 @sandbox_view
+@operator_only
 def control_users(request: HttpRequest) -> HttpResponse:
-    """``POST {"login", "score", "faults": [...]}``: create or update a test user."""
+    """``POST {"login", "score", "faults": [...], "password"?}``: create or update a test user."""
     if request.method == "GET":
         return JsonResponse({"users": [_user_json(u) for u in SandboxUser.objects.all()[:200]]})
     if request.method != "POST":
@@ -276,10 +326,13 @@ def control_users(request: HttpRequest) -> HttpResponse:
     user = gateway.user_by_login(login, score=score)
     user.faults = faults
     user.save(update_fields=["faults"])
+    if isinstance(data.get("password"), str):
+        gateway.set_user_password(user, data["password"])
     return JsonResponse(_user_json(user), status=201)
 
 
 @sandbox_view
+@operator_only
 def control_faults(request: HttpRequest) -> HttpResponse:
     """``POST {"kind", "method"?, "times"?}`` adds a fault; ``DELETE`` clears them all."""
     if request.method == "DELETE":
@@ -311,6 +364,7 @@ def control_faults(request: HttpRequest) -> HttpResponse:
 
 
 @sandbox_view
+@operator_only
 def control_notifications(request: HttpRequest) -> HttpResponse:
     rows = SandboxNotification.objects.order_by("-id")[:100]
     return JsonResponse(

@@ -3,6 +3,7 @@ rules), ``authorizations`` (credit checks and decisions), ``notifications`` (the
 ``orders`` (credit orders at the provider), ``channel_login`` (OAuth log-in through a provider)."""
 
 from xinyue.credit.services.authorizations import (
+    cancel_authorization,
     recheck_admittance,
     refresh_authorization,
     start_authorization,
@@ -18,6 +19,7 @@ from xinyue.credit.services.orders import (
 from xinyue.credit.services.settings import update_provider_setting
 
 __all__ = [
+    "cancel_authorization",
     "cancel_credit_order",
     "complete_credit_order",
     "extend_credit_order",

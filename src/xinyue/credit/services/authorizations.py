@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,7 +28,14 @@ from xinyue.credit import conf
 from xinyue.credit.errors import ConsentRequired, ProviderDisabled, ProviderFailed
 from xinyue.credit.models import AuthorizationEvent, CreditAuthorization, Provider
 from xinyue.credit.providers import ProviderNotConfigured, get_provider
-from xinyue.credit.providers.base import AdmittanceResult, Decision, ProviderError, ProviderRefused
+from xinyue.credit.providers.base import (
+    AdmittanceResult,
+    Decision,
+    ProviderError,
+    ProviderRefused,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from xinyue.credit.selectors import provider_setting
 
 log = logging.getLogger("xinyue.credit")
@@ -95,9 +103,9 @@ def _known_identity(reader, provider: str) -> str:
     return ""
 
 
-def _adapter(provider: str):
+def _adapter(provider: str, *, read_timeout: float | None = None):
     try:
-        return get_provider(provider)
+        return get_provider(provider, read_timeout=read_timeout)
     except ProviderNotConfigured:
         raise ProviderDisabled(provider=provider) from None
 
@@ -121,7 +129,8 @@ def start_authorization(*, actor: Actor, reader, provider: str) -> CreditAuthori
     if not setting.enabled or not conf.is_configured(provider):
         raise ProviderDisabled(provider=provider)
     require_credit_consent(reader)
-    adapter = _adapter(provider)
+    # The reader is waiting: a short wait for the provider, then the background task.
+    adapter = _adapter(provider, read_timeout=settings.CREDIT_INTERACTIVE_TIMEOUT_SECONDS)
     with transaction.atomic():
         authorization = (
             CreditAuthorization.objects.select_for_update()
@@ -155,12 +164,83 @@ def start_authorization(*, actor: Actor, reader, provider: str) -> CreditAuthori
     if authorization.confirm_url:
         return authorization
     try:
+        return _open_at_provider(authorization, adapter, actor)
+    except (ProviderTimeout, ProviderUnavailable) as exc:
+        # Slow or down: the reader sees "pending" (the page polls) and a background task opens
+        # it with the same key; the web request never waits out a slow provider.
+        log.warning(
+            "credit authorization %s: %s; finishing in the background",
+            authorization.request_no,
+            exc,
+        )
+        _enqueue_open(authorization.pk, attempt=1)
+        return authorization
+
+
+OPEN_RETRY_SECONDS = (5, 15, 60, 300)
+
+
+def _enqueue_open(authorization_id: int, *, attempt: int) -> None:
+    from xinyue.credit.tasks import open_authorization
+
+    delay = OPEN_RETRY_SECONDS[min(attempt, len(OPEN_RETRY_SECONDS)) - 1]
+    run_after = clock.now() + dt.timedelta(seconds=delay)
+    transaction.on_commit(
+        lambda: open_authorization.using(run_after=run_after).enqueue(
+            authorization_id=authorization_id, attempt=attempt
+        )
+    )
+
+
+def open_pending_authorization(
+    *, authorization_id: int, attempt: int = 1
+) -> CreditAuthorization | None:
+    """The background half of ``start_authorization``: open a pending authorization at its
+    provider (same key, full timeouts), retried with back-off; after the last try it fails and
+    the reader may start again."""
+    from xinyue.core.actors import SYSTEM
+
+    authorization = (
+        CreditAuthorization.objects.select_related("reader")
+        .filter(pk=authorization_id, status=CreditAuthorization.Status.PENDING, confirm_url="")
+        .first()
+    )
+    if authorization is None:
+        return None
+    try:
+        return _open_at_provider(authorization, _adapter(authorization.provider), SYSTEM)
+    except (ProviderTimeout, ProviderUnavailable) as exc:
+        if attempt >= len(OPEN_RETRY_SECONDS):
+            with transaction.atomic():
+                CreditAuthorization.objects.filter(pk=authorization.pk).update(
+                    status=CreditAuthorization.Status.FAILED,
+                    failure_code=(exc.code or "timeout")[:40],
+                    updated_at=clock.now(),
+                )
+                _event(
+                    authorization, SYSTEM, from_state="pending", to_state="failed", note="timeout"
+                )
+            return None
+        with transaction.atomic():
+            _enqueue_open(authorization.pk, attempt=attempt + 1)
+        return None
+    except (ProviderFailed, ProviderDisabled, ConsentRequired):
+        return None
+
+
+def _open_at_provider(
+    authorization: CreditAuthorization, adapter, actor: Actor
+) -> CreditAuthorization:
+    """Open ``authorization`` at its provider and keep the confirm URL. ``ProviderTimeout`` /
+    ``ProviderUnavailable`` leave it pending for a retry with the same key."""
+    provider = authorization.provider
+    try:
         start = adapter.begin_admittance(
             request_no=authorization.request_no,
             threshold=authorization.threshold,
             return_url=return_url_for(authorization),
             notify_url=conf.notify_url(provider),
-            provider_user_id=_known_identity(reader, provider),
+            provider_user_id=_known_identity(authorization.reader, provider),
         )
     except ProviderRefused as exc:
         with transaction.atomic():
@@ -174,8 +254,10 @@ def start_authorization(*, actor: Actor, reader, provider: str) -> CreditAuthori
             "credit authorization %s refused by %s: %s", authorization.request_no, provider, exc
         )
         raise ProviderFailed(provider=provider, reason=exc.sub_code or exc.code) from None
+    except (ProviderTimeout, ProviderUnavailable):
+        raise
     except ProviderError as exc:
-        # Unknown outcome (timeout, outage, bad signature): stays pending, resumed with the same key.
+        # Unknown outcome (bad signature, odd answer): stays pending, resumed with the same key.
         log.warning("credit authorization %s: %s", authorization.request_no, exc)
         raise ProviderFailed(provider=provider, reason=exc.code or type(exc).__name__) from None
     with transaction.atomic():
@@ -186,6 +268,24 @@ def start_authorization(*, actor: Actor, reader, provider: str) -> CreditAuthori
         )
     authorization.refresh_from_db()
     return authorization
+
+
+def cancel_authorization(
+    *, actor: Actor, authorization: CreditAuthorization
+) -> CreditAuthorization:
+    """The reader gives up on a pending authorization (e.g. the provider never answered); a new
+    one can then be started. A decided one is left as it is."""
+    _require_reader_self(actor, authorization.reader)
+    with transaction.atomic():
+        locked = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
+        if locked.status != CreditAuthorization.Status.PENDING:
+            return locked
+        locked.status = CreditAuthorization.Status.FAILED
+        locked.failure_code = "cancelled"
+        locked.save(update_fields=["status", "failure_code", "updated_at"])
+        _event(locked, actor, from_state="pending", to_state="failed", note="cancelled")
+        audit.record(actor=actor, action="credit.authorization_cancelled", obj=locked)
+    return locked
 
 
 def record_decision(

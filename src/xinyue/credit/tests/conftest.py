@@ -72,6 +72,7 @@ class Live:
     """The platform on a live server; the sandbox gateway mounted in it, as in embedded mode."""
 
     url: str
+    operator_token: str = ""
 
     def confirm(self, confirm_url: str, decision: str = "approve", score: int = 600, **extra: str):
         """The reader on the sandbox's confirm page: POST the decision (no redirect followed)."""
@@ -84,7 +85,11 @@ class Live:
 
     def control(self, path: str, payload: dict | None = None, method: str = "post"):
         response = requests.request(
-            method, f"{self.url}/sandbox/zhima/control/{path}", json=payload or {}, timeout=10
+            method,
+            f"{self.url}/sandbox/zhima/control/{path}",
+            json=payload or {},
+            headers={"Authorization": f"Bearer {self.operator_token}"},
+            timeout=10,
         )
         assert response.status_code < 300, response.text
         return response.json()
@@ -92,8 +97,13 @@ class Live:
 
 @pytest.fixture
 def live(live_server, settings) -> Live:
+    """The sandbox's control endpoints take the operator's platform API key."""
+    from xinyue.accounts.services import create_api_key
+    from xinyue.core.actors import SYSTEM
+
     settings.PUBLIC_BASE_URL = live_server.url
-    return Live(url=live_server.url)
+    _key, token = create_api_key(actor=SYSTEM, name="sandbox control", scope="platform")
+    return Live(url=live_server.url, operator_token=token)
 
 
 def sandbox_keys() -> dict:

@@ -18,7 +18,9 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
-def through_oauth(live, session: requests.Session, login: str) -> requests.Response:
+def through_oauth(
+    live, session: requests.Session, login: str, password: str = "lin-sandbox-pass"
+) -> requests.Response:
     """/login/sandbox/ → the sandbox's page → pick the test user → back to our callback."""
     start = session.get(f"{live.url}/login/sandbox/?next=/account/", allow_redirects=False)
     assert start.status_code == 302
@@ -27,7 +29,9 @@ def through_oauth(live, session: requests.Session, login: str) -> requests.Respo
     page = session.get(oauth_url)
     assert "支付宝账号授权" in page.text
     back = session.post(
-        oauth_url, data={"login": login, "decision": "approve"}, allow_redirects=False
+        oauth_url,
+        data={"login": login, "password": password, "decision": "approve"},
+        allow_redirects=False,
     )
     assert back.status_code == 302
     assert back.headers["Location"].startswith(f"{live.url}/login/sandbox/callback/?")

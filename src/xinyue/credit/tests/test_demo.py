@@ -26,6 +26,7 @@ def test_demo_readers_are_admitted_and_refused_through_the_sandbox():
     assert selectors.current_admittance(reader=readers_demo.demo_reader("new")[0]) is None
     assert sorted(SandboxAuthorization.objects.values_list("score", flat=True)) == [549, 600, 600]
     assert set(CreditAuthorization.objects.values_list("decided_via", flat=True)) == {"query"}
-    assert "refused (sandbox test score 549, threshold 550)" in out.getvalue()
+    expected = f"refused (sandbox test user demo-reader-{refused[0].pk}, score 549, threshold 550)"
+    assert expected in out.getvalue()
     demo.seed(options={}, stdout=out)  # idempotent
     assert CreditAuthorization.objects.count() == 3

@@ -205,12 +205,33 @@ def test_settings_through_the_api(client, operator_user):
     ]
 
 
-def test_the_sandbox_on_a_production_database_is_flagged():
-    from xinyue.credit.checks import sandbox_warnings
+def test_the_public_url_follows_the_bound_port_unless_set():
+    """With XINYUE_PORT=8011, 去授权 once sent the reader to port 8000 (issue 8)."""
+    from xinyue.core.management.commands.up import public_url_for
 
-    postgres, sqlite = "django.db.backends.postgresql", "django.db.backends.sqlite3"
-    assert [w.id for w in sandbox_warnings(sandbox_enabled=True, engine=postgres)] == [
-        "credit.W001"
-    ]
-    assert sandbox_warnings(sandbox_enabled=False, engine=postgres) == []
-    assert sandbox_warnings(sandbox_enabled=True, engine=sqlite) == []
+    assert public_url_for("127.0.0.1:8011", {}) == "http://127.0.0.1:8011"
+    assert public_url_for("0.0.0.0:8011", {}) == "http://127.0.0.1:8011"
+    assert (
+        public_url_for("127.0.0.1:8011", {"XINYUE_PUBLIC_URL": "https://xinyue.example.cn/"})
+        == "https://xinyue.example.cn"
+    )
+
+
+@pytest.mark.django_db
+def test_the_authorize_form_may_go_on_to_the_providers_page(client, settings):
+    """Browsers apply form-action to the redirect after the POST: the provider's origin must be
+    in it, or 去授权 silently does nothing."""
+    from xinyue.credit.tests.conftest import make_reader
+
+    reader = make_reader()
+    settings.CREDIT_PROVIDERS = {
+        **settings.CREDIT_PROVIDERS,
+        "sandbox": {
+            **settings.CREDIT_PROVIDERS["sandbox"],
+            "gateway_url": "http://127.0.0.1:8100/sandbox/zhima/gateway.do",
+        },
+    }
+    client.force_login(reader.user)
+    policy = client.get("/credit/")["Content-Security-Policy"]
+    assert "form-action 'self' http://127.0.0.1:8100 https://openapi.alipay.com;" in policy
+    assert client.get("/")["Content-Security-Policy"].count("form-action 'self';") == 1

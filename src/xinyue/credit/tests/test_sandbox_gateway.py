@@ -264,7 +264,8 @@ def test_rent_orders_follow_zhima_rules(client, gateway):
 
 
 @pytest.mark.django_db
-def test_the_control_endpoint_sets_users_and_faults(client):
+def test_the_control_endpoint_sets_users_and_faults(client, operator_user):
+    client.force_login(operator_user)
     response = client.post(
         "/sandbox/zhima/control/users",
         {"login": "t1", "score": 549, "faults": ["duplicate_notify"]},

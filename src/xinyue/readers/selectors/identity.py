@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from xinyue.core.actors import ActorKind
@@ -46,6 +47,11 @@ def reader_by_channel_identity(*, provider: str, external_id: str) -> Reader | N
         .distinct()
         .first()
     )
+
+
+def bound_external_ids(*, provider: str) -> QuerySet[ChannelIdentity]:
+    """The provider ids bound to some reader (a subquery: ``external_id`` values)."""
+    return ChannelIdentity.objects.filter(provider=provider).values("external_id")
 
 
 def channel_identities(*, reader: Reader) -> list[ChannelIdentity]:

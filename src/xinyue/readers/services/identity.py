@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from xinyue.accounts.models import User
-from xinyue.core import audit, clock
+from xinyue.core import audit, clock, login_throttle
 from xinyue.core.actors import Actor, ActorKind, Channel
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.readers import vault
@@ -26,7 +26,6 @@ from xinyue.readers.errors import (
     ChannelIdentityTaken,
     IdNumberTaken,
     LoginFailed,
-    LoginThrottled,
     WrongPassword,
 )
 from xinyue.readers.masking import mask_name
@@ -217,34 +216,11 @@ def _throttle_keys(id_number: str, ip: str) -> list[tuple[str, str, int]]:
 
 
 def _check_throttle(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:
-    for scope, key, _limit in keys:
-        row = LoginThrottle.objects.filter(scope=scope, key=key, locked_until__gt=now).first()
-        if row is not None:
-            retry = max(1, int((row.locked_until - now).total_seconds()))
-            raise LoginThrottled(retry_after_seconds=retry, scope=scope)
+    login_throttle.check(LoginThrottle, keys, now)
 
 
 def _record_failure(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:
-    """Count one failure on every key, in its own committed transaction (the refusal that follows
-    must not roll it back). A key reaching its limit within the window is locked."""
-    window = dt.timedelta(minutes=settings.XINYUE_LOGIN_WINDOW_MINUTES)
-    lockout = dt.timedelta(minutes=settings.XINYUE_LOGIN_LOCKOUT_MINUTES)
-    for scope, key, limit in keys:
-        with transaction.atomic():
-            LoginThrottle.objects.get_or_create(
-                scope=scope, key=key, defaults={"window_started_at": now}
-            )
-            row = LoginThrottle.objects.select_for_update().get(scope=scope, key=key)
-            if row.window_started_at + window <= now:
-                row.failures, row.window_started_at = 0, now
-            row.failures += 1
-            if row.failures >= limit:
-                row.locked_until = now + lockout
-                row.failures, row.window_started_at = 0, now
-                log.warning(
-                    "login locked for %s key %s… until %s", scope, key[:8], row.locked_until
-                )
-            row.save()
+    login_throttle.record_failure(LoginThrottle, keys, now)
 
 
 def authenticate_reader(*, id_number: str, password: str, ip: str = "") -> Reader:
@@ -278,7 +254,7 @@ def authenticate_reader(*, id_number: str, password: str, ip: str = "") -> Reade
         raise LoginFailed()
     if not reader.is_active or reader.user is None or not reader.user.is_active:
         raise AccountDisabled()
-    LoginThrottle.objects.filter(scope=LoginThrottle.Scope.ID_NUMBER, key=keys[0][1]).delete()
+    login_throttle.clear(LoginThrottle, LoginThrottle.Scope.ID_NUMBER, keys[0][1])
     return reader
 
 

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from xinyue.accounts.permissions import require_library
-from xinyue.core import audit, clock
+from xinyue.core import audit, clock, outbound
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
 from xinyue.libraries.models import Library
@@ -173,15 +173,15 @@ def check_with_rest(*, library: Library, number: str, password: str) -> Verdict:
         SIGNATURE_HEADER: sign_webhook(secret, body, int(time.time())),
     }
     try:
-        response = requests.post(
+        response = outbound.post(
             url,
+            allowed_networks=library_setting(library, "outbound_allow_networks"),
             data=body,
             headers=headers,
             timeout=float(settings.CARD_LINK_TIMEOUT_SECONDS),
-            allow_redirects=False,
         )
         answer = response.json() if response.status_code == 200 else None
-    except (requests.RequestException, ValueError) as exc:
+    except (requests.RequestException, ValueError, outbound.OutboundRefused) as exc:
         logger.warning("REST link check at %s failed: %s", library.code, type(exc).__name__)
         raise LinkCheckUnavailable(library_code=library.code) from None
     if not isinstance(answer, dict) or not isinstance(answer.get("valid"), bool):

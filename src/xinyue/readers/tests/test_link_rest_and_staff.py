@@ -53,6 +53,7 @@ def configure_rest(library, operator, url, secret=SECRET):
         library=library,
         settings_values={
             "link_card_check": "rest",
+            "outbound_allow_networks": ["127.0.0.0/8"],  # the test's library system: loopback
             "rest_verify_url": url,
             "rest_verify_secret": secret,
         },

@@ -110,7 +110,7 @@ class TestRegisterAndLogin:
         response = client.post(
             "/login/", {"username": alice.user.username, "password": ALICE["password"]}
         )
-        assert response.status_code == 200  # the form again, with an error
+        assert response.status_code == 401  # the form again, with an error
         assert not response.wsgi_request.user.is_authenticated
 
     def test_session_actor_is_the_reader(self, alice, logged_in):

@@ -7,12 +7,25 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from xinyue.accounts.models import User
+
+
+def public_url_for(bind: str, environ: Mapping[str, str]) -> str:
+    """``XINYUE_PUBLIC_URL`` when set, else the address the server binds (``http://host:port``)."""
+    configured = (environ.get("XINYUE_PUBLIC_URL") or "").strip().rstrip("/")
+    if configured:
+        return configured
+    host, _sep, port = bind.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -29,11 +42,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        bind = f"{options['host']}:{options['port']}"
+        # Links we send out (provider return and notify URLs, webhooks) follow the bound address
+        # unless XINYUE_PUBLIC_URL says otherwise; the children read it from the environment.
+        public_url = public_url_for(bind, os.environ)
+        os.environ["XINYUE_PUBLIC_URL"] = settings.PUBLIC_BASE_URL = public_url
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database ready")
         if not options["no_seed"] and not User.objects.filter(kind=User.Kind.OPERATOR).exists():
             call_command("seed-demo", stdout=self.stdout)
-        bind = f"{options['host']}:{options['port']}"
         python = sys.executable
         children = {
             "web": subprocess.Popen(
