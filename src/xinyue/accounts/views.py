@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from xinyue.accounts import selectors, services
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.forms import ApiKeyForm, StaffForm
+from xinyue.accounts.forms import ApiKeyForm, StaffForm, StaffLoginForm
 from xinyue.accounts.models import ApiKey, User
 from xinyue.accounts.permissions import require_operator
 from xinyue.core.actors import ActorKind
@@ -22,6 +22,7 @@ from xinyue.libraries.models import Library
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    form_class = StaffLoginForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:

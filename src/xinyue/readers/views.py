@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error
@@ -76,6 +77,7 @@ def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapper
 
 
+@never_cache  # after an error the page holds the typed ID number, name and phone
 def register(request: HttpRequest) -> HttpResponse:
     if reader_from_request(request) is not None:
         return redirect("readers:account")
@@ -110,6 +112,7 @@ def _texts() -> list:
     return [consent_services.current_text(p) for p in ConsentPurpose.values]
 
 
+@never_cache  # after an error the page holds the typed ID number
 def login(request: HttpRequest) -> HttpResponse:
     if reader_from_request(request) is not None:
         return redirect(_next_url(request, reverse("readers:account")))
