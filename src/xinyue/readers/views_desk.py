@@ -84,6 +84,8 @@ def desk_home(request: HttpRequest) -> HttpResponse:
                 actor=actor, library=library, card_number=request.GET["card"]
             )
     except DomainError as exc:
+        # The form says what is wrong with the query; nothing was searched.
+        searched = False
         apply_domain_error(form, exc)
     context = {
         "library": library,
