@@ -37,7 +37,10 @@ from xinyue.readers.forms import (
 )
 from xinyue.readers.models import Card, ConsentPurpose, SmsOutboxMessage
 from xinyue.readers.selectors import reader_from_request
-from xinyue.readers.selectors.consents import consent_states
+from xinyue.readers.selectors.consents import (
+    consent_states,
+    consents_missing_for_credit_borrowing,
+)
 from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import identity, phone, rights
@@ -185,6 +188,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "reader": reader,
             "me": masked_identity(reader=reader),
             "consents": consent_states(reader=reader),
+            "paused_by": consents_missing_for_credit_borrowing(reader=reader),
             "cards": Card.objects.filter(reader=reader).select_related("library"),
             "cards_template": _cards_template(),
             "get_card_url": _url("readers:get_card"),
