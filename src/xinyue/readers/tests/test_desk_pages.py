@@ -70,6 +70,13 @@ def test_desk_speaks_of_the_reader_in_the_third_person(logged_in, hz_desk_user, 
     html = page.content.decode()
     assert '<dd id="reader-eligibility">该读者在本馆已有读者证（见下表）</dd>' in html
     assert "您在该馆" not in html
+    again = client.post(
+        "/console/desk/deposit-card/", {"reader_ref": str(alice.uid), "deposit": "100.00"}
+    )
+    told = client.get(again["Location"]).content.decode()
+    assert "该读者在本馆已有读者证" in told
+    assert "您在该馆" not in told
+    assert Card.objects.filter(reader=alice).count() == 1
 
 
 def test_deposit_card_then_suspend_at_the_desk(logged_in, hz_desk_user, alice):
