@@ -69,7 +69,21 @@ class ThrottledLoginMixin:
 
 
 class StaffLoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """The console log-in: throttled and audited, with messages that say which field to fix."""
+
     page = "console"
+
+    error_messages = {
+        "invalid_login": _("用户名或密码不正确（区分大小写），请核对后再试"),
+        "inactive": _("此账户已停用，请联系本馆管理员"),
+    }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        username, password = self.fields["username"], self.fields["password"]
+        username.error_messages["required"] = _("请填写用户名")
+        username.error_messages["max_length"] = _("用户名最多150个字符")
+        password.error_messages["required"] = _("请填写密码")
 
 
 class BackofficeLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):

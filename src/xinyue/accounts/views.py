@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from xinyue.accounts import selectors, services
+from xinyue.accounts.audit_display import describe
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.accounts.forms import ApiKeyForm, StaffForm, StaffLoginForm
 from xinyue.accounts.models import ApiKey, User
@@ -23,8 +24,8 @@ from xinyue.libraries.models import Library
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
-    redirect_authenticated_user = True
     form_class = StaffLoginForm
+    redirect_authenticated_user = True
 
     def form_invalid(self, form: StaffLoginForm) -> HttpResponse:
         response = super().form_invalid(form)
@@ -148,5 +149,7 @@ def console_audit(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(action__startswith=action)
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
     return render_console(
-        request, "accounts/console_audit.html", {"page": page, "action": action or ""}
+        request,
+        "accounts/console_audit.html",
+        {"page": page, "lines": describe(page.object_list), "action": action or ""},
     )

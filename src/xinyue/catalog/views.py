@@ -201,6 +201,8 @@ def _pages(params: SearchParams, total: int) -> dict[str, Any]:
         "previous": params.url(page=params.page - 1) if params.page > 1 else "",
         "next": params.url(page=params.page + 1) if params.page < last else "",
         "numbers": [{"number": n, "url": params.url(page=n)} for n in window],
+        "first_url": params.url(page=1),
+        "last_url": params.url(page=last),
     }
 
 

@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.permissions import require_library, require_operator
+from xinyue.accounts.permissions import can_act_for_library, require_library, require_operator
 from xinyue.core.actors import Role
 from xinyue.core.errors import DomainError
 from xinyue.libraries import selectors, services
@@ -81,8 +81,17 @@ def console_libraries(request: HttpRequest) -> HttpResponse:
 
 @console_view
 def console_library(request: HttpRequest, code: str) -> HttpResponse:
+    """A library's page. Its admins (and the operator) edit contact details and settings; desk
+    staff see the contact details only. Sub-libraries are listed where the actor may open them."""
+    actor = request.actor
     library = selectors.library_get(code=code)
-    require_library(request.actor, library.pk)
+    require_library(actor, library.pk)
+    children = [c for c in library.children.order_by("code") if can_act_for_library(actor, c.pk)]
+    context = {"library": library, "children": children, "form": None}
+    if not can_act_for_library(actor, library.pk, role=Role.ADMIN):
+        if request.method == "POST":
+            require_library(actor, library.pk, role=Role.ADMIN)
+        return render_console(request, "libraries/console_library.html", context)
     initial = {
         "name": library.name,
         "address": library.address,
@@ -97,17 +106,17 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
         "card_prefix": library.settings.get("card_prefix", ""),
     }
     form = LibraryForm(request.POST or None, initial=initial)
-    if not request.actor.is_operator:
+    if not actor.is_operator:
         form.fields["name"].disabled = True
         form.fields["is_active"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.update_library(
-                actor=request.actor,
+                actor=actor,
                 library=library,
-                name=data["name"] if request.actor.is_operator else None,
-                is_active=data["is_active"] if request.actor.is_operator else None,
+                name=data["name"] if actor.is_operator else None,
+                is_active=data["is_active"] if actor.is_operator else None,
                 address=data["address"],
                 phone=data["phone"],
                 opening_hours=data["opening_hours"],
@@ -121,7 +130,7 @@ def console_library(request: HttpRequest, code: str) -> HttpResponse:
     return render_console(
         request,
         "libraries/console_library.html",
-        {"library": library, "form": form, "children": library.children.order_by("code")},
+        {**context, "form": form},
         status=422 if form.errors else 200,
     )
 

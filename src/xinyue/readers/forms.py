@@ -1,5 +1,6 @@
-"""Forms of the reader identity pages. PII fields never re-render what was typed (the page after
-an error holds no ID number, name or phone in clear); HTML patterns catch most slips first."""
+"""Forms of the reader identity pages. After an error the page keeps what was typed (never a
+password) and says per field what to fix; the view marks such a page ``no-store`` because it holds
+the typed ID number, name and phone. HTML patterns catch most slips first."""
 
 from __future__ import annotations
 
@@ -14,13 +15,6 @@ from xinyue.libraries import divisions
 from xinyue.readers.validation import clean_name, clean_phone, parse_id_number
 
 
-class NoEchoTextInput(forms.TextInput):
-    """A text input that never writes the submitted value back into the page."""
-
-    def format_value(self, value: object) -> None:
-        return None
-
-
 def _field_check(check: Callable[[str], Any], value: str) -> Any:
     try:
         return check(value)
@@ -32,11 +26,26 @@ def _attrs(**extra: str) -> dict[str, str]:
     return {"autocomplete": "off", "spellcheck": "false", **extra}
 
 
+def _says(required: Any, too_long: Any = None, too_short: Any = None) -> dict[str, Any]:
+    """Error messages of one field, in words about that field instead of Django's generic ones."""
+    messages = {"required": required}
+    if too_long is not None:
+        messages["max_length"] = too_long
+    if too_short is not None:
+        messages["min_length"] = too_short
+    return messages
+
+
+ID_NUMBER_MESSAGES = _says(_("请填写身份证号"), _("身份证号应为18位（或15位旧号）"))
+PASSWORD_TOO_SHORT = _("密码至少8位")
+
+
 class RegisterForm(forms.Form):
     id_number = forms.CharField(
         label=_("身份证号"),
         max_length=24,
-        widget=NoEchoTextInput(
+        error_messages=ID_NUMBER_MESSAGES,
+        widget=forms.TextInput(
             attrs=_attrs(
                 pattern=r"[0-9]{15}|[0-9]{17}[0-9Xx]",
                 inputmode="text",
@@ -45,25 +54,33 @@ class RegisterForm(forms.Form):
         ),
     )
     name = forms.CharField(
-        label=_("姓名"), max_length=30, widget=NoEchoTextInput(attrs=_attrs(autocomplete="name"))
+        label=_("姓名"),
+        max_length=30,
+        error_messages=_says(_("请填写姓名"), _("姓名最多30个字")),
+        widget=forms.TextInput(attrs=_attrs(autocomplete="name")),
     )
     phone = forms.CharField(
         label=_("手机号"),
         max_length=20,
-        widget=NoEchoTextInput(attrs=_attrs(inputmode="tel", pattern=r"(\+86)?1[3-9][0-9]{9}")),
+        error_messages=_says(_("请填写手机号"), _("手机号应为11位，以1开头")),
+        widget=forms.TextInput(attrs=_attrs(inputmode="tel", pattern=r"(\+86)?1[3-9][0-9]{9}")),
     )
     password = forms.CharField(
         label=_("密码"),
         min_length=8,
+        error_messages=_says(_("请设置密码"), too_short=PASSWORD_TOO_SHORT),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": "8"}),
         help_text=_("至少8位，不能全是数字"),
     )
     password2 = forms.CharField(
         label=_("再次输入密码"),
+        error_messages=_says(_("请再次输入密码")),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     consent_id_number = forms.BooleanField(
-        label=_("我已阅读并同意《处理身份证号（敏感个人信息）的单独同意》"), required=True
+        label=_("我已阅读并同意《处理身份证号（敏感个人信息）的单独同意》"),
+        required=True,
+        error_messages=_says(_("请勾选此项：注册需要处理身份证号以核实身份")),
     )
     consent_credit_check = forms.BooleanField(
         label=_("同意《信用评估授权》（可稍后在“我的账户”中授权）"), required=False
@@ -101,10 +118,13 @@ class LoginForm(forms.Form):
     id_number = forms.CharField(
         label=_("身份证号"),
         max_length=24,
-        widget=NoEchoTextInput(attrs=_attrs(autocomplete="username")),
+        error_messages=ID_NUMBER_MESSAGES,
+        widget=forms.TextInput(attrs=_attrs(autocomplete="username")),
     )
     password = forms.CharField(
-        label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("密码"),
+        error_messages=_says(_("请填写密码")),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 

@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error
@@ -40,7 +41,10 @@ from xinyue.readers.forms import (
 from xinyue.readers.models import Card, ConsentPurpose, SmsOutboxMessage
 from xinyue.readers.selectors import addresses as address_selectors
 from xinyue.readers.selectors import reader_from_request
-from xinyue.readers.selectors.consents import consent_states
+from xinyue.readers.selectors.consents import (
+    consent_states,
+    consents_missing_for_credit_borrowing,
+)
 from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
 from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
@@ -82,6 +86,7 @@ def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapper
 
 
+@never_cache  # after an error the page holds the typed ID number, name and phone
 def register(request: HttpRequest) -> HttpResponse:
     if reader_from_request(request) is not None:
         return redirect("readers:account")
@@ -116,6 +121,7 @@ def _texts() -> list:
     return [consent_services.current_text(p) for p in ConsentPurpose.values]
 
 
+@never_cache  # after an error the page holds the typed ID number
 def login(request: HttpRequest) -> HttpResponse:
     if reader_from_request(request) is not None:
         return redirect(_next_url(request, reverse("readers:account")))
@@ -188,6 +194,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "reader": reader,
             "me": masked_identity(reader=reader),
             "consents": consent_states(reader=reader),
+            "paused_by": consents_missing_for_credit_borrowing(reader=reader),
             "cards": Card.objects.filter(reader=reader).select_related("library"),
             "cards_template": _cards_template(),
             "get_card_url": _url("readers:get_card"),

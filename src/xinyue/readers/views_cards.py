@@ -21,7 +21,9 @@ from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import cities, libraries_in_city, operator_library
 from xinyue.readers.card_errors import CardAlreadyHeld, NotAdmitted
 from xinyue.readers.forms_cards import LinkCardForm, ReviewForm
+from xinyue.readers.models import ManualReview
 from xinyue.readers.selectors import cards as selectors
+from xinyue.readers.selectors.consents import consents_missing_for_credit_borrowing
 from xinyue.readers.services import cards as services
 from xinyue.readers.services import linking
 from xinyue.readers.views import reader_required
@@ -67,6 +69,9 @@ def my_cards(request: HttpRequest) -> HttpResponse:
                 status__in=["used", "withdrawn"]
             )[:10],
             "eligibility": selectors.card_eligibility(reader=reader),
+            "paused_by": consents_missing_for_credit_borrowing(reader=reader)
+            if any(c.service_activated_at for c in cards)
+            else [],
         },
     )
 
@@ -106,6 +111,11 @@ def get_card(request: HttpRequest) -> HttpResponse:
             "province": province if province and province.is_active else None,
             "held": held,
             "eligibility": selectors.card_eligibility(reader=reader),
+            # A review approved by a library gives a deposit-free card there, whatever the
+            # automated assessment said: the page says so instead of the refusal.
+            "approved_reviews": list(
+                selectors.reader_reviews(reader=reader).filter(status=ManualReview.Status.APPROVED)
+            ),
             "authorize_url": authorize_url(),
         },
     )
@@ -139,6 +149,9 @@ def card_detail(request: HttpRequest, library_code: str) -> HttpResponse:
         "readers/cards/card_detail.html",
         {
             "card": card,
+            "paused_by": consents_missing_for_credit_borrowing(reader=reader)
+            if card.service_activated_at
+            else [],
             "deposit": format_fen(card.deposit_fen),
             "qr_svg": card_qr_svg(card) if card.status != "cancelled" else "",
         },

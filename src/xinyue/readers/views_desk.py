@@ -17,6 +17,7 @@ from xinyue.core.errors import DomainError
 from xinyue.core.money import format_fen
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import operator_library
+from xinyue.readers.card_errors import CardAlreadyHeld
 from xinyue.readers.forms_cards import DepositCardForm, LookupForm, NoteForm, ReasonForm
 from xinyue.readers.models import Reader
 from xinyue.readers.selectors import cards as selectors
@@ -84,6 +85,8 @@ def desk_home(request: HttpRequest) -> HttpResponse:
                 actor=actor, library=library, card_number=request.GET["card"]
             )
     except DomainError as exc:
+        # The form says what is wrong with the query; nothing was searched.
+        searched = False
         apply_domain_error(form, exc)
     context = {
         "library": library,
@@ -123,6 +126,9 @@ def desk_deposit_card(request: HttpRequest) -> HttpResponse:
         card = services.issue_deposit_card(
             actor=actor, reader=reader, library=library, deposit_fen=form.cleaned_data["deposit"]
         )
+    except CardAlreadyHeld:  # its message speaks to the reader; this is the clerk
+        messages.error(request, _("该读者在本馆已有读者证"))
+        return redirect(_back_to(library, actor))
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_back_to(library, actor))

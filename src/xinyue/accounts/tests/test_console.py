@@ -6,6 +6,7 @@ import re
 
 import pytest
 from conftest import PASSWORD
+from django.conf import settings
 from django.test import Client
 
 from xinyue.accounts.models import ApiKey, User
@@ -22,6 +23,22 @@ def test_staff_log_in_through_the_login_page(client, hz_admin_user):
     wrong = Client().post("/login/", {"username": "hz_admin", "password": "nope"})
     assert wrong.status_code == 401
     assert "_auth_user_id" not in wrong.wsgi_request.session
+
+
+@pytest.mark.django_db
+def test_staff_login_errors_name_the_field_and_keep_the_user_name(client, hz_admin_user):
+    empty = client.post("/login/", {"username": "", "password": ""}).content.decode()
+    assert '<div class="error" id="error-username">请填写用户名</div>' in empty
+    assert '<div class="error" id="error-password">请填写密码</div>' in empty
+    assert "这个字段是必填项" not in empty
+    wrong = client.post("/login/", {"username": "hz_admin", "password": "not-it-123"})
+    html = wrong.content.decode()
+    assert "用户名或密码不正确（区分大小写），请核对后再试" in html
+    assert 'value="hz_admin"' in html
+    assert "not-it-123" not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.post("/login/", {"username": "hz_admin", "password": ""}).content.decode()
+    assert '<div class="error" id="error-password">Please enter your password</div>' in english
 
 
 @pytest.mark.django_db

@@ -166,6 +166,25 @@ def test_pages_of_twenty(client, categories):
 
 
 @pytest.mark.django_db
+def test_paging_past_the_end_says_there_is_no_such_page_like_the_api(client, books):
+    response = client.get("/search/", {"q": "东野圭吾", "page": "99"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<p class="total" id="result-total">找到 2 本书</p>' in html
+    assert "<h2>第 99 页没有书：这次搜索的结果只有 1 页</h2>" in html
+    assert (
+        '<a class="button primary" href="/search/?q=%E4%B8%9C%E9%87%8E%E5%9C%AD%E5%90%BE"'
+        ' id="past-end-last">看第 1 页</a>'
+    ) in html
+    assert "没有找到相关的书" not in html
+    assert 'id="no-results"' not in html
+    assert 'class="pager"' not in html
+    # The API answers the same way: the true total and an empty page.
+    api = client.get("/api/v1/catalog/search", {"q": "东野圭吾", "page": "99"}).json()
+    assert (api["total"], api["items"]) == (2, [])
+
+
+@pytest.mark.django_db
 def test_an_empty_result_suggests_something_and_is_recorded(client, books):
     client.get("/search/", {"q": "东野圭吾"})  # a search that found something: a suggestion
     flush_events()

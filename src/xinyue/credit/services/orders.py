@@ -99,8 +99,9 @@ def _adapter(provider: str):
 
 def _require_consents(reader) -> None:
     from xinyue.readers.selectors import has_consent
+    from xinyue.readers.selectors.consents import CREDIT_BORROWING_CONSENTS
 
-    for purpose in ("credit_check", "share_borrowing"):
+    for purpose in CREDIT_BORROWING_CONSENTS:
         if not has_consent(reader=reader, purpose=purpose):
             raise ConsentRequired(
                 _("请先同意信用评估授权和向信用服务机构提供借阅记录"), purpose=purpose

@@ -78,6 +78,22 @@ def consent_states(*, reader: Reader) -> list[ConsentState]:
     return states
 
 
+# Borrowing on credit (credit orders at the provider) needs both: the check of the reader's credit
+# and the sharing of their borrowing records with the provider.
+CREDIT_BORROWING_CONSENTS = ("credit_check", "share_borrowing")
+
+
+def consents_missing_for_credit_borrowing(*, reader: Reader) -> list[ConsentState]:
+    """The consents credit borrowing needs that ``reader`` does not give now (withdrawn, never
+    given or to be renewed). While any is missing, borrowing on credit is paused: the card stays
+    valid, loans already made are returned as usual."""
+    return [
+        state
+        for state in consent_states(reader=reader)
+        if state.purpose in CREDIT_BORROWING_CONSENTS and not state.granted
+    ]
+
+
 def consent_history(*, reader: Reader) -> list[Consent]:
     return list(Consent.objects.filter(reader=reader).order_by("granted_at", "id"))
 

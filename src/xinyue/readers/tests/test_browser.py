@@ -53,8 +53,9 @@ def test_register_account_consents_login(page, zhejiang):
     page.fill("#id_password", "not-my-password")
     page.click("#login-submit")
     assert "身份证号或密码不正确" in page.locator("form .error").inner_text()
-    assert page.locator("#id_id_number").input_value() == ""
-    page.fill("#id_id_number", PERSON["id_number"])
+    # What was typed is kept, except the password.
+    assert page.locator("#id_id_number").input_value() == PERSON["id_number"]
+    assert page.locator("#id_password").input_value() == ""
     page.fill("#id_password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_url("**/account/")

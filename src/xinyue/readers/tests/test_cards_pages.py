@@ -8,7 +8,9 @@ import re
 import pytest
 
 from xinyue.readers.models import Card, CardLinkRequest, ManualReview
-from xinyue.readers.services.cards import approve_manual_review
+from xinyue.readers.services.cards import approve_manual_review, issue_credit_card
+from xinyue.readers.services.consents import grant_consent, withdraw_consent
+from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,55 @@ def test_the_deposit_alternative_shows_where_and_how_much(reader_page, alice, ha
     assert '<dd class="hours">周二至周日 9:00–21:00</dd>' in deposit
     assert '<dd class="deposit">¥100.00</dd>' in deposit
     assert '<dd class="address">暂无，请向馆内咨询</dd>' in deposit
+
+
+def test_after_an_approved_review_the_page_offers_the_card_not_the_refusal(
+    reader_page, alice, hangzhou, hz_desk
+):
+    before = reader_page.get("/cards/new/").content.decode()
+    assert "尚未完成信用授权，或授权结果已过期" in before
+    review = ManualReview.objects.create(reader=alice, library=hangzhou)
+    approve_manual_review(actor=hz_desk, review=review)
+    page = reader_page.get("/cards/new/").content.decode()
+    assert "杭州图书馆 已通过您的人工审核申请，可在该馆免押金办证。" in page
+    assert '<button class="primary">在杭州图书馆办证</button>' in page
+    assert "尚未完成信用授权，或授权结果已过期" not in page
+    assert "还可以这样办" not in page
+    assert reader_page.post("/cards/new/", {"library_code": "330100"}).status_code == 302
+    card = Card.objects.get(reader=alice)
+    assert (card.library_id, card.deposit_fen) == (hangzhou.pk, 0)
+    # Used: the offer is gone with it.
+    assert "已通过您的人工审核申请" not in reader_page.get("/cards/new/").content.decode()
+
+
+def test_withdrawn_credit_consent_says_credit_borrowing_is_paused(
+    reader_page, alice, hangzhou, hz_desk
+):
+    me = reader_actor(alice)
+    for purpose in ("credit_check", "share_borrowing"):
+        grant_consent(actor=me, reader=alice, purpose=purpose)
+    review = ManualReview.objects.create(reader=alice, library=hangzhou)
+    approve_manual_review(actor=hz_desk, review=review)
+    card = issue_credit_card(actor=me, reader=alice, library=hangzhou)
+    assert card.service_activated_at is not None
+    pages = ("/cards/", "/cards/330100/", "/account/")
+    for path in pages:
+        html = reader_page.get(path).content.decode()
+        assert "已开通" in html, path
+        assert "信用借书已暂停" not in html, path
+
+    withdraw_consent(actor=me, reader=alice, purpose="credit_check")
+    for path in pages:
+        html = reader_page.get(path).content.decode()
+        assert '<span class="tag warn"' in html, path
+        assert "信用借书已暂停" in html, path
+    detail = reader_page.get("/cards/330100/").content.decode()
+    notice = re.search(
+        r'<div class="notice credit-paused" id="credit-paused">(.*?)</div>', detail, re.S
+    )
+    assert '<a href="/account/consents/credit_check/">《' in notice.group(1)
+    assert "/account/consents/share_borrowing/" not in notice.group(1)
+    assert "读者证照常有效，已借的书照常归还" in notice.group(1)
+
+    grant_consent(actor=me, reader=alice, purpose="credit_check")
+    assert "信用借书已暂停" not in reader_page.get("/cards/330100/").content.decode()

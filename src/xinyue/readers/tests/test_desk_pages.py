@@ -50,6 +50,35 @@ def test_lookup_errors_and_not_found(logged_in, hz_desk_user, zhejiang):
     }
 
 
+def test_invalid_id_number_shows_only_the_field_error(logged_in, hz_desk_user, zhejiang):
+    client = logged_in(hz_desk_user)
+    response = client.post("/console/desk/", {"id_number": "330106199001010027", "card_number": ""})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert '<div class="error" id="error-id_number">身份证号校验位不正确，请核对</div>' in page
+    assert 'id="not-found"' not in page
+    assert "没有找到该读者" not in page
+    assert not AuditEntry.objects.filter(action="reader.looked_up").exists()
+
+
+def test_desk_speaks_of_the_reader_in_the_third_person(logged_in, hz_desk_user, hz_desk, alice):
+    issue_deposit_card(
+        actor=hz_desk, reader=alice, library=hz_desk_library(hz_desk), deposit_fen=10000
+    )
+    client = logged_in(hz_desk_user)
+    page = client.post("/console/desk/", {"id_number": ALICE_ID, "card_number": ""})
+    html = page.content.decode()
+    assert '<dd id="reader-eligibility">该读者在本馆已有读者证（见下表）</dd>' in html
+    assert "您在该馆" not in html
+    again = client.post(
+        "/console/desk/deposit-card/", {"reader_ref": str(alice.uid), "deposit": "100.00"}
+    )
+    told = client.get(again["Location"]).content.decode()
+    assert "该读者在本馆已有读者证" in told
+    assert "您在该馆" not in told
+    assert Card.objects.filter(reader=alice).count() == 1
+
+
 def test_deposit_card_then_suspend_at_the_desk(logged_in, hz_desk_user, alice):
     client = logged_in(hz_desk_user)
     response = client.post(

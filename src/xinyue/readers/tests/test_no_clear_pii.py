@@ -3,7 +3,8 @@ in the database file (raw SQLite pages / PostgreSQL heap, TOAST and index files)
 logs the platform writes, not in any response of the usual flows.
 
 The flows: registration through the API (with an Idempotency-Key, so its response is stored) and
-the pages, log-in (right and wrong) through both, the reader's own pages and API, consents, phone
+the pages, log-in (right and wrong) through both (a page after a form error gives the typer back
+what they typed, marked ``no-store``), the reader's own pages and API, consents, phone
 verification by SMS, an address, the data export (API), a staff lookup by ID number and a desk
 deposit card (webhook payload stored), all in committed transactions.
 """
@@ -145,7 +146,12 @@ def test_no_clear_pii_in_database_logs_or_responses(
         "consent_id_number": "on",
         "consent_credit_check": "on",
     }
-    keep(page.post("/reader/register/", {**form, "password2": "not-the-same-1"}))  # error page
+    # A form error gives back what this person just typed, so they need not type it again: to
+    # them only, never cached (``no-store``), and never the password.
+    retry = page.post("/reader/register/", {**form, "password2": "not-the-same-1"})
+    assert retry.status_code == 422
+    assert "no-store" in retry["Cache-Control"]
+    assert sima["password"].encode() not in retry.content
     with django_capture_on_commit_callbacks(execute=True):
         assert keep(page.post("/reader/register/", form)).status_code == 302
 
@@ -159,9 +165,11 @@ def test_no_clear_pii_in_database_logs_or_responses(
     token = responses[-1].json()["token"]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     page.post("/reader/logout/")
-    keep(
-        page.post("/reader/login/", {"id_number": sima["id_number"], "password": "wrong-password"})
+    wrong = page.post(
+        "/reader/login/", {"id_number": sima["id_number"], "password": "wrong-password"}
     )
+    assert wrong.status_code == 401
+    assert "no-store" in wrong["Cache-Control"]
     keep(
         page.post("/reader/login/", {"id_number": sima["id_number"], "password": sima["password"]})
     )

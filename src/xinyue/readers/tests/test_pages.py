@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from xinyue.accounts.selectors import actor_for_user
@@ -53,15 +54,79 @@ class TestRegisterAndLogin:
         assert page.wsgi_request.user == reader.user
         assert [c.purpose for c in reader.consents.all()] == ["id_number", "credit_check"]
 
-    def test_register_error_names_the_field_and_does_not_echo_pii(self, client):
+    def test_register_error_keeps_what_was_typed_except_the_password(self, client):
         response = client.post("/reader/register/", {**FORM, "id_number": "330106199001010027"})
         html = response.content.decode()
         assert response.status_code == 422
-        assert "身份证号校验位不正确，请核对" in html
-        assert "330106199001010027" not in html
-        assert "林晓雨" not in html
-        assert "13812345678" not in html
+        assert '<div class="error" id="error-id_number">身份证号校验位不正确，请核对</div>' in html
+        assert 'value="330106199001010027"' in html
+        assert 'value="林晓雨"' in html
+        assert 'value="13812345678"' in html
+        assert ALICE["password"] not in html
+        # The page holds what the reader typed: no cache may keep it.
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
         assert Reader.objects.count() == 0
+
+    def test_empty_register_form_says_per_field_what_is_missing(self, client):
+        # What a browser sends for an untouched form: every text field, empty.
+        empty = dict.fromkeys(("id_number", "name", "phone", "password", "password2"), "")
+        response = client.post("/reader/register/", empty)
+        html = response.content.decode()
+        assert response.status_code == 422
+        expected = {
+            "id_number": "请填写身份证号",
+            "name": "请填写姓名",
+            "phone": "请填写手机号",
+            "password": "请设置密码",
+            "password2": "请再次输入密码",
+            "consent_id_number": "请勾选此项：注册需要处理身份证号以核实身份",
+        }
+        for field, message in expected.items():
+            assert f'<div class="error" id="error-{field}">{message}</div>' in html, field
+        assert "这个字段是必填项" not in html
+        assert Reader.objects.count() == 0
+
+    def test_too_long_values_are_named_not_generic(self, client):
+        response = client.post(
+            "/reader/register/",
+            {**FORM, "name": "林" * 31, "phone": "1" * 21, "id_number": "3" * 25, "password": "x"},
+        )
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert '<div class="error" id="error-name">姓名最多30个字</div>' in html
+        assert '<div class="error" id="error-phone">手机号应为11位，以1开头</div>' in html
+        assert (
+            '<div class="error" id="error-id_number">身份证号应为18位（或15位旧号）</div>' in html
+        )
+        assert '<div class="error" id="error-password">密码至少8位</div>' in html
+        assert "确保该变量" not in html
+        assert f'value="{"林" * 31}"' in html
+        assert Reader.objects.count() == 0
+
+    def test_register_errors_in_english(self, client):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        response = client.post("/reader/register/", {**FORM, "name": "", "phone": "12"})
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert '<div class="error" id="error-name">Please enter your name</div>' in html
+        assert (
+            '<div class="error" id="error-phone">'
+            "The mobile number must have 11 digits and start with 1</div>"
+        ) in html
+        assert f'value="{ALICE_ID}"' in html
+
+    def test_login_errors_keep_the_id_number_and_name_the_field(self, client, alice):
+        response = client.post("/reader/login/", {"id_number": ALICE_ID, "password": ""})
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert '<div class="error" id="error-password">请填写密码</div>' in html
+        assert f'value="{ALICE_ID}"' in html
+        assert "no-store" in response["Cache-Control"]
+        response = client.post("/reader/login/", {"id_number": "", "password": "whatever-1"})
+        html = response.content.decode()
+        assert '<div class="error" id="error-id_number">请填写身份证号</div>' in html
+        assert "whatever-1" not in html
 
     def test_register_needs_the_id_number_consent(self, client):
         form = {k: v for k, v in FORM.items() if k != "consent_id_number"}
@@ -100,7 +165,8 @@ class TestRegisterAndLogin:
             response = login(client, "wrong-password")
             assert response.status_code == 401
             assert "身份证号或密码不正确" in response.content.decode()
-            assert ALICE_ID not in response.content.decode()
+            # Kept in its box for the next try (the password is not).
+            assert f'name="id_number" value="{ALICE_ID}"' in response.content.decode()
         response = login(client)
         assert response.status_code == 429
         assert "登录失败次数过多，请 15 分钟后再试" in response.content.decode()
