@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "xinyue.core",
     "xinyue.accounts",
     "xinyue.libraries",
+    "xinyue.suppliers",
     "xinyue.readers",
     "xinyue.credit",
     "xinyue.catalog",

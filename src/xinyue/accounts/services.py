@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 
 from xinyue.accounts.errors import UsernameTaken, WeakPassword
 from xinyue.accounts.models import ApiKey, User
-from xinyue.accounts.permissions import require_library, require_operator, roles_for
-from xinyue.catalog.models import Supplier
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind, Channel, Role
 from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.permissions import require_library, require_operator, roles_for
 from xinyue.libraries.models import Library
+from xinyue.suppliers.models import Supplier
 
 TOKEN_PREFIX = "xy"
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.permissions import require_operator
 from xinyue.core.errors import DomainError
+from xinyue.core.permissions import require_operator
 from xinyue.credit import selectors, services
 from xinyue.credit.errors import ChannelLoginFailed, ProviderDisabled
 from xinyue.credit.models import CreditAuthorization, Provider

@@ -15,9 +15,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from xinyue.accounts.permissions import require_staff
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput, NotFound, PermissionDenied
+from xinyue.core.permissions import require_staff
 from xinyue.core.schemas import ErrorOut
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import library_get

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.permissions import require_library, require_staff
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.errors import DomainError
 from xinyue.core.money import format_fen
+from xinyue.core.permissions import require_library, require_staff
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import operator_library
 from xinyue.readers.forms_cards import DepositCardForm, LookupForm, NoteForm, ReasonForm

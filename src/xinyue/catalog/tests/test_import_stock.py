@@ -9,12 +9,12 @@ from xinyue.accounts.services import create_supplier_user
 from xinyue.catalog.errors import TitleNotFound
 from xinyue.catalog.models import Offer
 from xinyue.catalog.selectors.search import search_titles
-from xinyue.catalog.services import create_supplier
 from xinyue.catalog.services.offers import update_stock
 from xinyue.catalog.tests.engine_data import add_titles
 from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
+from xinyue.suppliers.services import create_supplier
 
 
 @pytest.fixture

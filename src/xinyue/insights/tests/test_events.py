@@ -11,13 +11,13 @@ from conftest import PASSWORD, bearer_client
 from django.core.cache import cache
 
 from xinyue.accounts.services import create_api_key
-from xinyue.catalog.services import create_supplier
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM
 from xinyue.insights.buffer import EventBuffer
 from xinyue.insights.models import Event
 from xinyue.insights.selectors import popular_search_terms
 from xinyue.insights.services import EVENTS, flush_events, record_event
+from xinyue.suppliers.services import create_supplier
 
 AT = dt.datetime(2026, 5, 4, 10, 30, tzinfo=clock.PLATFORM_TZ)
 

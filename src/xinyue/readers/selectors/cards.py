@@ -12,8 +12,8 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinyue.accounts.permissions import library_scope, require_library
 from xinyue.core.actors import Actor
+from xinyue.core.permissions import library_scope, require_library
 from xinyue.libraries.models import Library
 from xinyue.readers.masking import mask_id_number, mask_name
 from xinyue.readers.models import Card, CardLinkRequest, ManualReview, Reader

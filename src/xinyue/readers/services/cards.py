@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_library
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.permissions import require_library
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import publish_library_event
 from xinyue.libraries.settings_schema import library_setting

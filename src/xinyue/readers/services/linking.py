@@ -26,10 +26,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_library
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import require_library
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import SIGNATURE_HEADER, publish_library_event, sign_webhook
 from xinyue.libraries.settings_schema import library_setting
