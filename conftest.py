@@ -11,6 +11,9 @@ from xinyue.accounts.services import create_api_key, create_operator_user, creat
 from xinyue.core.actors import SYSTEM, Actor
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import load_library_file
+from xinyue.readers.models import Reader
+from xinyue.readers.services.identity import reader_actor, register_reader
+from xinyue.readers.tests.identities import ALICE, BOB
 
 PASSWORD = "correct-horse-42"
 
@@ -114,6 +117,21 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+
+
+@pytest.fixture
+def alice(db) -> Reader:
+    return register_reader(**ALICE)
+
+
+@pytest.fixture
+def bob(db) -> Reader:
+    return register_reader(**BOB)
+
+
+@pytest.fixture
+def alice_actor(alice):
+    return reader_actor(alice)
 
 
 @pytest.fixture(scope="session")

@@ -34,12 +34,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "huey.contrib.djhuey",
+    # In layering order (docs/architecture.md): each app imports only the apps above it here.
     "xinyue.core",
-    "xinyue.accounts",
     "xinyue.libraries",
     "xinyue.suppliers",
+    "xinyue.accounts",
     "xinyue.readers",
     "xinyue.credit",
+    "xinyue.cards",
     "xinyue.catalog",
     "xinyue.orders",
     "xinyue.circulation",
@@ -179,24 +181,7 @@ XINYUE_SMS_VERIFICATION = config.env_bool("XINYUE_SMS_VERIFICATION", False)
 XINYUE_SMS_SENDER = os.environ.get("XINYUE_SMS_SENDER", "xinyue.readers.sms.OutboxSender")
 XINYUE_SMS_HTTP_URL = os.environ.get("XINYUE_SMS_HTTP_URL", "")  # for readers.sms.HttpSender
 XINYUE_SMS_HTTP_SECRET = os.environ.get("XINYUE_SMS_HTTP_SECRET", "")
-# Other apps plug into the reader's rights (dotted paths of functions taking ``reader=``):
-# open obligations block account deletion (each returns a list of reasons), exporters add a
-# section to the data export (return (name, data)), erasers run inside the deletion.
-XINYUE_READER_OBLIGATION_CHECKERS: list[str] = []
-XINYUE_READER_EXPORTERS: list[str] = []
-XINYUE_READER_ERASERS: list[str] = []
-# (CAT-PORTAL) The bookshelf joins the export; the shelf and the reader's link to their usage
-# events go with the account.
-XINYUE_READER_EXPORTERS.append("xinyue.catalog.services.bookshelf.export_shelf")
-XINYUE_READER_ERASERS += [
-    "xinyue.catalog.services.bookshelf.erase_shelf",
-    "xinyue.insights.services.erase_reader_events",
-]
-# (READERS-CARDS) The reader's card link requests and manual reviews join the export; open ones
-# are withdrawn (and the reader's text in them erased) when the account is deleted. A member
-# library's system has this long to answer a card link check (SIP2 or REST).
-XINYUE_READER_EXPORTERS.append("xinyue.readers.selectors.cards.export_card_requests")
-XINYUE_READER_ERASERS.append("xinyue.readers.services.cards.erase_card_requests")
+# A member library's system has this long to answer a card link check (SIP2 or REST).
 CARD_LINK_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CARD_LINK_TIMEOUT", "10"))
 # Every log record passes a filter that masks ID numbers and phone numbers.
 LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
@@ -244,7 +229,3 @@ CREDIT_PROVIDERS = {
         "api_v3_key": os.environ.get("XINYUE_PAYSCORE_API_V3_KEY", ""),
     },
 }
-# The credit app's part in a reader's export and account deletion (READERS-ID's hooks).
-XINYUE_READER_EXPORTERS.append("xinyue.credit.services.rights.export_credit")
-XINYUE_READER_OBLIGATION_CHECKERS.append("xinyue.credit.services.rights.open_credit_obligations")
-XINYUE_READER_ERASERS.append("xinyue.credit.services.rights.erase_credit")

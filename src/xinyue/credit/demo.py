@@ -66,6 +66,6 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
     if not decided:
         stdout.write("demo credit decisions already in place")
     # Cards need the decisions above, and the readers app seeds before this one.
-    from xinyue.readers.demo_cards import seed as seed_cards
+    from xinyue.cards.demo import seed as seed_cards
 
     return seed_cards(options=options, stdout=stdout) or []

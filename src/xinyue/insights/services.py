@@ -190,7 +190,7 @@ def _library_code(actor: Actor) -> str:
     return Library.objects.filter(pk=actor.library_id).values_list("code", flat=True).first() or ""
 
 
-def erase_reader_events(*, reader: Any) -> None:
+def erase_reader_events(*, actor: Actor, reader: Any) -> None:
     """Account deletion: the reader's events stay counted, no longer theirs."""
     flush_events()
     Event.objects.filter(reader_id=reader.pk).update(reader_id=None)

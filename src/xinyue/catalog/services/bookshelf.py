@@ -14,6 +14,7 @@ from xinyue.catalog.models import ShelfEntry, Title
 from xinyue.core import audit
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
+from xinyue.readers.models import Reader
 
 DEFAULT_SHELF_LIMIT = 100
 
@@ -120,6 +121,6 @@ def export_shelf(*, reader) -> tuple[str, list[dict]]:
     ]
 
 
-def erase_shelf(*, reader) -> None:
+def erase_shelf(*, actor: Actor, reader: Reader) -> None:
     """Account deletion: the shelf goes (it says what the reader meant to read)."""
     ShelfEntry.objects.filter(reader=reader).delete()

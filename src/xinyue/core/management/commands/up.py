@@ -9,10 +9,9 @@ import sys
 import time
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from xinyue.accounts.models import User
 
 
 class Command(BaseCommand):
@@ -31,7 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database ready")
-        if not options["no_seed"] and not User.objects.filter(kind=User.Kind.OPERATOR).exists():
+        User = get_user_model()  # accounts.User: core names no app above it
+        if not options["no_seed"] and not User.objects.filter(kind="operator").exists():
             call_command("seed-demo", stdout=self.stdout)
         bind = f"{options['host']}:{options['port']}"
         python = sys.executable

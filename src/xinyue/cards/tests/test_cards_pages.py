@@ -1,0 +1,96 @@
+"""Reader card pages: choose a library and get the card, refusal with the ways forward, the card
+with its QR code, linking, the account page's card list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from xinyue.cards.models import Card, CardLinkRequest, ManualReview
+from xinyue.cards.services.issuing import approve_manual_review
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reader_page(client, alice):
+    client.force_login(alice.user)
+    return client
+
+
+def test_card_pages_need_a_logged_in_reader(client, zhejiang):
+    response = client.get("/cards/new/")
+    assert response.status_code == 302
+    assert response["Location"] == "/reader/login/?next=/cards/new/"
+
+
+def test_choose_a_city_and_its_libraries(reader_page):
+    page = reader_page.get("/cards/new/?city=330200").content.decode()
+    assert 'href="?city=330200" class="current"' in page
+    assert 'data-code="330200"' in page  # 宁波图书馆
+    assert 'data-code="330100"' not in page
+    assert 'data-code="330000"' in page  # the provincial library is always offered
+    assert "尚未完成信用授权，或授权结果已过期" in page
+
+
+def test_refused_reader_sees_the_reason_and_every_way_forward(reader_page, alice, hangzhou):
+    response = reader_page.post("/cards/new/", {"library_code": "330100"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "暂不能免押金办证" in page
+    assert "尚未完成信用授权，或授权结果已过期" in page
+    codes = re.findall(r'class="alternative" data-code="(\w+)"', page)
+    assert codes == ["authorize", "link_card", "manual_review", "deposit_card"]
+    assert 'action="/cards/review/"' in page
+    assert "/cards/link/?library=330100" in page
+    assert Card.objects.count() == 0
+
+    asked = reader_page.post(
+        "/cards/review/", {"library_code": "330100", "message": "请审核"}, follow=True
+    )
+    assert "已向 杭州图书馆 提交人工审核申请" in asked.content.decode()
+    review = ManualReview.objects.get()
+    assert (review.reader_id, review.status, review.message) == (alice.pk, "pending", "请审核")
+
+
+def test_card_page_shows_the_number_and_a_qr_code(reader_page, alice, hangzhou, hz_desk):
+    review = ManualReview.objects.create(reader=alice, library=hangzhou)
+    approve_manual_review(actor=hz_desk, review=review)
+    response = reader_page.post("/cards/new/", {"library_code": "330100"}, follow=True)
+    assert response.redirect_chain == [("/cards/330100/", 302)]
+    page = response.content.decode()
+    assert "办证成功：33010000000001" in page
+    assert '<p class="card-number" id="card-number">33010000000001</p>' in page
+    assert '<svg viewBox="0 0 ' in page
+    assert 'class="card-qr"' in page
+    assert "style=" not in page.split("<body", 1)[1]
+    assert "<script>" not in page  # no inline script (htmx comes from /static/)
+    assert "免押金" in page
+    account = reader_page.get("/account/").content.decode()
+    assert 'href="/cards/330100/"' in account
+    mine = reader_page.get("/cards/").content.decode()
+    assert "33010000000001" in mine
+
+
+def test_someone_elses_card_page_is_not_found(reader_page, bob, hangzhou, hz_desk):
+    from xinyue.cards.services.issuing import issue_deposit_card
+
+    issue_deposit_card(actor=hz_desk, reader=bob, library=hangzhou, deposit_fen=100)
+    assert reader_page.get("/cards/330100/").status_code == 404
+
+
+def test_link_page_staff_check(reader_page, alice, hangzhou):
+    page = reader_page.get("/cards/link/?library=330100").content.decode()
+    assert '<option value="330100" selected>' in page
+    response = reader_page.post(
+        "/cards/link/", {"library_code": "330100", "card_number": "HZ-1", "password": ""}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/cards/"
+    assert CardLinkRequest.objects.get().status == "pending"
+    invalid = reader_page.post(
+        "/cards/link/", {"library_code": "330100", "card_number": "卡号", "password": ""}
+    )
+    assert invalid.status_code == 422
+    assert "读者证号只能包含字母、数字和连字符，最长 40 位" in invalid.content.decode()
