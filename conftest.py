@@ -162,7 +162,7 @@ def page(browser, live_server):
     context.close()
 
 
-# --- catalog (CAT-ENGINE) -------------------------------------------------------------------
+# --- catalog -------------------------------------------------------------------------------
 @pytest.fixture
 def categories(db) -> None:
     """The category tree. The migration loads it, but a transactional test (browser tests)
@@ -173,7 +173,7 @@ def categories(db) -> None:
     load_tree(Category)
 
 
-# --- insights (CAT-PORTAL) ------------------------------------------------------------------
+# --- insights ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _usage_event_buffer():
     """Usage events are buffered per process (``xinyue.insights.buffer``). Each test starts and
@@ -187,7 +187,7 @@ def _usage_event_buffer():
     EVENTS.discard()
 
 
-# --- i18n (TRANSLATOR) ----------------------------------------------------------------------
+# --- i18n ----------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the default language: a request in English (the language

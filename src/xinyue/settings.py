@@ -157,7 +157,7 @@ LOGGING = {
     },
 }
 
-# --- readers (READERS-ID): PII vault, reader tokens, login throttling, SMS, rights -------------
+# --- readers: PII vault, reader tokens, login throttling, SMS, rights -------------
 # Vault keys live outside the database: XINYUE_VAULT_KEYS ("id:algorithm:base64key,…", the first
 # is current) or, when unset, a key file generated on first use in the data directory.
 XINYUE_VAULT_ALGORITHM = os.environ.get("XINYUE_VAULT_ALGORITHM", "aes-256-gcm")  # or sm4-gcm
@@ -188,7 +188,7 @@ LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}
 for _handler in LOGGING["handlers"].values():
     _handler.setdefault("filters", []).append("pii")
 
-# --- credit (CREDIT): providers, keys, the sandbox gateway ------------------------------------
+# --- credit: providers, keys, the sandbox gateway ------------------------------------
 # Embedded default: the sandbox gateway mounted in this platform at PUBLIC_BASE_URL/sandbox/zhima/
 # (keys generated into CREDIT_KEY_DIR on first use). Real providers need their ids and key files;
 # a provider missing them is simply not offered. Turn the sandbox off in production.

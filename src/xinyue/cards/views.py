@@ -9,7 +9,7 @@ import segno
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,13 +28,8 @@ from xinyue.readers.views import reader_required
 
 
 def authorize_url() -> str:
-    """CREDIT's page where a reader starts the credit authorization."""
-    for name in ("credit:authorize", "credit:start", "credit:home"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return "/credit/"
+    """The credit app's page where a reader starts the credit authorization."""
+    return reverse("credit:authorize")
 
 
 def card_qr_svg(card: Any) -> str:

@@ -1,5 +1,5 @@
 """Demo credit decisions, made through the real services against the embedded sandbox
-(idempotent): READERS-ID's "admitted" demo readers approve with a test score of 600, the
+(idempotent): the readers app's "admitted" demo readers approve with a test score of 600, the
 "refused" one with 549. Each gets a sandbox test user (``demo-reader-<id>``) bound as their
 channel identity, so "log in with the sandbox" works for them too.
 

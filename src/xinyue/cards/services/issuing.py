@@ -52,17 +52,17 @@ def require_self(actor: Actor, reader: Reader) -> None:
         raise PermissionDenied(_("只能办理自己的读者证"))
 
 
-def _require_open_library(library: Library) -> None:
+def require_open_library(library: Library) -> None:
     if not library.is_active:
         raise LibraryNotAccepting(library_code=library.code)
 
 
-def _require_active_reader(reader: Reader) -> None:
+def require_active_reader(reader: Reader) -> None:
     if not reader.is_active or reader.deleted_at is not None:
         raise ReaderInactive()
 
 
-def _clean_reason(reason: str, field: str = "reason") -> str:
+def clean_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(fields={field: _("请填写原因")})
@@ -111,7 +111,7 @@ def allocate_card_number(*, library: Library) -> str:
             return candidate
 
 
-def _create_card(
+def create_card_row(
     *,
     actor: Actor,
     reader: Reader,
@@ -157,8 +157,8 @@ def issue_credit_card(*, actor: Actor, reader: Reader, library: Library) -> Card
     """A deposit-free card at ``library`` for an admitted reader (or one the library approved
     after a manual review). Admittance is re-checked here, never trusted from the page."""
     require_self(actor, reader)
-    _require_active_reader(reader)
-    _require_open_library(library)
+    require_active_reader(reader)
+    require_open_library(library)
     eligibility = card_eligibility(reader=reader, library=library)
     if not eligibility.eligible:
         if eligibility.reason_code == "card_held":
@@ -179,7 +179,7 @@ def issue_credit_card(*, actor: Actor, reader: Reader, library: Library) -> Card
         )
         if review is None:  # used by a concurrent request a moment ago
             raise CardAlreadyHeld(library_code=library.code)
-    card = _create_card(
+    card = create_card_row(
         actor=actor,
         reader=reader,
         library=library,
@@ -213,13 +213,13 @@ def issue_credit_card(*, actor: Actor, reader: Reader, library: Library) -> Card
 def issue_deposit_card(*, actor: Actor, reader: Reader, library: Library, deposit_fen: int) -> Card:
     """A card with a deposit, issued by the library's desk (the way forward without credit)."""
     require_library(actor, library.pk)
-    _require_active_reader(reader)
-    _require_open_library(library)
+    require_active_reader(reader)
+    require_open_library(library)
     if isinstance(deposit_fen, bool) or not isinstance(deposit_fen, int):
         raise InvalidInput(fields={"deposit_fen": _("押金应为整数（分）")})
     if not 0 < deposit_fen <= MAX_DEPOSIT_FEN:
         raise InvalidInput(fields={"deposit_fen": _("押金应在 0.01–1000.00 元之间")})
-    card = _create_card(
+    card = create_card_row(
         actor=actor,
         reader=reader,
         library=library,
@@ -252,7 +252,7 @@ TRANSITIONS = {
 
 def _change_status(*, actor: Actor, card: Card, verb: str, reason: str) -> Card:
     require_library(actor, card.library_id)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     card = Card.objects.select_for_update().select_related("library", "reader").get(pk=card.pk)
     allowed, target = TRANSITIONS[verb]
     if card.status not in allowed:
@@ -308,8 +308,8 @@ def request_manual_review(
     Idempotent: a pending or approved review for the same library is returned as it is.
     """
     require_self(actor, reader)
-    _require_active_reader(reader)
-    _require_open_library(library)
+    require_active_reader(reader)
+    require_open_library(library)
     message = (message or "").strip()
     if len(message) > 300:
         raise InvalidInput(fields={"message": _("不超过 %(max)s 字") % {"max": 300}})
@@ -390,7 +390,7 @@ def approve_manual_review(*, actor: Actor, review: ManualReview, note: str = "")
 @transaction.atomic
 def refuse_manual_review(*, actor: Actor, review: ManualReview, reason: str) -> ManualReview:
     """Refused with a reason the reader sees; the deposit card at the desk remains open to them."""
-    return _decide_review(actor=actor, review=review, approve=False, note=_clean_reason(reason))
+    return _decide_review(actor=actor, review=review, approve=False, note=clean_reason(reason))
 
 
 # --- the desk: looking a reader up ---------------------------------------------------------------

@@ -39,11 +39,11 @@ from xinyue.cards.errors import (
 from xinyue.cards.models import Card, CardEvent, CardLinkRequest
 from xinyue.cards.selectors import reader_card_at
 from xinyue.cards.services.issuing import (
-    _clean_reason,
-    _create_card,
-    _require_active_reader,
-    _require_open_library,
     card_webhook_data,
+    clean_reason,
+    create_card_row,
+    require_active_reader,
+    require_open_library,
     require_self,
 )
 from xinyue.core import audit, clock
@@ -173,8 +173,8 @@ def link_existing_card(
     """Link ``card_number`` of ``library`` to ``reader`` and activate the platform service, after
     the check the library configured (or leave a request for its staff to decide)."""
     require_self(actor, reader)
-    _require_active_reader(reader)
-    _require_open_library(library)
+    require_active_reader(reader)
+    require_open_library(library)
     number = clean_card_number(card_number)
     held = reader_card_at(reader=reader, library=library)
     if held is not None:
@@ -231,7 +231,7 @@ def _link_verified(
     *, actor: Actor, reader: Reader, library: Library, number: str, method: str
 ) -> LinkOutcome:
     _check_number_free(reader, library, number)
-    card = _create_card(
+    card = create_card_row(
         actor=actor,
         reader=reader,
         library=library,
@@ -367,9 +367,9 @@ def approve_link_request(*, actor: Actor, request: CardLinkRequest, note: str = 
     require_library(actor, request.library_id)
     request = _pending_for_update(request)
     reader, library = request.reader, request.library
-    _require_active_reader(reader)
+    require_active_reader(reader)
     _check_number_free(reader, library, request.card_number)
-    card = _create_card(
+    card = create_card_row(
         actor=actor,
         reader=reader,
         library=library,
@@ -393,7 +393,7 @@ def approve_link_request(*, actor: Actor, request: CardLinkRequest, note: str = 
 @transaction.atomic
 def refuse_link_request(*, actor: Actor, request: CardLinkRequest, reason: str) -> CardLinkRequest:
     require_library(actor, request.library_id)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     request = _pending_for_update(request)
     request.status = CardLinkRequest.Status.REFUSED
     request.decided_at = clock.now()

@@ -1,5 +1,5 @@
 """Helpers for the card tests: member-library systems on loopback ports, and the real flows that
-put a reader in a given state (admitted through CREDIT's services, reviewed by a library)."""
+put a reader in a given state (admitted through the credit services, reviewed by a library)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cards for readers admitted (or refused) by a real credit authorization: CREDIT's services
+"""Cards for readers admitted (or refused) by a real credit authorization: the credit services
 against the sandbox gateway over HTTP on a live server, then our card services, API and pages.
 
 A score of 550 is admitted and gets a deposit-free card; 549 is refused and offered the ways

@@ -58,7 +58,11 @@ def test_rows_written_before_the_move_are_read_by_the_moved_models():
     assert Offer.objects.get(title_id=title.pk).supplier == moved
     assert User.objects.get(username="xh").supplier == moved
     card_now = Card.objects.get(number="XY0001")
-    assert (card_now.pk, card_now.reader_id, card_now.library_id) == (card.pk, reader.pk, library.pk)
+    assert (card_now.pk, card_now.reader_id, card_now.library_id) == (
+        card.pk,
+        reader.pk,
+        library.pk,
+    )
     assert list(CardEvent.objects.filter(card=card_now).values_list("to_state", flat=True)) == [
         "active"
     ]

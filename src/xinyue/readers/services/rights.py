@@ -37,7 +37,7 @@ from xinyue.readers.models import (
 )
 from xinyue.readers.selectors.identity import reader_pii
 from xinyue.readers.services.consents import ENDED_ACCOUNT_DELETED
-from xinyue.readers.services.identity import _event, require_self
+from xinyue.readers.services.identity import record_reader_event, require_self
 from xinyue.readers.services.tokens import revoke_all_tokens
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
         user.is_active = False
         user.set_unusable_password()
         user.save()
-    _event(reader, actor, from_state="active", to_state="deleted")
+    record_reader_event(reader, actor, from_state="active", to_state="deleted")
     audit.record(
         actor=actor,
         action="reader.deleted",

@@ -1,5 +1,5 @@
 """Consents (versions, re-consent, has_consent), phone codes over a real SMS relay, tokens, and
-the channel-identity plumbing CREDIT uses."""
+the channel-identity plumbing the credit app's channel log-in uses."""
 
 from __future__ import annotations
 

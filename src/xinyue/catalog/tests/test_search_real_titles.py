@@ -1,4 +1,5 @@
-"""Issue 4's done-when checks on the demo's real titles (run on SQLite and on PostgreSQL)."""
+"""Search over the demo's real titles: names, pinyin and initials, ISBN forms, two-character words
+and English (run on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
