@@ -11,3 +11,7 @@ class InsightsConfig(AppConfig):
         from xinyue.readers.services.rights import register_rights_hooks
 
         register_rights_hooks(eraser=erase_reader_events)
+
+        from xinyue.insights.services import EVENTS
+
+        EVENTS.register_exit_flush()  # events still buffered are written when the process ends

@@ -16,12 +16,11 @@ from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
 from xinyue.readers.models import Reader
 
-DEFAULT_SHELF_LIMIT = 100
 
 
 def shelf_limit() -> int:
     """How many titles a shelf holds (``XINYUE_SHELF_LIMIT``, default 100)."""
-    return getattr(settings, "XINYUE_SHELF_LIMIT", DEFAULT_SHELF_LIMIT)
+    return settings.XINYUE_SHELF_LIMIT
 
 
 def require_shelf_owner(actor: Actor, reader_id: int) -> None:

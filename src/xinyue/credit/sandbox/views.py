@@ -183,7 +183,7 @@ def _redirect_allowed(request: HttpRequest, uri: str) -> bool:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return False
     allowed = {urlsplit(conf.public_base_url()).netloc, request.get_host()}
-    allowed.update(getattr(settings, "CREDIT_SANDBOX_REDIRECT_HOSTS", []) or [])
+    allowed.update(settings.CREDIT_SANDBOX_REDIRECT_HOSTS)
     return parts.netloc in allowed
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -18,11 +18,9 @@ class Command(BaseCommand):
     help = "Set up the database and run the platform (web server + background worker) until Ctrl-C."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--host", default=os.environ.get("XINYUE_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("XINYUE_PORT", "8000")))
-        parser.add_argument(
-            "--web-workers", type=int, default=int(os.environ.get("XINYUE_WEB_WORKERS", "2"))
-        )
+        parser.add_argument("--host", default=settings.XINYUE_HOST)
+        parser.add_argument("--port", type=int, default=settings.XINYUE_PORT)
+        parser.add_argument("--web-workers", type=int, default=settings.XINYUE_WEB_WORKERS)
         parser.add_argument(
             "--no-seed", action="store_true", help="do not load demo data into an empty database"
         )
