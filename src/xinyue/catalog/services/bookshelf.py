@@ -17,7 +17,6 @@ from xinyue.core.errors import PermissionDenied
 from xinyue.readers.models import Reader
 
 
-
 def shelf_limit() -> int:
     """How many titles a shelf holds (``XINYUE_SHELF_LIMIT``, default 100)."""
     return settings.XINYUE_SHELF_LIMIT
