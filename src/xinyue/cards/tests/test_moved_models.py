@@ -22,7 +22,7 @@ BEFORE_THE_MOVE = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rows_written_before_the_move_are_read_by_the_moved_models():
+def test_rows_written_before_the_move_are_read_by_the_moved_models(zhejiang):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE_THE_MOVE)
     old = executor.loader.project_state(BEFORE_THE_MOVE).apps
