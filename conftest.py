@@ -9,6 +9,7 @@ from xinyue.accounts.models import User
 from xinyue.accounts.selectors import actor_for_user
 from xinyue.accounts.services import create_api_key, create_operator_user, create_staff_user
 from xinyue.core.actors import SYSTEM, Actor
+from xinyue.core.testing import LoopbackServer
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import load_library_file
 from xinyue.readers.models import Reader
@@ -132,6 +133,21 @@ def bob(db) -> Reader:
 @pytest.fixture
 def alice_actor(alice):
     return reader_actor(alice)
+
+
+@pytest.fixture
+def loopback_server():
+    """``loopback_server(respond, path="/")`` starts a peer system on a loopback port (see
+    ``xinyue.core.testing.LoopbackServer``); every one started is closed after the test."""
+    started: list[LoopbackServer] = []
+
+    def start(respond=lambda body, headers: (204, b""), *, path: str = "/") -> LoopbackServer:
+        started.append(LoopbackServer(respond, path=path))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from xinyue.cards.services.issuing import (
     request_manual_review,
     suspend_card,
 )
-from xinyue.cards.tests.cards_support import approved_review, webhook_sink
+from xinyue.cards.tests.cards_support import approved_review
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
 from xinyue.libraries.models import WebhookDelivery
@@ -217,9 +217,15 @@ def test_asking_again_after_approval_returns_the_approved_review(
 
 
 def test_card_issued_webhook_is_signed_and_carries_masked_data_only(
-    alice, alice_actor, hangzhou, hz_admin, hz_desk, django_capture_on_commit_callbacks
+    alice,
+    alice_actor,
+    hangzhou,
+    hz_admin,
+    hz_desk,
+    django_capture_on_commit_callbacks,
+    loopback_server,
 ):
-    sink = webhook_sink()
+    sink = loopback_server()
     try:
         subscription = subscribe_webhook(actor=hz_admin, library=hangzhou, url=sink.url)
         approved_review(alice, hangzhou, hz_desk)
@@ -284,7 +290,14 @@ def test_deposit_card_at_the_desk(alice, alice_actor, hangzhou, hz_desk, nb_admi
 
 
 def test_suspend_reinstate_cancel_with_reasons(
-    alice, hangzhou, hz_desk, nb_admin, operator, django_capture_on_commit_callbacks, hz_admin
+    alice,
+    hangzhou,
+    hz_desk,
+    nb_admin,
+    operator,
+    django_capture_on_commit_callbacks,
+    hz_admin,
+    loopback_server,
 ):
     card = issue_deposit_card(actor=hz_desk, reader=alice, library=hangzhou, deposit_fen=10000)
     with pytest.raises(PermissionDenied):
@@ -297,7 +310,7 @@ def test_suspend_reinstate_cancel_with_reasons(
     card.refresh_from_db()
     assert (card.status, card.status_reason) == ("active", "")
 
-    sink = webhook_sink()
+    sink = loopback_server()
     try:
         subscribe_webhook(
             actor=hz_admin, library=hangzhou, url=sink.url, event_types=["card.suspended"]

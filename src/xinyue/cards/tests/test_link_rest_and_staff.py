@@ -19,7 +19,6 @@ from xinyue.cards.services.linking import (
     link_existing_card,
     refuse_link_request,
 )
-from xinyue.cards.tests.cards_support import HttpPeer
 from xinyue.core.errors import PermissionDenied
 from xinyue.core.models import AuditEntry
 from xinyue.libraries.services import update_library, verify_webhook_signature
@@ -41,10 +40,8 @@ def ils_answer(body: bytes, headers: dict[str, str]) -> tuple[int, object]:
 
 
 @pytest.fixture
-def ils():
-    peer = HttpPeer(ils_answer)
-    yield peer
-    peer.close()
+def ils(loopback_server):
+    return loopback_server(ils_answer, path="/verify")
 
 
 def configure_rest(library, operator, url, secret=SECRET):
@@ -109,14 +106,11 @@ def test_a_wrong_shared_secret_is_rejected_by_the_library_and_changes_nothing(
     "answer",
     [(500, {"error": "down"}), (200, b"<html>maintenance</html>"), (200, {"valid": "yes"})],
 )
-def test_unusable_answers_mean_unavailable(alice, hangzhou, operator, answer):
-    peer = HttpPeer(lambda body, headers: answer)
-    try:
-        configure_rest(hangzhou, operator, peer.url)
-        with pytest.raises(LinkCheckUnavailable):
-            link(alice, hangzhou, "0571-778899", "1234")
-    finally:
-        peer.close()
+def test_unusable_answers_mean_unavailable(alice, hangzhou, operator, answer, loopback_server):
+    peer = loopback_server(lambda body, headers: answer, path="/verify")
+    configure_rest(hangzhou, operator, peer.url)
+    with pytest.raises(LinkCheckUnavailable):
+        link(alice, hangzhou, "0571-778899", "1234")
     assert Card.objects.count() == 0
 
 

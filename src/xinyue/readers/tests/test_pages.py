@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from xinyue.accounts.selectors import actor_for_user
-from xinyue.cards.models import Card
+from xinyue.cards.tests.factories import CardFactory
 from xinyue.core.models import AuditEntry
 from xinyue.readers.models import Reader, SmsOutboxMessage
 from xinyue.readers.selectors import reader_from_request
@@ -173,16 +173,8 @@ class TestAccount:
             remove_hook()
 
     def test_delete_erases_cancels_cards_and_logs_out(self, client, alice, hangzhou):
-        from xinyue.core import clock
 
-        card = Card.objects.create(
-            reader=alice,
-            library=hangzhou,
-            number="HZ000001",
-            kind="deposit",
-            deposit_fen=10000,
-            issued_at=clock.now(),
-        )
+        card = CardFactory(reader=alice, library=hangzhou, deposit_fen=10000)
         login(client)
         response = client.post("/account/delete/", {"password": ALICE["password"]})
         assert response.status_code == 302
