@@ -9,8 +9,12 @@ from xinyue.accounts.models import User
 from xinyue.accounts.selectors import actor_for_user
 from xinyue.accounts.services import create_api_key, create_operator_user, create_staff_user
 from xinyue.core.actors import SYSTEM, Actor
+from xinyue.core.testing import LoopbackServer
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import load_library_file
+from xinyue.readers.models import Reader
+from xinyue.readers.services.identity import reader_actor, register_reader
+from xinyue.readers.tests.identities import ALICE, BOB
 
 PASSWORD = "correct-horse-42"
 
@@ -128,6 +132,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture
+def alice(db) -> Reader:
+    return register_reader(**ALICE)
+
+
+@pytest.fixture
+def bob(db) -> Reader:
+    return register_reader(**BOB)
+
+
+@pytest.fixture
+def alice_actor(alice):
+    return reader_actor(alice)
+
+
+@pytest.fixture
+def loopback_server():
+    """``loopback_server(respond, path="/")`` starts a peer system on a loopback port (see
+    ``xinyue.core.testing.LoopbackServer``); every one started is closed after the test."""
+    started: list[LoopbackServer] = []
+
+    def start(respond=lambda body, headers: (204, b""), *, path: str = "/") -> LoopbackServer:
+        started.append(LoopbackServer(respond, path=path))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     import os
@@ -156,7 +190,7 @@ def page(browser, live_server):
     context.close()
 
 
-# --- catalog (CAT-ENGINE) -------------------------------------------------------------------
+# --- catalog -------------------------------------------------------------------------------
 @pytest.fixture
 def categories(db) -> None:
     """The category tree. The migration loads it, but a transactional test (browser tests)
@@ -167,7 +201,7 @@ def categories(db) -> None:
     load_tree(Category)
 
 
-# --- insights (CAT-PORTAL) ------------------------------------------------------------------
+# --- insights ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _usage_event_buffer():
     """Usage events are buffered per process (``xinyue.insights.buffer``). Each test starts and
@@ -181,7 +215,7 @@ def _usage_event_buffer():
     EVENTS.discard()
 
 
-# --- i18n (TRANSLATOR) ----------------------------------------------------------------------
+# --- i18n ----------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the default language: a request in English (the language

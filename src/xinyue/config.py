@@ -107,6 +107,31 @@ def env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={value!r} is not a whole number") from None
 
 
+def env_str(name: str, default: str = "") -> str:
+    """A text setting; empty means the default."""
+    return os.environ.get(name) or default
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not supported: use {' or '.join(choices)}")
+    return value
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number (seconds, e.g. 10 or 2.5)") from None
+    if not number >= 0:
+        raise ConfigError(f"{name}={value!r} must be zero or more")
+    return number
+
+
 def huey_config(database: dict[str, Any], *, immediate: bool) -> dict[str, Any]:
     """Huey keeps its queue in the platform's own database engine (DESIGN §3)."""
     if database["ENGINE"] == "django.db.backends.postgresql":

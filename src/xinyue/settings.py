@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -16,12 +15,16 @@ SECRET_KEY = config.secret_from_file("secret_key", "SECRET_KEY")
 DEBUG = config.env_bool("XINYUE_DEBUG", False)
 ALLOWED_HOSTS = [
     h
-    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+    for h in config.env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
     if h
 ]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_TRUSTED_ORIGINS = [o for o in config.env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 # The public base URL, used in links we send out (provider redirects, webhooks).
-PUBLIC_BASE_URL = os.environ.get("XINYUE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where `xinyue up` binds its web server.
+XINYUE_HOST = config.env_str("XINYUE_HOST", "127.0.0.1")
+XINYUE_PORT = config.env_int("XINYUE_PORT", 8000)
+XINYUE_WEB_WORKERS = config.env_int("XINYUE_WEB_WORKERS", 2)
+PUBLIC_BASE_URL = config.env_str("XINYUE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -34,11 +37,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "huey.contrib.djhuey",
+    # In layering order (docs/architecture.md): each app imports only the apps above it here.
     "xinyue.core",
-    "xinyue.accounts",
     "xinyue.libraries",
+    "xinyue.suppliers",
+    "xinyue.accounts",
     "xinyue.readers",
     "xinyue.credit",
+    "xinyue.cards",
     "xinyue.catalog",
     "xinyue.orders",
     "xinyue.circulation",
@@ -138,8 +144,8 @@ TASKS = {
 XINYUE_TOKEN_AUTHENTICATORS = ["xinyue.accounts.services.authenticate_api_key"]
 IDEMPOTENCY_TTL_HOURS = config.env_int("XINYUE_IDEMPOTENCY_TTL_HOURS", 48)
 # API rate limits ("N/s", "N/min", "N/h"; empty = off): anonymous per client IP, else per credential.
-XINYUE_API_RATE_ANONYMOUS = os.environ.get("XINYUE_API_RATE_ANONYMOUS", "600/min")
-XINYUE_API_RATE_AUTHENTICATED = os.environ.get("XINYUE_API_RATE_AUTHENTICATED", "6000/min")
+XINYUE_API_RATE_ANONYMOUS = config.env_str("XINYUE_API_RATE_ANONYMOUS", "600/min")
+XINYUE_API_RATE_AUTHENTICATED = config.env_str("XINYUE_API_RATE_AUTHENTICATED", "6000/min")
 WEBHOOK_MAX_ATTEMPTS = config.env_int("XINYUE_WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = config.env_int("XINYUE_WEBHOOK_TIMEOUT_SECONDS", 10)
 
@@ -148,23 +154,25 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("XINYUE_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": config.env_str("XINYUE_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
-# --- readers (READERS-ID): PII vault, reader tokens, login throttling, SMS, rights -------------
+# --- readers: PII vault, reader tokens, login throttling, SMS, rights -------------
 # Vault keys live outside the database: XINYUE_VAULT_KEYS ("id:algorithm:base64key,…", the first
 # is current) or, when unset, a key file generated on first use in the data directory.
-XINYUE_VAULT_ALGORITHM = os.environ.get("XINYUE_VAULT_ALGORITHM", "aes-256-gcm")  # or sm4-gcm
-XINYUE_VAULT_KEYS = os.environ.get("XINYUE_VAULT_KEYS", "")
-XINYUE_VAULT_KEY_FILE = os.environ.get("XINYUE_VAULT_KEY_FILE", "") or str(
+XINYUE_VAULT_ALGORITHM = config.env_choice(
+    "XINYUE_VAULT_ALGORITHM", "aes-256-gcm", ("aes-256-gcm", "sm4-gcm")
+)
+XINYUE_VAULT_KEYS = config.env_str("XINYUE_VAULT_KEYS", "")
+XINYUE_VAULT_KEY_FILE = config.env_str("XINYUE_VAULT_KEY_FILE", "") or str(
     DATA_DIR / "vault_keys.json"
 )
 # The blind-index HMAC key (separate from the vault keys): env or a file in the data directory.
-XINYUE_BLIND_INDEX_KEY = os.environ.get("XINYUE_BLIND_INDEX_KEY", "")
+XINYUE_BLIND_INDEX_KEY = config.env_str("XINYUE_BLIND_INDEX_KEY", "")
 XINYUE_TOKEN_AUTHENTICATORS.append("xinyue.readers.services.tokens.authenticate_reader_token")
 XINYUE_READER_TOKEN_TTL_HOURS = config.env_int("XINYUE_READER_TOKEN_TTL_HOURS", 24 * 7)
 XINYUE_READER_MIN_AGE = config.env_int("XINYUE_READER_MIN_AGE", 14)
@@ -176,82 +184,71 @@ XINYUE_LOGIN_LOCKOUT_MINUTES = config.env_int("XINYUE_LOGIN_LOCKOUT_MINUTES", 15
 # Phone verification by SMS code: off in the embedded demo. The sender is a dotted path; the
 # default "outbox" sender only records messages for the dev page /dev/sms-outbox/.
 XINYUE_SMS_VERIFICATION = config.env_bool("XINYUE_SMS_VERIFICATION", False)
-XINYUE_SMS_SENDER = os.environ.get("XINYUE_SMS_SENDER", "xinyue.readers.sms.OutboxSender")
-XINYUE_SMS_HTTP_URL = os.environ.get("XINYUE_SMS_HTTP_URL", "")  # for readers.sms.HttpSender
-XINYUE_SMS_HTTP_SECRET = os.environ.get("XINYUE_SMS_HTTP_SECRET", "")
-# Other apps plug into the reader's rights (dotted paths of functions taking ``reader=``):
-# open obligations block account deletion (each returns a list of reasons), exporters add a
-# section to the data export (return (name, data)), erasers run inside the deletion.
-XINYUE_READER_OBLIGATION_CHECKERS: list[str] = []
-XINYUE_READER_EXPORTERS: list[str] = []
-XINYUE_READER_ERASERS: list[str] = []
-# (CAT-PORTAL) The bookshelf joins the export; the shelf and the reader's link to their usage
-# events go with the account.
-XINYUE_READER_EXPORTERS.append("xinyue.catalog.services.bookshelf.export_shelf")
-XINYUE_READER_ERASERS += [
-    "xinyue.catalog.services.bookshelf.erase_shelf",
-    "xinyue.insights.services.erase_reader_events",
-]
-# (READERS-CARDS) The reader's card link requests and manual reviews join the export; open ones
-# are withdrawn (and the reader's text in them erased) when the account is deleted. A member
-# library's system has this long to answer a card link check (SIP2 or REST).
-XINYUE_READER_EXPORTERS.append("xinyue.readers.selectors.cards.export_card_requests")
-XINYUE_READER_ERASERS.append("xinyue.readers.services.cards.erase_card_requests")
-CARD_LINK_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CARD_LINK_TIMEOUT", "10"))
+XINYUE_SMS_SENDER = config.env_str("XINYUE_SMS_SENDER", "xinyue.readers.sms.OutboxSender")
+XINYUE_SMS_HTTP_URL = config.env_str("XINYUE_SMS_HTTP_URL", "")  # for readers.sms.HttpSender
+XINYUE_SMS_HTTP_SECRET = config.env_str("XINYUE_SMS_HTTP_SECRET", "")
+# A member library's system has this long to answer a card link check (SIP2 or REST).
+CARD_LINK_TIMEOUT_SECONDS = config.env_float("XINYUE_CARD_LINK_TIMEOUT", 10.0)
 # Every log record passes a filter that masks ID numbers and phone numbers.
 LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
 for _handler in LOGGING["handlers"].values():
     _handler.setdefault("filters", []).append("pii")
 
-# --- credit (CREDIT): providers, keys, the sandbox gateway ------------------------------------
+# --- credit: providers, keys, the sandbox gateway ------------------------------------
 # Embedded default: the sandbox gateway mounted in this platform at PUBLIC_BASE_URL/sandbox/zhima/
 # (keys generated into CREDIT_KEY_DIR on first use). Real providers need their ids and key files;
 # a provider missing them is simply not offered. The sandbox is off unless enabled.
-CREDIT_KEY_DIR = Path(os.environ.get("XINYUE_CREDIT_KEY_DIR") or DATA_DIR / "credit_keys")
+CREDIT_KEY_DIR = Path(config.env_str("XINYUE_CREDIT_KEY_DIR") or DATA_DIR / "credit_keys")
 # Off unless asked for: the sandbox lets anyone approve their own credit check. `xinyue up` (the
 # demo of `make run`) switches it on, and every page then says so in a banner.
 CREDIT_SANDBOX_ENABLED = config.env_bool("XINYUE_CREDIT_SANDBOX", False)
 # Every provider call: connect within 3 s, answer within 10 s (background work). A call made while
 # a reader waits (starting an authorization) gets 2 s to answer; a slower provider is finished by
 # a background task while the page polls.
-CREDIT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_HTTP_TIMEOUT", "10"))
-CREDIT_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_CONNECT_TIMEOUT", "3"))
-CREDIT_INTERACTIVE_TIMEOUT_SECONDS = float(os.environ.get("XINYUE_CREDIT_INTERACTIVE_TIMEOUT", "2"))
+CREDIT_HTTP_TIMEOUT_SECONDS = config.env_float("XINYUE_CREDIT_HTTP_TIMEOUT", 10.0)
+CREDIT_CONNECT_TIMEOUT_SECONDS = config.env_float("XINYUE_CREDIT_CONNECT_TIMEOUT", 3.0)
+CREDIT_INTERACTIVE_TIMEOUT_SECONDS = config.env_float("XINYUE_CREDIT_INTERACTIVE_TIMEOUT", 2.0)
 # The embedded sandbox is reached in process (no socket: a sync web worker never waits on another).
 CREDIT_SANDBOX_IN_PROCESS = config.env_bool("XINYUE_SANDBOX_IN_PROCESS", True)
-CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = float(os.environ.get("XINYUE_SANDBOX_TIMEOUT_DELAY", "15"))
+CREDIT_SANDBOX_TIMEOUT_DELAY_SECONDS = config.env_float("XINYUE_SANDBOX_TIMEOUT_DELAY", 15.0)
+# Extra hosts the sandbox may send a reader back to (besides this platform's own).
+CREDIT_SANDBOX_REDIRECT_HOSTS: list[str] = []
 CREDIT_SANDBOX_APPS: dict[str, str] = {}  # app_id → registered public key file; {} = our own app
 CREDIT_PROVIDERS = {
     "sandbox": {
-        "app_id": os.environ.get("XINYUE_SANDBOX_APP_ID", "2021000000000001"),
+        "app_id": config.env_str("XINYUE_SANDBOX_APP_ID", "2021000000000001"),
         # e.g. http://127.0.0.1:8100/sandbox/zhima/gateway.do for `xinyue sandbox-gateway`
-        "gateway_url": os.environ.get("XINYUE_SANDBOX_GATEWAY_URL", ""),
+        "gateway_url": config.env_str("XINYUE_SANDBOX_GATEWAY_URL", ""),
         "app_private_key_file": "",  # "" = generated in CREDIT_KEY_DIR
         "gateway_public_key_file": "",
     },
     "zhima": {
-        "app_id": os.environ.get("XINYUE_ZHIMA_APP_ID", ""),
-        "gateway_url": os.environ.get(
+        "app_id": config.env_str("XINYUE_ZHIMA_APP_ID", ""),
+        "gateway_url": config.env_str(
             "XINYUE_ZHIMA_GATEWAY_URL", "https://openapi.alipay.com/gateway.do"
         ),
         "authorize_url": "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm",
-        "app_private_key_file": os.environ.get("XINYUE_ZHIMA_APP_PRIVATE_KEY_FILE", ""),
-        "alipay_public_key_file": os.environ.get("XINYUE_ZHIMA_ALIPAY_PUBLIC_KEY_FILE", ""),
+        "app_private_key_file": config.env_str("XINYUE_ZHIMA_APP_PRIVATE_KEY_FILE", ""),
+        "alipay_public_key_file": config.env_str("XINYUE_ZHIMA_ALIPAY_PUBLIC_KEY_FILE", ""),
     },
     "wechat_payscore": {
-        "base_url": os.environ.get("XINYUE_PAYSCORE_BASE_URL", "https://api.mch.weixin.qq.com"),
-        "mchid": os.environ.get("XINYUE_PAYSCORE_MCHID", ""),
-        "appid": os.environ.get("XINYUE_PAYSCORE_APPID", ""),
-        "app_secret": os.environ.get("XINYUE_PAYSCORE_APP_SECRET", ""),
-        "service_id": os.environ.get("XINYUE_PAYSCORE_SERVICE_ID", ""),
-        "serial_no": os.environ.get("XINYUE_PAYSCORE_SERIAL_NO", ""),
-        "private_key_file": os.environ.get("XINYUE_PAYSCORE_PRIVATE_KEY_FILE", ""),
-        "platform_public_key_file": os.environ.get("XINYUE_PAYSCORE_PLATFORM_PUBLIC_KEY_FILE", ""),
-        "platform_serial": os.environ.get("XINYUE_PAYSCORE_PLATFORM_SERIAL", ""),
-        "api_v3_key": os.environ.get("XINYUE_PAYSCORE_API_V3_KEY", ""),
+        "base_url": config.env_str("XINYUE_PAYSCORE_BASE_URL", "https://api.mch.weixin.qq.com"),
+        "mchid": config.env_str("XINYUE_PAYSCORE_MCHID", ""),
+        "appid": config.env_str("XINYUE_PAYSCORE_APPID", ""),
+        "app_secret": config.env_str("XINYUE_PAYSCORE_APP_SECRET", ""),
+        "service_id": config.env_str("XINYUE_PAYSCORE_SERVICE_ID", ""),
+        "serial_no": config.env_str("XINYUE_PAYSCORE_SERIAL_NO", ""),
+        "private_key_file": config.env_str("XINYUE_PAYSCORE_PRIVATE_KEY_FILE", ""),
+        "platform_public_key_file": config.env_str("XINYUE_PAYSCORE_PLATFORM_PUBLIC_KEY_FILE", ""),
+        "platform_serial": config.env_str("XINYUE_PAYSCORE_PLATFORM_SERIAL", ""),
+        "api_v3_key": config.env_str("XINYUE_PAYSCORE_API_V3_KEY", ""),
     },
 }
-# The credit app's part in a reader's export and account deletion (READERS-ID's hooks).
-XINYUE_READER_EXPORTERS.append("xinyue.credit.services.rights.export_credit")
-XINYUE_READER_OBLIGATION_CHECKERS.append("xinyue.credit.services.rights.open_credit_obligations")
-XINYUE_READER_ERASERS.append("xinyue.credit.services.rights.erase_credit")
+
+# --- catalog and insights ---------------------------------------------------------------------
+XINYUE_SHELF_LIMIT = config.env_int("XINYUE_SHELF_LIMIT", 100)  # titles on one bookshelf
+# Usage events are buffered per process and written in batches: at this many, or after this many
+# seconds (by a flusher thread that starts with the first event a process records).
+XINYUE_EVENTS_BATCH_SIZE = config.env_int("XINYUE_EVENTS_BATCH_SIZE", 500)
+XINYUE_EVENTS_FLUSH_SECONDS = config.env_float("XINYUE_EVENTS_FLUSH_SECONDS", 1.0)
+XINYUE_EVENTS_FLUSH_THREAD = True

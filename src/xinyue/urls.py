@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("xinyue.accounts.urls")),
     path("", include("xinyue.libraries.urls")),
     path("", include("xinyue.readers.urls")),
+    path("", include("xinyue.cards.urls")),
     path("", include("xinyue.credit.urls")),
     path("", include("xinyue.orders.urls")),
     path("", include("xinyue.circulation.urls")),

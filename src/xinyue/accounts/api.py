@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from xinyue.accounts.models import User
-from xinyue.accounts.permissions import require_library
+from xinyue.core.permissions import require_library
 from xinyue.core.schemas import ErrorOut
 from xinyue.libraries.selectors import library_get
 
@@ -48,8 +48,8 @@ def list_library_staff(request: HttpRequest, code: str) -> Any:
 
 @router.get("/whoami", response=WhoAmIOut, summary="Who the presented credentials act as")
 def whoami(request: HttpRequest) -> dict[str, Any]:
-    from xinyue.catalog.models import Supplier
     from xinyue.libraries.models import Library
+    from xinyue.suppliers.models import Supplier
 
     actor = request.auth
     library = Library.objects.filter(pk=actor.library_id).first() if actor.library_id else None

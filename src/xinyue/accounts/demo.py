@@ -6,10 +6,10 @@ from typing import Any
 
 from xinyue.accounts.models import User
 from xinyue.accounts.services import create_operator_user, create_staff_user, create_supplier_user
-from xinyue.catalog.models import Supplier
-from xinyue.catalog.services import create_supplier
 from xinyue.core.actors import SYSTEM
 from xinyue.libraries.models import Library
+from xinyue.suppliers.models import Supplier
+from xinyue.suppliers.services import create_supplier
 
 DEMO_PASSWORD = "xinyue-demo-2026"
 

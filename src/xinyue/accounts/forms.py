@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.accounts.models import ApiKey, User
-from xinyue.catalog.models import Supplier
 from xinyue.libraries.models import Library
+from xinyue.suppliers.models import Supplier
 
 
 class StaffForm(forms.Form):

@@ -31,7 +31,7 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=10, choices=Role.choices, blank=True)
     supplier = models.ForeignKey(
-        "catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
 
     class Meta:
@@ -71,7 +71,7 @@ class ApiKey(BaseModel):
         "libraries.Library", null=True, blank=True, on_delete=models.PROTECT
     )
     supplier = models.ForeignKey(
-        "catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT
     )
     role = models.CharField(max_length=10, choices=User.Role.choices, blank=True)
     created_by = models.ForeignKey(

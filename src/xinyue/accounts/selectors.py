@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from xinyue.accounts.models import ApiKey, User
-from xinyue.accounts.permissions import library_scope, require_operator, require_staff, roles_for
 from xinyue.core.actors import Actor, ActorKind, Channel, Role
+from xinyue.core.permissions import library_scope, require_operator, require_staff, roles_for
 
 
 def actor_for_user(user: User, *, channel: Channel = Channel.PC) -> Actor:

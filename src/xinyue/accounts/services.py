@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 
 from xinyue.accounts.errors import LoginFailed, UsernameTaken, WeakPassword
 from xinyue.accounts.models import ApiKey, LoginThrottle, User
-from xinyue.accounts.permissions import require_library, require_operator, roles_for
 from xinyue.accounts.selectors import actor_for_user
-from xinyue.catalog.models import Supplier
 from xinyue.core import audit, clock, login_throttle
 from xinyue.core.actors import Actor, ActorKind, Channel, Role
 from xinyue.core.errors import InvalidInput, LoginThrottled, PermissionDenied
+from xinyue.core.permissions import require_library, require_operator, roles_for
 from xinyue.libraries.models import Library
+from xinyue.suppliers.models import Supplier
 
 TOKEN_PREFIX = "xy"
 

@@ -15,10 +15,10 @@ from xinyue.accounts.audit_display import describe
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.accounts.forms import ApiKeyForm, StaffForm, StaffLoginForm
 from xinyue.accounts.models import ApiKey, User
-from xinyue.accounts.permissions import require_operator
 from xinyue.core.actors import ActorKind
 from xinyue.core.errors import DomainError
 from xinyue.core.models import AuditEntry
+from xinyue.core.permissions import require_operator
 from xinyue.libraries.models import Library
 
 

@@ -12,11 +12,12 @@ from ninja import Field, Query, Router, Schema, Status
 
 from xinyue.accounts.api_auth import AUTH
 from xinyue.catalog import web
-from xinyue.catalog.models import Category, Pick, Supplier, Title
+from xinyue.catalog.models import Category, Pick, Title
 from xinyue.catalog.selectors import portal
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.schemas import ErrorOut
+from xinyue.suppliers.models import Supplier
 
 router = Router(tags=["catalog"])
 

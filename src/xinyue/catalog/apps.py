@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "xinyue.catalog"
     label = "catalog"
+
+    def ready(self) -> None:
+        # This app's part in the reader's data export and account deletion.
+        from xinyue.catalog.services.bookshelf import erase_shelf, export_shelf
+        from xinyue.readers.services.rights import register_rights_hooks
+
+        register_rights_hooks(exporter=export_shelf, eraser=erase_shelf)

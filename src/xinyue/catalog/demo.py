@@ -16,12 +16,13 @@ from xinyue.catalog.demo_catalog import (
     generated_titles,
     isbn_for_real,
 )
-from xinyue.catalog.models import Category, Supplier, Title
+from xinyue.catalog.models import Category, Title
 from xinyue.catalog.search.isbn import parse_isbn
-from xinyue.catalog.services import create_supplier
 from xinyue.catalog.services.imports import TitleData, bulk_add_titles, clean_authors
 from xinyue.core.actors import SYSTEM
 from xinyue.core.money import yuan_to_fen
+from xinyue.suppliers.models import Supplier
+from xinyue.suppliers.services import create_supplier
 
 DEFAULT_TITLES = 3000
 BULK_FROM = 50_000  # from this many new titles on, load in bulk (index built at the end)

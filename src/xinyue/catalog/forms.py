@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.catalog.models import Category, Supplier
+from xinyue.catalog.models import Category
 from xinyue.libraries.models import Library
+from xinyue.suppliers.models import Supplier
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 IMPORT_EXTENSIONS = (".csv", ".xlsx", ".mrc", ".iso", ".xml", ".marc")

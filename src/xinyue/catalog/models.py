@@ -1,4 +1,4 @@
-"""Catalog: suppliers, the category tree, titles, offers, and the curated home page (picks, notices).
+"""Catalog: the category tree, titles, offers, and the curated home page (picks, notices).
 
 Search support (the segmented full-text index) lives beside these tables, kept in sync by
 ``xinyue.catalog.services.indexing``; see ``xinyue.catalog.search``.
@@ -11,20 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.core.models import BaseModel
-
-
-class Supplier(BaseModel):
-    code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=100)
-    contact = models.CharField(_("联系人"), max_length=100, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
-    is_active = models.BooleanField(_("启用"), default=True)
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.name
+from xinyue.suppliers.models import Supplier
 
 
 class Category(BaseModel):

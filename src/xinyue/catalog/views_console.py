@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.permissions import require_operator
 from xinyue.catalog.forms import CategoryForm, ImportForm, NoticeForm, PickForm
 from xinyue.catalog.models import Category, Notice, Pick
 from xinyue.catalog.selectors import portal
 from xinyue.catalog.services import curation
 from xinyue.core.errors import DomainError
+from xinyue.core.permissions import require_operator
 
 PICK_KINDS = {"editor": Pick.Kind.EDITOR, "new": Pick.Kind.NEW}
 

@@ -1,6 +1,6 @@
 """Who is acting: one value passed to every service, whether a page user, an API key or a job.
 
-Services check permissions against an ``Actor`` (see ``xinyue.accounts.permissions``) and write
+Services check permissions against an ``Actor`` (see ``xinyue.core.permissions``) and write
 it into the audit log, so a rule never depends on which interface the call came through.
 """
 

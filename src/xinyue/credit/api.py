@@ -185,7 +185,7 @@ def _setting_out(setting) -> dict:
     summary="Provider settings (operator)",
 )
 def list_settings(request: HttpRequest):
-    from xinyue.accounts.permissions import require_operator
+    from xinyue.core.permissions import require_operator
 
     require_operator(request.auth)
     return [_setting_out(s) for s in selectors.provider_settings()]

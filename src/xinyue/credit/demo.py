@@ -1,5 +1,5 @@
 """Demo credit decisions, made through the real services against the embedded sandbox
-(idempotent): READERS-ID's "admitted" demo readers approve with a test score of 600, the
+(idempotent): the readers app's "admitted" demo readers approve with a test score of 600, the
 "refused" one with 549. Each gets a sandbox test user (``demo-reader-<id>``) bound as their
 channel identity, so "log in with the sandbox" works for them too.
 
@@ -68,6 +68,6 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
     if not decided:
         stdout.write("demo credit decisions already in place")
     # Cards need the decisions above, and the readers app seeds before this one.
-    from xinyue.readers.demo_cards import seed as seed_cards
+    from xinyue.cards.demo import seed as seed_cards
 
     return seed_cards(options=options, stdout=stdout) or []

@@ -31,7 +31,7 @@ MAX_VALIDITY_DAYS = 365
 
 @dataclass(frozen=True)
 class Admittance:
-    """A reader's standing credit decision (the contract with READERS-CARDS and orders)."""
+    """A reader's standing credit decision (read by the cards app and by orders)."""
 
     admitted: bool
     provider: str

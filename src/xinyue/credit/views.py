@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.permissions import require_operator
 from xinyue.core.errors import DomainError
 from xinyue.core.middleware import page_policy
+from xinyue.core.permissions import require_operator
 from xinyue.credit import conf, selectors, services
 from xinyue.credit.errors import ChannelLoginFailed, ProviderDisabled
 from xinyue.credit.models import CreditAuthorization, Provider

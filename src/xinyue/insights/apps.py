@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class InsightsConfig(AppConfig):
     name = "xinyue.insights"
     label = "insights"
+
+    def ready(self) -> None:
+        # This app's part in the reader's data export and account deletion.
+        from xinyue.insights.services import erase_reader_events
+        from xinyue.readers.services.rights import register_rights_hooks
+
+        register_rights_hooks(eraser=erase_reader_events)
+
+        from xinyue.insights.services import EVENTS
+
+        EVENTS.register_exit_flush()  # events still buffered are written when the process ends

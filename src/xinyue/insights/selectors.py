@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
 
-from xinyue.accounts.permissions import require_operator
 from xinyue.core import clock
 from xinyue.core.actors import Actor
+from xinyue.core.permissions import require_operator
 from xinyue.insights.models import Event, EventType
 
 

@@ -84,11 +84,12 @@ def write_events(rows: Sequence[EventTuple]) -> None:
 
 EVENTS: EventBuffer[EventTuple] = EventBuffer(
     writer=write_events,
-    batch_size=getattr(settings, "XINYUE_EVENTS_BATCH_SIZE", 500),
-    max_age=getattr(settings, "XINYUE_EVENTS_FLUSH_SECONDS", 1.0),
-    background=getattr(settings, "XINYUE_EVENTS_FLUSH_THREAD", True),
+    batch_size=settings.XINYUE_EVENTS_BATCH_SIZE,
+    max_age=settings.XINYUE_EVENTS_FLUSH_SECONDS,
+    background=settings.XINYUE_EVENTS_FLUSH_THREAD,
 )
-EVENTS.register_exit_flush()
+# Nothing starts here: the flusher thread starts with the first event this process records
+# (``EventBuffer.add``), and the exit flush is registered in InsightsConfig.ready.
 
 
 def record_event(
@@ -190,7 +191,7 @@ def _library_code(actor: Actor) -> str:
     return Library.objects.filter(pk=actor.library_id).values_list("code", flat=True).first() or ""
 
 
-def erase_reader_events(*, reader: Any) -> None:
+def erase_reader_events(*, actor: Actor, reader: Any) -> None:
     """Account deletion: the reader's events stay counted, no longer theirs."""
     flush_events()
     Event.objects.filter(reader_id=reader.pk).update(reader_id=None)

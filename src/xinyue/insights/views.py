@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.accounts.console import console_view, render_console
-from xinyue.accounts.permissions import require_operator
 from xinyue.core import clock
+from xinyue.core.permissions import require_operator
 from xinyue.insights import selectors
 
 DEFAULT_DAYS = 30

@@ -7,8 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from xinyue.accounts.permissions import require_library
 from xinyue.core.actors import Role
+from xinyue.core.permissions import require_library
 from xinyue.core.schemas import ErrorOut
 from xinyue.libraries import selectors, services
 from xinyue.libraries.models import Library, WebhookSubscription

@@ -22,10 +22,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_library, require_operator
 from xinyue.core import audit, clock, outbound
 from xinyue.core.actors import Actor, Role
 from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import require_library, require_operator
 from xinyue.libraries import divisions
 from xinyue.libraries.errors import LibraryFileInvalid
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription

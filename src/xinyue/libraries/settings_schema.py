@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "link_card_check": "staff",
     "sip2_host": "",
     "sip2_port": 6001,
-    # SIP2 link check (readers.services.linking): wire encoding, 93 login account (empty: no
+    # SIP2 link check (cards.services.linking): wire encoding, 93 login account (empty: no
     # login), institution id (AO) and location code (CP) the library's system expects.
     "sip2_encoding": "utf-8",
     "sip2_login_user": "",

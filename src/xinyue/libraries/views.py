@@ -10,9 +10,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
-from xinyue.accounts.permissions import can_act_for_library, require_library, require_operator
 from xinyue.core.actors import Role
 from xinyue.core.errors import DomainError
+from xinyue.core.permissions import can_act_for_library, require_library, require_operator
 from xinyue.libraries import selectors, services
 from xinyue.libraries.errors import LibraryNotFound
 from xinyue.libraries.forms import SECRET_SETTINGS, LibraryFileForm, LibraryForm, WebhookForm

@@ -12,12 +12,13 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from xinyue.cards.api import CardOut
+from xinyue.cards.models import Card
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.schemas import ErrorOut
 from xinyue.readers import selectors, services
-from xinyue.readers.api_cards import router as cards_router
 from xinyue.readers.errors import NotAReader
-from xinyue.readers.models import Card, ConsentText, Reader
+from xinyue.readers.models import ConsentText, Reader
 from xinyue.readers.selectors import addresses as address_selectors
 from xinyue.readers.selectors.consents import consent_states, current_texts
 from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
@@ -51,18 +52,6 @@ class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"
     expires_at: datetime
-
-
-class CardOut(Schema):
-    number: str
-    library_code: str
-    library_name: str
-    kind: str
-    status: str
-    status_reason: str
-    deposit_fen: int
-    issued_at: datetime
-    service_activated_at: datetime | None
 
 
 class ConsentStateOut(Schema):
@@ -128,20 +117,7 @@ def reader_out(reader: Reader) -> dict[str, Any]:
         "uid": str(reader.uid),
         **masked_identity(reader=reader),
         "phone_verification_required": needs_phone_verification(reader=reader),
-        "cards": [
-            {
-                "number": c.number,
-                "library_code": c.library.code,
-                "library_name": c.library.name,
-                "kind": c.kind,
-                "status": c.status,
-                "status_reason": c.status_reason,
-                "deposit_fen": c.deposit_fen,
-                "issued_at": c.issued_at,
-                "service_activated_at": c.service_activated_at,
-            }
-            for c in cards
-        ],
+        "cards": list(cards),
         "consents": [state.__dict__ for state in consent_states(reader=reader)],
     }
 
@@ -402,7 +378,3 @@ def delete_address(request: HttpRequest, uid: str) -> Any:
     reader, actor = _me(request)
     address_services.delete_address(actor=actor, reader=reader, uid=uid)
     return Status(204, None)
-
-
-# READERS-CARDS: the cards and desk operations (/cards…, /desk/…) join the readers router here.
-router.add_router("", cards_router)

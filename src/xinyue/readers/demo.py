@@ -1,8 +1,8 @@
 """Demo readers (idempotent). Their ID numbers pass the GB 11643 checksum and region check but
 are made up: born on 1 January of a round year, sequence numbers 90x, names 演示读者…
 
-Other apps' demo code finds them through ``DEMO_READERS`` (``reader_by_id_number``): CREDIT
-admits "admitted" readers (sandbox score 600) and refuses "refused" (549); READERS-CARDS gives
+Other apps' demo code finds them through ``DEMO_READERS`` (``reader_by_id_number``): the credit
+app admits "admitted" readers (sandbox score 600) and refuses "refused" (549); the cards app gives
 cards to the admitted ones. "new" is left as a fresh registration to try the whole flow.
 """
 

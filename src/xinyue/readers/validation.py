@@ -119,7 +119,7 @@ def check_registration_age(parsed: IdNumber, *, today: dt.date | None = None) ->
     """Online self-registration is for readers aged ``XINYUE_READER_MIN_AGE`` (14) or more: a
     younger child's data is all sensitive and needs a guardian's consent (PIPL art. 28, 31),
     which the library collects at its desk."""
-    minimum = getattr(settings, "XINYUE_READER_MIN_AGE", 14)
+    minimum = settings.XINYUE_READER_MIN_AGE
     if parsed.age_on(today or clock.today()) < minimum:
         raise _id_error(
             _("未满%(age)d周岁的读者请由监护人陪同到图书馆服务台办理") % {"age": minimum}

@@ -108,7 +108,7 @@ _cache: dict[str, Any] = {"keyring": None, "stamp": None}
 
 
 def configured_algorithm() -> str:
-    algorithm = getattr(settings, "XINYUE_VAULT_ALGORITHM", AES_256_GCM).lower()
+    algorithm = settings.XINYUE_VAULT_ALGORITHM.lower()
     if algorithm not in ALGORITHMS:
         raise config.ConfigError(
             f"XINYUE_VAULT_ALGORITHM={algorithm!r} is not supported: use aes-256-gcm or sm4-gcm"
@@ -117,13 +117,11 @@ def configured_algorithm() -> str:
 
 
 def key_file() -> Path:
-    return Path(
-        getattr(settings, "XINYUE_VAULT_KEY_FILE", None) or config.data_dir() / "vault_keys.json"
-    )
+    return Path(settings.XINYUE_VAULT_KEY_FILE or config.data_dir() / "vault_keys.json")
 
 
 def _env_keys() -> str:
-    return getattr(settings, "XINYUE_VAULT_KEYS", "") or ""
+    return settings.XINYUE_VAULT_KEYS or ""
 
 
 def new_key(*, algorithm: str, existing: set[str]) -> Key:
@@ -378,7 +376,7 @@ def reseal(instance: models.Model, name: str) -> bool:
 
 
 def blind_index_key() -> bytes:
-    value = getattr(settings, "XINYUE_BLIND_INDEX_KEY", "") or config.secret_from_file(
+    value = settings.XINYUE_BLIND_INDEX_KEY or config.secret_from_file(
         "blind_index_key", "XINYUE_BLIND_INDEX_KEY"
     )
     return value.encode()

@@ -15,8 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error
+from xinyue.cards.models import Card
 from xinyue.core import clock
 from xinyue.core.actors import Channel
 from xinyue.core.errors import DomainError
@@ -38,7 +38,7 @@ from xinyue.readers.forms import (
     PhoneCodeForm,
     RegisterForm,
 )
-from xinyue.readers.models import Card, ConsentPurpose, SmsOutboxMessage
+from xinyue.readers.models import ConsentPurpose, SmsOutboxMessage
 from xinyue.readers.selectors import addresses as address_selectors
 from xinyue.readers.selectors import reader_from_request
 from xinyue.readers.selectors.consents import (
@@ -170,20 +170,6 @@ def logout(request: HttpRequest) -> HttpResponse:
     return redirect("/")
 
 
-def _cards_template() -> str:
-    """READERS-CARDS may provide the account page's card list; else a plain one."""
-    return select_template(
-        ["readers/cards/_account_cards.html", "readers/_account_cards_basic.html"]
-    ).template.name
-
-
-def _url(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
-
-
 @reader_required
 def account(request: HttpRequest) -> HttpResponse:
     reader = request.reader  # type: ignore[attr-defined]
@@ -196,10 +182,6 @@ def account(request: HttpRequest) -> HttpResponse:
             "consents": consent_states(reader=reader),
             "paused_by": consents_missing_for_credit_borrowing(reader=reader),
             "cards": Card.objects.filter(reader=reader).select_related("library"),
-            "cards_template": _cards_template(),
-            "get_card_url": _url("readers:get_card"),
-            "link_card_url": _url("readers:link_card"),
-            "my_cards_url": _url("readers:my_cards"),
             "needs_phone": needs_phone_verification(reader=reader),
             "phone_form": PhoneCodeForm(),
         },

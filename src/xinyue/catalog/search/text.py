@@ -13,7 +13,7 @@ database engines (SQLite FTS5 and PostgreSQL tsvector) index and query exactly t
 Before any of these, ``fold_han`` writes traditional and variant Han characters in one simplified
 form (OpenCC's ``t2s`` conversion, then ``VARIANTS``), on the title's side and on the query's, so
 that 圍城 finds 围城 and 钱钟书 finds 钱锺书. Changing it changes the tokens: the index must be
-rebuilt (a data migration, like ``catalog/migrations/0006_fold_han_reindex.py``).
+rebuilt (a data migration, like ``catalog/migrations/0007_fold_han_reindex.py``).
 """
 
 from __future__ import annotations

@@ -14,13 +14,12 @@ from xinyue.catalog.models import ShelfEntry, Title
 from xinyue.core import audit
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
-
-DEFAULT_SHELF_LIMIT = 100
+from xinyue.readers.models import Reader
 
 
 def shelf_limit() -> int:
     """How many titles a shelf holds (``XINYUE_SHELF_LIMIT``, default 100)."""
-    return getattr(settings, "XINYUE_SHELF_LIMIT", DEFAULT_SHELF_LIMIT)
+    return settings.XINYUE_SHELF_LIMIT
 
 
 def require_shelf_owner(actor: Actor, reader_id: int) -> None:
@@ -120,6 +119,6 @@ def export_shelf(*, reader) -> tuple[str, list[dict]]:
     ]
 
 
-def erase_shelf(*, reader) -> None:
+def erase_shelf(*, actor: Actor, reader: Reader) -> None:
     """Account deletion: the shelf goes (it says what the reader meant to read)."""
     ShelfEntry.objects.filter(reader=reader).delete()

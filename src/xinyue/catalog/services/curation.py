@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_operator
 from xinyue.catalog.errors import (
     CategoryNameTaken,
     CategoryNotEmpty,
@@ -21,6 +20,7 @@ from xinyue.catalog.models import Category, Notice, Pick, Title
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import require_operator
 from xinyue.libraries.models import Library
 
 CATEGORY_NAME_MAX = 40

@@ -18,10 +18,9 @@ from typing import IO
 
 from django.db import transaction
 
-from xinyue.accounts.permissions import require_supplier
 from xinyue.catalog.importers import RawRecord, UnreadableFile, detect_format, read_records
 from xinyue.catalog.importers.clc import category_for_clc
-from xinyue.catalog.models import Category, Offer, Supplier, Title
+from xinyue.catalog.models import Category, Offer, Title
 from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
 from xinyue.catalog.search.plan import build_document, docid
@@ -30,6 +29,8 @@ from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
 from xinyue.core.money import yuan_to_fen
+from xinyue.core.permissions import require_supplier
+from xinyue.suppliers.models import Supplier
 
 CHUNK = 500  # records per transaction
 MAX_LIST_PRICE_FEN = 10_000_00  # ten thousand yuan

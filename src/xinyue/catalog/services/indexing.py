@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 
 from django.db import transaction
 
-from xinyue.accounts.permissions import require_operator
 from xinyue.catalog.models import SearchDocument, Title
 from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.plan import Document, build_document, docid
 from xinyue.core import audit
 from xinyue.core.actors import Actor
+from xinyue.core.permissions import require_operator
 
 _FIELDS = (
     "id",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_supplier
 from xinyue.catalog.errors import TitleNotFound
-from xinyue.catalog.models import Offer, Supplier, Title
+from xinyue.catalog.models import Offer, Title
 from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
 from xinyue.core import audit
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import require_supplier
+from xinyue.suppliers.models import Supplier
 
 MAX_STOCK = 1_000_000
 

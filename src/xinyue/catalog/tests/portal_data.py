@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from stdnum import ean
 from stdnum.cn import ric
 
-from xinyue.catalog.models import Category, Offer, Supplier, Title
+from xinyue.catalog.models import Category, Offer, Title
 from xinyue.catalog.services.indexing import index_titles
-from xinyue.core.actors import SYSTEM
+from xinyue.suppliers.models import Supplier
+from xinyue.suppliers.tests.factories import SupplierFactory
 
 PASSWORD = "read-more-books-9"
 _isbn_numbers = itertools.count(1)
@@ -26,11 +27,7 @@ def new_isbn() -> str:
 
 
 def supplier(code: str = "zjxinhua", name: str = "浙江省新华书店") -> Supplier:
-    from xinyue.catalog.services import create_supplier
-
-    return Supplier.objects.filter(code=code).first() or create_supplier(
-        actor=SYSTEM, code=code, name=name
-    )
+    return SupplierFactory(code=code, name=name)
 
 
 def make_title(

@@ -10,10 +10,10 @@ import pytest
 from xinyue.catalog.importers.clc import category_for_clc
 from xinyue.catalog.models import Offer, Title
 from xinyue.catalog.selectors.search import search_titles
-from xinyue.catalog.services import create_supplier
 from xinyue.catalog.services.imports import import_catalog
 from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import InvalidInput
+from xinyue.suppliers.services import create_supplier
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

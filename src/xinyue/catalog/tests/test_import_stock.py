@@ -9,19 +9,18 @@ from xinyue.accounts.services import create_supplier_user
 from xinyue.catalog.errors import TitleNotFound
 from xinyue.catalog.models import Offer
 from xinyue.catalog.selectors.search import search_titles
-from xinyue.catalog.services import create_supplier
 from xinyue.catalog.services.offers import update_stock
 from xinyue.catalog.tests.engine_data import add_titles
-from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
+from xinyue.suppliers.tests.factories import SupplierFactory
 
 
 @pytest.fixture
 def setting(db, operator):
     (title,) = add_titles([{"title": "围城", "isbn": "9787020024759", "stock": 2}])
     xinhua = title.offers.get().supplier
-    bookuu = create_supplier(actor=SYSTEM, code="bookuu", name="博库书城")
+    bookuu = SupplierFactory(code="bookuu", name="博库书城")
     staff = {
         code: actor_for_user(
             create_supplier_user(actor=operator, supplier=s, username=code, password="pw-1234567")

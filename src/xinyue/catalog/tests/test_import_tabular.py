@@ -15,11 +15,11 @@ from xinyue.accounts.selectors import actor_for_user
 from xinyue.accounts.services import create_supplier_user
 from xinyue.catalog.models import Offer, SearchDocument, Title
 from xinyue.catalog.selectors.search import search_titles
-from xinyue.catalog.services import create_supplier
 from xinyue.catalog.services.imports import clean_author, import_catalog
 from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
+from xinyue.suppliers.services import create_supplier
 
 HEADER = "isbn,title,authors,publisher,year,category,list_price,stock,summary\n"
 GOOD = (

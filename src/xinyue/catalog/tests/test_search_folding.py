@@ -24,7 +24,7 @@ ROWS = [
     {"title": "钟表的历史", "authors": ["王芳"], "publisher": "浙江大学出版社", "year": 2015, "category": "中国文化", "popularity": 5},
 ]  # fmt: skip
 
-migration = import_module("xinyue.catalog.migrations.0006_fold_han_reindex")
+migration = import_module("xinyue.catalog.migrations.0007_fold_han_reindex")
 
 
 @pytest.fixture

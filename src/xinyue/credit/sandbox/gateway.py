@@ -86,7 +86,7 @@ def gateway_private_key() -> crypto.PrivateKey:
 
 def app_public_key(app_id: str) -> crypto.PublicKey | None:
     """The public key the merchant ``app_id`` registered (uploaded to the console)."""
-    apps = dict(getattr(settings, "CREDIT_SANDBOX_APPS", {}) or {})
+    apps = dict(settings.CREDIT_SANDBOX_APPS)
     if not apps:
         config = conf.provider_config("sandbox")
         paths = conf.ensure_sandbox_keys()

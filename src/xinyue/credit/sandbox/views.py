@@ -192,7 +192,7 @@ def _redirect_allowed(request: HttpRequest, uri: str) -> bool:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return False
     allowed = {urlsplit(conf.public_base_url()).netloc, request.get_host()}
-    allowed.update(getattr(settings, "CREDIT_SANDBOX_REDIRECT_HOSTS", []) or [])
+    allowed.update(settings.CREDIT_SANDBOX_REDIRECT_HOSTS)
     return parts.netloc in allowed
 
 
@@ -263,10 +263,10 @@ def operator_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from xinyue.accounts.permissions import require_operator
         from xinyue.accounts.selectors import actor_for_user
         from xinyue.accounts.services import authenticate_api_key
         from xinyue.core.errors import PermissionDenied
+        from xinyue.core.permissions import require_operator
 
         actor = None
         header = request.headers.get("Authorization", "")

@@ -8,7 +8,9 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from xinyue.core.actors import Actor
 from xinyue.credit.models import CreditAuthorization, CreditOrder, ProviderNotification
+from xinyue.readers.models import Reader
 
 
 def export_credit(*, reader) -> tuple[str, dict[str, Any]]:
@@ -49,7 +51,7 @@ def open_credit_obligations(*, reader) -> list[str]:
     return [_("%(n)d 笔信用借还订单尚未完结") % {"n": count}] if count else []
 
 
-def erase_credit(*, reader) -> None:
+def erase_credit(*, actor: Actor, reader: Reader) -> None:
     """Drop what links the reader to the provider; keep decisions (the automated-decision log)
     and credit orders (accounting) pointing at the anonymised reader."""
     authorizations = CreditAuthorization.objects.filter(reader=reader)

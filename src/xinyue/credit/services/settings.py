@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_operator
 from xinyue.core import audit
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import require_operator
 from xinyue.credit.models import Provider, ProviderSetting
 from xinyue.credit.selectors import MAX_VALIDITY_DAYS, SCALES, provider_setting
 

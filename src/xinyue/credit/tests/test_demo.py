@@ -1,4 +1,4 @@
-"""The demo: READERS-ID's demo readers get real sandbox decisions (600 admitted, 549 refused)."""
+"""The demo: The readers app's demo readers get real sandbox decisions (600 admitted, 549 refused)."""
 
 from __future__ import annotations
 

@@ -11,13 +11,13 @@ from conftest import PASSWORD, bearer_client
 from django.core.cache import cache
 
 from xinyue.accounts.services import create_api_key
-from xinyue.catalog.services import create_supplier
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM
 from xinyue.insights.buffer import EventBuffer
 from xinyue.insights.models import Event
 from xinyue.insights.selectors import popular_search_terms
 from xinyue.insights.services import EVENTS, flush_events, record_event
+from xinyue.suppliers.tests.factories import SupplierFactory
 
 AT = dt.datetime(2026, 5, 4, 10, 30, tzinfo=clock.PLATFORM_TZ)
 
@@ -254,7 +254,7 @@ def test_at_most_1000_events_per_batch(platform_client):
 
 @pytest.mark.django_db
 def test_suppliers_and_strangers_cannot_report_events(client):
-    supplier = create_supplier(actor=SYSTEM, code="xinhua", name="新华书店")
+    supplier = SupplierFactory()
     _key, token = create_api_key(actor=SYSTEM, name="x", scope="supplier", supplier=supplier)
     assert post(bearer_client(token), [event()]).status_code == 403
     assert post(client, [event()]).status_code == 401

@@ -215,8 +215,8 @@ def test_the_webhook_page_is_no_port_scanner(client, hangzhou, listener, operato
 
 
 def test_the_card_password_never_reaches_an_inside_address(hangzhou, listener):
-    from xinyue.readers.card_errors import LinkCheckUnavailable
-    from xinyue.readers.services.linking import check_with_rest
+    from xinyue.cards.errors import LinkCheckUnavailable
+    from xinyue.cards.services.linking import check_with_rest
 
     allow_loopback(hangzhou)
     update_library(

@@ -6,8 +6,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import allow_loopback
@@ -26,42 +24,22 @@ from xinyue.libraries.services import (
 class Receiver:
     """A member library's system on a loopback port: fails the first ``failures`` requests."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, start, failures: int = 0) -> None:
         self.failures = failures
-        self.requests: list[dict] = []
-        receiver = self
+        self.server = start(self.answer, path="/hooks")
+        self.url = self.server.url
+        self.requests = self.server.requests
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                status = 500 if len(receiver.requests) <= receiver.failures else 204
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        return (500 if len(self.requests) <= self.failures else 204), b""
 
     def accepted(self) -> list[dict]:
         return self.requests[self.failures :]
 
 
 @pytest.fixture
-def receiver():
-    made: list[Receiver] = []
-
-    def make(failures: int = 0) -> Receiver:
-        made.append(Receiver(failures))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.server.shutdown()
+def receiver(loopback_server):
+    return lambda failures=0: Receiver(loopback_server, failures)
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Reads about consents: ``has_consent`` (CREDIT asks before any provider call) and the states
+"""Reads about consents: ``has_consent`` (the credit app asks before any provider call) and the states
 shown on the account page and in the API."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Services of the readers app, one module per area (identity, consents, rights, tokens, phone;
-cards and linking belong to READERS-CARDS). The contract's entry points are re-exported here:
+"""Services of the readers app, one module per area (identity, consents, rights, tokens, phone,
+addresses). The entry points other apps call are re-exported here:
 ``bind_channel_identity``, ``login_reader``, ``register_reader``."""
 
 from xinyue.readers.services.identity import (

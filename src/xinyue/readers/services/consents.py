@@ -12,10 +12,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_operator
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import require_operator
 from xinyue.readers.consent_texts import DEFAULT_TEXTS
 from xinyue.readers.errors import ConsentNotGranted, ConsentTextMissing, UnknownConsentPurpose
 from xinyue.readers.models import Consent, ConsentPurpose, ConsentText, Reader

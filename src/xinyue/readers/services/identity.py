@@ -79,7 +79,9 @@ def _check_new_password(password: str) -> None:
         raise InvalidInput(fields={"password": " ".join(exc.messages)}) from None
 
 
-def _event(reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = "") -> None:
+def record_reader_event(
+    reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = ""
+) -> None:
     ReaderEvent.record(
         reader=reader, actor=actor, from_state=from_state, to_state=to_state, note=note
     )
@@ -164,7 +166,7 @@ def register_reader(
             vault.seal(reader, "phone_ct", clean["phone"])
             reader.save()
             actor = reader_actor(reader, channel=channel)
-            _event(reader, actor, from_state="", to_state="registered")
+            record_reader_event(reader, actor, from_state="", to_state="registered")
             for purpose in dict.fromkeys(consents):
                 grant_consent(actor=actor, reader=reader, purpose=purpose)
             audit.record(
@@ -304,7 +306,7 @@ def verify_password(*, reader: Reader, password: str) -> None:
         raise WrongPassword(fields={"password": _("密码不正确")})
 
 
-# --- channel identities (CREDIT's OAuth login) ------------------------------------------------
+# --- channel identities (the credit app's OAuth log-in) ---------------------------------------
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from xinyue.readers.errors import (
 )
 from xinyue.readers.models import PhoneVerification, Reader
 from xinyue.readers.selectors.identity import sms_verification_on
-from xinyue.readers.services.identity import _event, reader_actor, require_self
+from xinyue.readers.services.identity import reader_actor, record_reader_event, require_self
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def verify_phone_code(*, actor: Actor, reader: Reader, code: str) -> Reader:
             pending.save(update_fields=["used_at", "updated_at"])
             reader.phone_verified_at = now
             reader.save(update_fields=["phone_verified_at", "updated_at"])
-            _event(
+            record_reader_event(
                 reader,
                 reader_actor(reader, channel=actor.channel),
                 from_state="phone_unverified",

@@ -1,12 +1,13 @@
 """The reader's rights (PIPL art. 44–47): a copy of their data, and deleting the account.
 
-Other apps plug in through settings (dotted paths of functions taking ``reader=``):
+Apps above readers plug in with ``register_rights_hooks`` from their ``AppConfig.ready`` (the
+readers app never imports them):
 
-- ``XINYUE_READER_OBLIGATION_CHECKERS``: each returns a list of reasons (open loans, unpaid
-  compensation …) that block deletion; the reader is told every reason.
-- ``XINYUE_READER_EXPORTERS``: each returns ``(section name, JSON-able data)`` for the export.
-- ``XINYUE_READER_ERASERS``: each erases or anonymises that app's data about the reader, inside
-  the deletion's transaction.
+- ``obligations(*, reader)``: returns a list of reasons (open loans, unpaid compensation …) that
+  block deletion; the reader is told every reason.
+- ``exporter(*, reader)``: returns ``(section name, JSON-able data)`` for the export.
+- ``eraser(*, actor, reader)``: erases or anonymises that app's data about the reader, inside the
+  deletion's transaction; may return facts (``{"cards_cancelled": 2}``) for the audit row.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -28,7 +27,6 @@ from xinyue.readers.errors import DeletionBlocked
 from xinyue.readers.masking import mask_id_number, mask_name, mask_phone
 from xinyue.readers.models import (
     Address,
-    Card,
     ChannelIdentity,
     Consent,
     LoginThrottle,
@@ -39,7 +37,7 @@ from xinyue.readers.models import (
 )
 from xinyue.readers.selectors.identity import reader_pii
 from xinyue.readers.services.consents import ENDED_ACCOUNT_DELETED
-from xinyue.readers.services.identity import _event, require_self
+from xinyue.readers.services.identity import record_reader_event, require_self
 from xinyue.readers.services.tokens import revoke_all_tokens
 
 log = logging.getLogger(__name__)
@@ -47,8 +45,40 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = "xinyue.reader-export/1"
 
 
-def _hooks(setting: str) -> list[Callable[..., Any]]:
-    return [import_string(path) for path in getattr(settings, setting, [])]
+Obligations = Callable[..., list[Any]]
+Exporter = Callable[..., tuple[str, Any]]
+Eraser = Callable[..., dict[str, Any] | None]
+
+_obligation_checkers: list[Obligations] = []
+_exporters: list[Exporter] = []
+_erasers: list[Eraser] = []
+
+
+def register_rights_hooks(
+    *,
+    obligations: Obligations | None = None,
+    exporter: Exporter | None = None,
+    eraser: Eraser | None = None,
+) -> Callable[[], None]:
+    """Add an app's part in the reader's export and deletion (called from ``AppConfig.ready``).
+    Returns a function that removes them again (for tests that add a hook of their own)."""
+    added = [
+        (registry, hook)
+        for registry, hook in (
+            (_obligation_checkers, obligations),
+            (_exporters, exporter),
+            (_erasers, eraser),
+        )
+        if hook is not None
+    ]
+    for registry, hook in added:
+        registry.append(hook)  # type: ignore[arg-type]
+
+    def remove() -> None:
+        for registry, hook in added:
+            registry.remove(hook)  # type: ignore[arg-type]
+
+    return remove
 
 
 def _iso(value: Any) -> Any:
@@ -58,7 +88,7 @@ def _iso(value: Any) -> Any:
 def open_obligations(*, reader: Reader) -> list[str]:
     """Reasons the account cannot be deleted yet (empty: it can)."""
     reasons: list[str] = []
-    for check in _hooks("XINYUE_READER_OBLIGATION_CHECKERS"):
+    for check in _obligation_checkers:
         reasons.extend(str(r) for r in check(reader=reader) or [])
     return reasons
 
@@ -121,32 +151,6 @@ def export_reader_data(*, actor: Actor, reader: Reader, reveal: bool = False) ->
         "exported_at": _iso(clock.now()),
         "reader": _export_identity(reader, reveal=reveal),
         "addresses": _export_addresses(reader, reveal=reveal),
-        "cards": [
-            {
-                "number": card.number,
-                "library_code": card.library.code,
-                "library_name": card.library.name,
-                "kind": card.kind,
-                "status": card.status,
-                "status_reason": card.status_reason,
-                "deposit_fen": card.deposit_fen,
-                "issued_at": _iso(card.issued_at),
-                "service_activated_at": _iso(card.service_activated_at),
-                "events": [
-                    {
-                        "at": _iso(e.at),
-                        "from": e.from_state,
-                        "to": e.to_state,
-                        "channel": e.channel,
-                        "note": e.note,
-                    }
-                    for e in card.events.all()
-                ],
-            }
-            for card in Card.objects.filter(reader=reader)
-            .select_related("library")
-            .prefetch_related("events")
-        ],
         "consents": [
             {
                 "purpose": c.purpose,
@@ -185,7 +189,7 @@ def export_reader_data(*, actor: Actor, reader: Reader, reveal: bool = False) ->
             ).order_by("at", "id")
         ],
     }
-    for exporter in _hooks("XINYUE_READER_EXPORTERS"):
+    for exporter in _exporters:
         name, section = exporter(reader=reader)
         data[name] = section
     with transaction.atomic():
@@ -202,7 +206,7 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
 
     - erased: ID number, name, phone (ciphertexts emptied), the blind index (the person may
       register again), the password, addresses, channel identities, API tokens, SMS codes, the
-      region code; other apps' data through ``XINYUE_READER_ERASERS``;
+      region code; other apps' data through their erasers;
     - cancelled: every open card, reason "读者注销账户";
     - kept, without personal data: the anonymised reader row (gender and birth year, for the
       statistics already reported), cards and their events, consent records (proof of what was
@@ -219,9 +223,9 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
             reasons=reasons,
         )
     now = clock.now()
-    cancelled = _cancel_open_cards(actor=actor, reader=reader)
-    for erase in _hooks("XINYUE_READER_ERASERS"):
-        erase(reader=reader)
+    erased: dict[str, Any] = {}
+    for erase in _erasers:
+        erased.update(erase(actor=actor, reader=reader) or {})
     Address.objects.filter(reader=reader).delete()
     ChannelIdentity.objects.filter(reader=reader).delete()
     PhoneVerification.objects.filter(reader=reader).delete()
@@ -249,27 +253,13 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
         user.is_active = False
         user.set_unusable_password()
         user.save()
-    _event(reader, actor, from_state="active", to_state="deleted")
+    record_reader_event(reader, actor, from_state="active", to_state="deleted")
     audit.record(
         actor=actor,
         action="reader.deleted",
         obj=reader,
-        cards_cancelled=cancelled,
+        **erased,
         retained=["reader (anonymised)", "cards", "consent records", "audit log"],
     )
     log.info("reader %s deleted their account", reader.pk)
     return reader
-
-
-def _cancel_open_cards(*, actor: Actor, reader: Reader) -> int:
-    """Cancel the reader's open cards through the cards service (READERS-CARDS' rules, events and
-    webhooks), acting as the system: the reader asked for it by deleting the account."""
-    from xinyue.core.actors import SYSTEM
-    from xinyue.readers.services import cards as card_services
-
-    reason = _("读者注销账户")
-    count = 0
-    for card in Card.objects.filter(reader=reader).exclude(status=Card.Status.CANCELLED):
-        card_services.cancel_card(actor=SYSTEM.via(actor.channel), card=card, reason=reason)
-        count += 1
-    return count

@@ -22,7 +22,7 @@ from xinyue.readers.services.addresses import (
     update_address,
 )
 from xinyue.readers.services.identity import reader_actor
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID
+from xinyue.readers.tests.identities import ALICE, ALICE_ID
 
 HOME = {
     "district_code": "330106",

@@ -7,7 +7,7 @@ import pytest
 
 from xinyue.readers.models import Address
 from xinyue.readers.selectors.addresses import open_address
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID
+from xinyue.readers.tests.identities import ALICE, ALICE_ID
 
 
 @pytest.mark.browser

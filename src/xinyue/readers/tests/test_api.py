@@ -9,7 +9,7 @@ from django.test import Client
 
 from xinyue.core.models import AuditEntry
 from xinyue.readers.models import Consent, Reader, ReaderToken
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID, BOB
+from xinyue.readers.tests.identities import ALICE, ALICE_ID, BOB
 
 
 def post(client: Client, path: str, body: dict, **headers) -> object:

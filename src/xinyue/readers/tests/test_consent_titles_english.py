@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID
+from xinyue.readers.tests.identities import ALICE, ALICE_ID
 
 TITLES = {
     "id_number": (

@@ -1,5 +1,5 @@
 """Consents (versions, re-consent, has_consent), phone codes over a real SMS relay, tokens, and
-the channel-identity plumbing CREDIT uses."""
+the channel-identity plumbing the credit app's channel log-in uses."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -82,33 +80,21 @@ class TestConsents:
             publish_consent_text(actor=hz_admin, purpose="credit_check", title="t", body="b")
 
 
-class Relay(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Relay.received.append((dict(self.headers), body))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def relay(settings):
-    server = HTTPServer(("127.0.0.1", 0), Relay)
-    Relay.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def relay(settings, loopback_server):
+    """An SMS relay on a loopback port; yields what it received as (headers, body) pairs."""
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def answer(body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        received.append((headers, body))
+        return 200, b"ok"
+
+    server = loopback_server(answer, path="/sms")
     settings.XINYUE_SMS_VERIFICATION = True
     settings.XINYUE_SMS_SENDER = "xinyue.readers.sms.HttpSender"
-    settings.XINYUE_SMS_HTTP_URL = f"http://127.0.0.1:{server.server_port}/sms"
+    settings.XINYUE_SMS_HTTP_URL = server.url
     settings.XINYUE_SMS_HTTP_SECRET = "relay-secret"
-    yield Relay.received
-    server.shutdown()
-    server.server_close()
+    return received
 
 
 @pytest.mark.django_db

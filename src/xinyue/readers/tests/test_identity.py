@@ -17,7 +17,7 @@ from xinyue.readers.models import Consent, LoginThrottle, Reader
 from xinyue.readers.selectors import reader_by_id_number
 from xinyue.readers.selectors.identity import reader_pii
 from xinyue.readers.services.identity import authenticate_reader, register_reader
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID, BOB_ID
+from xinyue.readers.tests.identities import ALICE, ALICE_ID, BOB_ID
 from xinyue.readers.validation import parse_id_number, upgrade_15_to_18
 
 

@@ -10,10 +10,12 @@ from django.conf import settings
 from django.test import Client
 
 from xinyue.accounts.selectors import actor_for_user
+from xinyue.cards.tests.factories import CardFactory
 from xinyue.core.models import AuditEntry
-from xinyue.readers.models import Card, Reader, SmsOutboxMessage
+from xinyue.readers.models import Reader, SmsOutboxMessage
 from xinyue.readers.selectors import reader_from_request
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID
+from xinyue.readers.services.rights import register_rights_hooks
+from xinyue.readers.tests.identities import ALICE, ALICE_ID
 
 FORM = {
     "id_number": ALICE["id_number"],
@@ -218,8 +220,8 @@ class TestAccount:
         entry = AuditEntry.objects.get(action="reader.exported")
         assert entry.detail == {"revealed": True}
 
-    def test_delete_blocked_by_open_obligations(self, client, alice, settings):
-        settings.XINYUE_READER_OBLIGATION_CHECKERS = ["xinyue.readers.tests.test_pages.open_loans"]
+    def test_delete_blocked_by_open_obligations(self, client, alice):
+        remove_hook = register_rights_hooks(obligations=open_loans)
         OPEN_LOANS[:] = ["还有 1 册图书未归还"]
         try:
             login(client)
@@ -234,18 +236,11 @@ class TestAccount:
             assert alice.name_ct
         finally:
             OPEN_LOANS.clear()
+            remove_hook()
 
     def test_delete_erases_cancels_cards_and_logs_out(self, client, alice, hangzhou):
-        from xinyue.core import clock
 
-        card = Card.objects.create(
-            reader=alice,
-            library=hangzhou,
-            number="HZ000001",
-            kind="deposit",
-            deposit_fen=10000,
-            issued_at=clock.now(),
-        )
+        card = CardFactory(reader=alice, library=hangzhou, deposit_fen=10000)
         login(client)
         response = client.post("/account/delete/", {"password": ALICE["password"]})
         assert response.status_code == 302

@@ -17,7 +17,7 @@ from xinyue.readers.models import Address, Reader
 from xinyue.readers.selectors.identity import reader_pii
 from xinyue.readers.services.identity import register_reader
 from xinyue.readers.services.vault_keys import reseal_all, stale_count
-from xinyue.readers.tests.conftest import ALICE, ALICE_ID, BOB
+from xinyue.readers.tests.identities import ALICE, ALICE_ID, BOB
 
 WHERE = {"table": "readers_reader", "column": "name_ct", "row": "r-1"}
 

@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinyue.accounts.models import ApiKey
 from xinyue.accounts.services import create_api_key, revoke_api_key
-from xinyue.catalog.models import Supplier
 from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import DomainError
 from xinyue.libraries.models import Library
+from xinyue.suppliers.models import Supplier
 
 
 class Command(BaseCommand):

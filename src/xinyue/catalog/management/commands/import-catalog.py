@@ -10,10 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from xinyue.catalog.importers import FORMATS
-from xinyue.catalog.models import Supplier
 from xinyue.catalog.services.imports import ImportResult, import_catalog
 from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import DomainError, InvalidInput
+from xinyue.suppliers.models import Supplier
 
 
 class Command(BaseCommand):

@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from xinyue.accounts.models import User
 
 
 def public_url_for(bind: str, environ: Mapping[str, str]) -> str:
@@ -32,11 +31,9 @@ class Command(BaseCommand):
     help = "Set up the database and run the platform (web server + background worker) until Ctrl-C."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--host", default=os.environ.get("XINYUE_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("XINYUE_PORT", "8000")))
-        parser.add_argument(
-            "--web-workers", type=int, default=int(os.environ.get("XINYUE_WEB_WORKERS", "2"))
-        )
+        parser.add_argument("--host", default=settings.XINYUE_HOST)
+        parser.add_argument("--port", type=int, default=settings.XINYUE_PORT)
+        parser.add_argument("--web-workers", type=int, default=settings.XINYUE_WEB_WORKERS)
         parser.add_argument(
             "--no-seed", action="store_true", help="do not load demo data into an empty database"
         )
@@ -49,7 +46,8 @@ class Command(BaseCommand):
         os.environ["XINYUE_PUBLIC_URL"] = settings.PUBLIC_BASE_URL = public_url
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database ready")
-        if not options["no_seed"] and not User.objects.filter(kind=User.Kind.OPERATOR).exists():
+        User = get_user_model()  # accounts.User: core names no app above it
+        if not options["no_seed"] and not User.objects.filter(kind="operator").exists():
             call_command("seed-demo", stdout=self.stdout)
         python = sys.executable
         children = {
