@@ -12,6 +12,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from xinyue.accounts.middleware import request_actor
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.schemas import ErrorOut
 from xinyue.readers import selectors, services
@@ -23,7 +24,7 @@ from xinyue.readers.selectors.identity import masked_identity, needs_phone_verif
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
-from xinyue.readers.services.identity import client_ip, reader_actor
+from xinyue.readers.services.identity import client_ip
 
 router = Router(tags=["readers"])
 
@@ -116,7 +117,9 @@ def _me(request: HttpRequest) -> tuple[Reader, Actor]:
     reader = selectors.reader_from_request(request)
     if reader is None:
         raise NotAReader()
-    actor = request.auth if getattr(request, "auth", None) else reader_actor(reader)
+    actor = request_actor(request)
+    if actor is None or actor.reader_id != reader.pk:
+        raise NotAReader()
     return reader, actor
 
 

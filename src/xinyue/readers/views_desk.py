@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.accounts.permissions import require_library, require_staff
-from xinyue.core.actors import Actor, Channel
+from xinyue.core.actors import Actor
 from xinyue.core.errors import DomainError
 from xinyue.core.money import format_fen
 from xinyue.libraries.models import Library
@@ -31,9 +31,7 @@ CARD_ACTIONS = {
 
 
 def _desk_actor(request: HttpRequest) -> Actor:
-    actor = request.actor.via(Channel.DESK)  # type: ignore[attr-defined]
-    request.actor = actor  # type: ignore[attr-defined]
-    return actor
+    return request.actor  # type: ignore[attr-defined]  # channel desk: ``accounts.middleware``
 
 
 def _desk_library(request: HttpRequest, actor: Actor) -> Library:

@@ -292,8 +292,10 @@ def login_reader(request: HttpRequest, reader: Reader) -> None:
     The session survives: Django keeps its data (the anonymous bookshelf) across ``login``."""
     if not reader.is_active or reader.user is None or not reader.user.is_active:
         raise AccountDisabled()
+    from xinyue.accounts.middleware import request_channel
+
     django_login(request, reader.user, backend=SESSION_BACKEND)
-    actor = reader_actor(reader)
+    actor = reader_actor(reader, channel=request_channel(request))
     with transaction.atomic():
         audit.record(actor=actor, action="reader.logged_in", obj=reader)
     log.info("reader %s logged in", reader.pk)
@@ -332,7 +334,9 @@ def verify_password(*, reader: Reader, password: str) -> None:
 
 
 @transaction.atomic
-def bind_channel_identity(*, reader: Reader, provider: str, external_id: str) -> None:
+def bind_channel_identity(
+    *, reader: Reader, provider: str, external_id: str, channel: Channel = Channel.PC
+) -> None:
     """Bind a provider identity (Alipay user_id, WeChat openid …) to ``reader``; idempotent. The
     caller has verified it through the provider's OAuth. An identity bound to another reader is
     refused; a different identity of the same provider replaces the reader's old one."""
@@ -344,7 +348,7 @@ def bind_channel_identity(*, reader: Reader, provider: str, external_id: str) ->
         if other.reader_id != reader.pk:
             raise ChannelIdentityTaken(provider=provider)
         return
-    actor = reader_actor(reader)
+    actor = reader_actor(reader, channel=channel)
     replaced = ChannelIdentity.objects.filter(reader=reader, provider=provider).delete()[0]
     ChannelIdentity.objects.create(reader=reader, provider=provider, external_id=external_id)
     audit.record(
