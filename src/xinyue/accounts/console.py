@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from xinyue.accounts.middleware import request_actor
-from xinyue.accounts.models import User
+from xinyue.accounts.permissions import Action, require
 from xinyue.core.errors import DomainError, InvalidInput
 
 
@@ -23,10 +23,8 @@ def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.kind == User.Kind.READER:
-            raise DjangoPermissionDenied
-        request_actor(request)
         try:
+            require(request_actor(request), Action.USE_CONSOLE)
             return view(request, *args, **kwargs)
         except DomainError as exc:
             if exc.http_status == 403:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from xinyue.accounts import permissions
 from xinyue.accounts.models import ApiKey, User
 from xinyue.accounts.permissions import library_scope, require_operator, require_staff, roles_for
-from xinyue.core.actors import Actor, ActorKind, Channel, Role
+from xinyue.core.actors import Actor, ActorKind, Channel
 
 
 def actor_for_user(user: User, *, channel: Channel = Channel.PC) -> Actor:
@@ -57,4 +58,4 @@ def api_keys(*, actor: Actor) -> QuerySet[ApiKey]:
 
 
 def can_manage_staff(actor: Actor) -> bool:
-    return actor.is_operator or (actor.kind is ActorKind.STAFF and Role.ADMIN in actor.roles)
+    return permissions.can_manage_staff(actor)

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from xinyue.accounts.permissions import Action, require_reader
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind
-from xinyue.core.errors import PermissionDenied
 from xinyue.credit import conf
 from xinyue.credit.errors import ConsentRequired, ProviderDisabled, ProviderFailed
 from xinyue.credit.models import AuthorizationEvent, CreditAuthorization, Provider
@@ -46,10 +46,7 @@ def new_request_no(prefix: str = "XYA") -> str:
 
 
 def _require_reader_self(actor: Actor, reader) -> None:
-    if actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied(_("只能为本人发起信用授权"))
+    require_reader(actor, reader.pk, Action.AUTHORIZE_CREDIT, message=_("只能为本人发起信用授权"))
 
 
 def require_credit_consent(reader) -> None:

@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.permissions import require_library
+from xinyue.accounts.permissions import Action, require_library, require_reader
 from xinyue.core import audit, clock
-from xinyue.core.actors import Actor, ActorKind
-from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.actors import Actor
+from xinyue.core.errors import InvalidInput
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import publish_library_event
 from xinyue.libraries.settings_schema import library_setting
@@ -44,11 +44,8 @@ REASON_MAX = 200
 
 
 def require_self(actor: Actor, reader: Reader) -> None:
-    """Only the reader themself (or the operator / a system job) acts on their own account."""
-    if actor.is_operator or actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied(_("只能办理自己的读者证"))
+    """Only the reader themself (or a system job) asks for their cards."""
+    require_reader(actor, reader.pk, Action.REQUEST_CARD, message=_("只能办理自己的读者证"))
 
 
 def _require_open_library(library: Library) -> None:

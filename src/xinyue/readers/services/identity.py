@@ -17,9 +17,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from xinyue.accounts.models import User
+from xinyue.accounts.permissions import Action, require_reader
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind, Channel
-from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.errors import InvalidInput
 from xinyue.readers import vault
 from xinyue.readers.errors import (
     AccountDisabled,
@@ -62,10 +63,7 @@ def reader_actor(reader: Reader, *, channel: Channel = Channel.PC) -> Actor:
 
 def require_self(actor: Actor, reader: Reader) -> None:
     """Readers act only on themselves; the system (jobs, commands) on anyone."""
-    if actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied(_("只能操作本人的账户"))
+    require_reader(actor, reader.pk, Action.OWN_ACCOUNT, message=_("只能操作本人的账户"))
 
 
 def id_number_index(number: str) -> str:
