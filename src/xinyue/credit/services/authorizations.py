@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from xinyue.accounts.permissions import Action, require_reader
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind
+from xinyue.core.history import Audit, record_transition
 from xinyue.credit import conf
 from xinyue.credit.errors import ConsentRequired, ProviderDisabled, ProviderFailed
 from xinyue.credit.models import AuthorizationEvent, CreditAuthorization, Provider
@@ -72,13 +73,16 @@ def _event(
     from_state: str,
     to_state: str,
     note: str = "",
+    audit: Audit | None = None,
 ) -> None:
-    AuthorizationEvent.record(
+    record_transition(
+        AuthorizationEvent,
         authorization=authorization,
         actor=actor,
         from_state=from_state,
         to_state=to_state,
         note=note,
+        audit=audit,
     )
 
 
@@ -140,14 +144,19 @@ def start_authorization(*, actor: Actor, reader, provider: str) -> CreditAuthori
                 consent_version=_consent_version(reader),
                 channel=actor.channel.value,
             )
-            _event(authorization, actor, from_state="", to_state="pending")
-            audit.record(
-                actor=actor,
-                action="credit.authorization_started",
-                obj=authorization,
-                provider=provider,
-                threshold=setting.threshold,
-                request_no=authorization.request_no,
+            _event(
+                authorization,
+                actor,
+                from_state="",
+                to_state="pending",
+                audit=Audit(
+                    "credit.authorization_started",
+                    detail={
+                        "provider": provider,
+                        "threshold": setting.threshold,
+                        "request_no": authorization.request_no,
+                    },
+                ),
             )
     if authorization.confirm_url:
         return authorization

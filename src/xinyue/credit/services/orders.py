@@ -25,6 +25,7 @@ from xinyue.accounts.permissions import Action, require_reader
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.history import record_transition
 from xinyue.core.retries import Backoff, retry_later
 from xinyue.credit import conf
 from xinyue.credit.errors import (
@@ -87,8 +88,13 @@ def _require_actor(actor: Actor, order_reader_id: int, *, staff_only: bool = Fal
 def _event(
     order: CreditOrder, actor: Actor, *, from_state: str, to_state: str, note: str = ""
 ) -> None:
-    CreditOrderEvent.record(
-        order=order, actor=actor, from_state=from_state, to_state=to_state, note=note
+    record_transition(
+        CreditOrderEvent,
+        order=order,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
     )
 
 

@@ -19,6 +19,7 @@ from xinyue.accounts.permissions import Action, require_library, require_reader
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.history import Audit, Webhook, record_transition
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import publish_library_event
 from xinyue.libraries.settings_schema import library_setting
@@ -67,8 +68,18 @@ def _clean_reason(reason: str, field: str = "reason") -> str:
     return reason
 
 
-def _event(card: Card, actor: Actor, from_state: str, to_state: str, note: str = "") -> None:
-    CardEvent.record(card=card, actor=actor, from_state=from_state, to_state=to_state, note=note)
+def _event(
+    card: Card, actor: Actor, from_state: str, to_state: str, note: str = "", **options: Any
+) -> None:
+    record_transition(
+        CardEvent,
+        card=card,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        **options,
+    )
 
 
 def card_webhook_data(card: Card) -> dict[str, Any]:
@@ -257,20 +268,21 @@ def _change_status(*, actor: Actor, card: Card, verb: str, reason: str) -> Card:
     card.status = target
     card.status_reason = reason
     card.save(update_fields=["status", "status_reason", "updated_at"])
-    _event(card, actor, before, target, reason)
     event_type = {"suspend": "suspended", "reinstate": "reinstated", "cancel": "cancelled"}[verb]
-    audit.record(
-        actor=actor,
-        action=f"card.{event_type}",
-        obj=card,
-        library_code=card.library.code,
-        number=card.number,
-        reason=reason,
-    )
-    publish_library_event(
-        library=card.library,
-        event_type=f"card.{event_type}",
-        data={**card_webhook_data(card), "reason": reason},
+    _event(
+        card,
+        actor,
+        before,
+        target,
+        reason,
+        audit=Audit(
+            f"card.{event_type}",
+            library_code=card.library.code,
+            detail={"number": card.number, "reason": reason},
+        ),
+        webhook=Webhook(
+            card.library, f"card.{event_type}", {**card_webhook_data(card), "reason": reason}
+        ),
     )
     return card
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login as django_login
@@ -21,6 +22,7 @@ from xinyue.accounts.permissions import Action, require_reader
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind, Channel
 from xinyue.core.errors import InvalidInput
+from xinyue.core.history import record_transition
 from xinyue.readers import vault
 from xinyue.readers.errors import (
     AccountDisabled,
@@ -78,9 +80,17 @@ def _check_new_password(password: str) -> None:
         raise InvalidInput(fields={"password": " ".join(exc.messages)}) from None
 
 
-def _event(reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = "") -> None:
-    ReaderEvent.record(
-        reader=reader, actor=actor, from_state=from_state, to_state=to_state, note=note
+def _event(
+    reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = "", **options: Any
+) -> None:
+    record_transition(
+        ReaderEvent,
+        reader=reader,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        **options,
     )
 
 
