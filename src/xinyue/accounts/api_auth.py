@@ -1,7 +1,8 @@
 """How API callers prove who they are; each scheme yields an ``Actor`` on ``request.auth``.
 
 Bearer tokens are tried against every resolver in ``settings.XINYUE_TOKEN_AUTHENTICATORS``
-(API keys here; reader tokens are added by the readers app). Page sessions also work, with CSRF.
+(API keys here; reader tokens are added by the readers app). Page sessions also work, with CSRF. The actor and its channel are decided by
+``accounts.middleware`` (one rule for pages and API).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from ninja.security import HttpBearer, SessionAuth
 
-from xinyue.accounts.selectors import actor_for_user
-from xinyue.core.actors import Actor, Channel
+from xinyue.accounts.middleware import request_actor, use_credential
+from xinyue.core.actors import Actor
 
 
 @cache
@@ -30,7 +31,7 @@ class BearerActor(HttpBearer):
         for authenticate in _authenticators():
             actor = authenticate(token)
             if actor is not None:
-                request.actor = actor  # type: ignore[attr-defined]
+                use_credential(request, actor)
                 return actor
         return None
 
@@ -39,12 +40,7 @@ class SessionActor(SessionAuth):
     """A logged-in page user (cookie + CSRF token)."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        actor = getattr(request, "actor", None) or actor_for_user(user, channel=Channel.PC)
-        request.actor = actor  # type: ignore[attr-defined]
-        return actor
+        return request_actor(request)
 
 
 bearer = BearerActor()

@@ -11,22 +11,20 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from xinyue.accounts.models import User
-from xinyue.accounts.selectors import actor_for_user
-from xinyue.core.actors import Channel
+from xinyue.accounts.middleware import request_actor
 from xinyue.core.errors import DomainError, InvalidInput
+from xinyue.core.permissions import Action, require
 
 
 def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A page for platform workers only (operator, staff, supplier); sets ``request.actor``."""
+    """A page for platform workers only (operator, staff, supplier); ``request.actor`` is theirs
+    (set by ``accounts.middleware``)."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.kind == User.Kind.READER:
-            raise DjangoPermissionDenied
-        request.actor = actor_for_user(request.user, channel=Channel.PC)  # type: ignore[attr-defined]
         try:
+            require(request_actor(request), Action.USE_CONSOLE)
             return view(request, *args, **kwargs)
         except DomainError as exc:
             if exc.http_status == 403:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from xinyue.accounts.models import ApiKey, User
-from xinyue.core.actors import Actor, ActorKind, Channel, Role
+from xinyue.core import permissions
+from xinyue.core.actors import Actor, ActorKind, Channel
 from xinyue.core.permissions import library_scope, require_operator, require_staff, roles_for
 
 
@@ -57,4 +58,4 @@ def api_keys(*, actor: Actor) -> QuerySet[ApiKey]:
 
 
 def can_manage_staff(actor: Actor) -> bool:
-    return actor.is_operator or (actor.kind is ActorKind.STAFF and Role.ADMIN in actor.roles)
+    return permissions.can_manage_staff(actor)

@@ -100,6 +100,8 @@ def console_staff_toggle(request: HttpRequest, user_id: int) -> HttpResponse:
     try:
         services.set_user_active(actor=request.actor, user=target, active=not target.is_active)
     except DomainError as exc:
+        if exc.http_status == 403:
+            raise  # a refusal is a 403 page (``console_view``), not a notice
         messages.error(request, exc.message)
     return redirect("accounts:console_staff")
 

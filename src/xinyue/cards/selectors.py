@@ -311,3 +311,13 @@ def export_cards(*, reader: Reader) -> tuple[str, list[dict[str, Any]]]:
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None else None
+
+
+def card_libraries(reader_id: int) -> list[int]:
+    """The libraries where a reader holds a card that is not cancelled: the libraries whose
+    staff count the reader as theirs (``core.permissions``, scope "own library")."""
+    return list(
+        Card.objects.filter(reader_id=reader_id)
+        .exclude(status=Card.Status.CANCELLED)
+        .values_list("library_id", flat=True)
+    )

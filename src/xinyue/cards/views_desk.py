@@ -16,7 +16,7 @@ from xinyue.cards.errors import CardAlreadyHeld
 from xinyue.cards.forms import DepositCardForm, LookupForm, NoteForm, ReasonForm
 from xinyue.cards.services import issuing as services
 from xinyue.cards.services import linking
-from xinyue.core.actors import Actor, Channel
+from xinyue.core.actors import Actor
 from xinyue.core.errors import DomainError
 from xinyue.core.money import format_fen
 from xinyue.core.permissions import require_library, require_staff
@@ -32,9 +32,7 @@ CARD_ACTIONS = {
 
 
 def _desk_actor(request: HttpRequest) -> Actor:
-    actor = request.actor.via(Channel.DESK)  # type: ignore[attr-defined]
-    request.actor = actor  # type: ignore[attr-defined]
-    return actor
+    return request.actor  # type: ignore[attr-defined]  # channel desk: ``accounts.middleware``
 
 
 def _desk_library(request: HttpRequest, actor: Actor) -> Library:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from xinyue.accounts.middleware import request_actor as actor_of
+from xinyue.accounts.middleware import request_channel
 from xinyue.catalog.selectors import portal
 from xinyue.catalog.services import bookshelf
-from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.core.actors import Actor, Channel
 from xinyue.insights.models import EventType
 from xinyue.insights.services import record_event
 
@@ -23,19 +25,8 @@ SHELF_SESSION_KEY = "shelf"
 
 
 def request_actor(request: HttpRequest) -> Actor | None:
-    """The actor of an API request (``request.auth``) or a page (its logged-in user)."""
-    auth = getattr(request, "auth", None)
-    if isinstance(auth, Actor):
-        return auth
-    actor = getattr(request, "actor", None)
-    if isinstance(actor, Actor):
-        return actor
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    from xinyue.accounts.selectors import actor_for_user
-
-    return actor_for_user(user, channel=channel_of(request))
+    """The actor of an API request or a page (decided once, by ``accounts.middleware``)."""
+    return actor_of(request)
 
 
 def reader_id_of(request: HttpRequest) -> int | None:
@@ -51,16 +42,8 @@ def reader_id_of(request: HttpRequest) -> int | None:
 
 
 def channel_of(request: HttpRequest) -> Channel:
-    """Alipay and WeChat open our H5 pages in their own webviews, which say so in the UA."""
-    auth = getattr(request, "auth", None)
-    if isinstance(auth, Actor):
-        return auth.channel
-    agent = request.headers.get("User-Agent", "")
-    if "AlipayClient" in agent:
-        return Channel.ALIPAY
-    if "MicroMessenger" in agent:
-        return Channel.WECHAT
-    return Channel.API if request.path.startswith("/api/") else Channel.PC
+    """The request's channel (the rule lives in ``accounts.middleware``)."""
+    return request_channel(request)
 
 
 # --- the bookshelf of a request -------------------------------------------------------------
@@ -72,15 +55,13 @@ def _session_ids(request: HttpRequest) -> list[int]:
 
 
 def reader_actor(request: HttpRequest, reader_id: int) -> Actor:
+    """The reader's own actor; anything else acting on a reader's shelf is refused."""
     actor = request_actor(request)
-    if actor is not None and actor.reader_id == reader_id:
-        return actor
-    return Actor(
-        kind=ActorKind.READER,
-        label=f"reader:{reader_id}",
-        reader_id=reader_id,
-        channel=channel_of(request),
-    )
+    if actor is None or actor.reader_id != reader_id:
+        from xinyue.core.errors import PermissionDenied
+
+        raise PermissionDenied()
+    return actor
 
 
 def sync_shelf(request: HttpRequest) -> int | None:

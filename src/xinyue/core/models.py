@@ -23,8 +23,9 @@ class EventRow(models.Model):
     """The event-row convention: one row per state change of a domain object.
 
     Each app declares ``<Thing>Event(EventRow)`` with a FK to the thing. Services write one row
-    per transition (``from_state`` → ``to_state``) with ``<Thing>Event.record(...)``, in the same
-    transaction as the change.
+    per transition (``from_state`` → ``to_state``) through ``core.history.record_transition``
+    (which also writes the audit row and the webhook when asked), in the same transaction as the
+    change. The monthly report counts these rows.
     """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)

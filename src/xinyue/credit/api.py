@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.accounts.middleware import request_actor
+from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
 from xinyue.core.schemas import ErrorOut
 from xinyue.credit import selectors, services
@@ -67,15 +68,11 @@ class SettingIn(Schema):
 
 def _reader_and_actor(request: HttpRequest) -> tuple[object, Actor]:
     from xinyue.readers.selectors import reader_from_request
-    from xinyue.readers.services.identity import reader_actor
 
     reader = reader_from_request(request)
-    if reader is None:
+    actor = request_actor(request)
+    if reader is None or actor is None or actor.reader_id != reader.pk:
         raise PermissionDenied(_("只有读者本人可以进行信用授权"), required="reader")
-    actor = getattr(request, "auth", None)
-    if not isinstance(actor, Actor) or actor.reader_id != reader.pk:
-        channel = actor.channel if isinstance(actor, Actor) else Channel.API
-        actor = reader_actor(reader, channel=channel)
     return reader, actor
 
 

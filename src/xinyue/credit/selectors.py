@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from xinyue.core import clock
-from xinyue.core.actors import Actor, ActorKind
+from xinyue.core.actors import Actor
 from xinyue.core.errors import PermissionDenied
+from xinyue.core.permissions import Action, allowed
 from xinyue.credit import conf
 from xinyue.credit.errors import AuthorizationNotFound, CreditOrderNotFound
 from xinyue.credit.models import CreditAuthorization, CreditOrder, Provider, ProviderSetting
@@ -93,9 +94,7 @@ def current_admittance(*, reader) -> Admittance | None:
 
 
 def _may_see_reader(actor: Actor, reader_id: int) -> bool:
-    if actor.kind in (ActorKind.SYSTEM, ActorKind.OPERATOR):
-        return True
-    return actor.kind is ActorKind.READER and actor.reader_id == reader_id
+    return allowed(actor, Action.SEE_CREDIT, reader_id=reader_id)
 
 
 def authorization_get(*, actor: Actor, authorization_id: int) -> CreditAuthorization:

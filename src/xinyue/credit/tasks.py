@@ -7,19 +7,22 @@ import datetime as dt
 from django_tasks import task
 
 from xinyue.core import clock
+from xinyue.core.retries import retry_later
 from xinyue.core.schedules import crontab, periodic
 
 
 @task()
 def deliver_sandbox_notification(notification_id: int) -> None:
     """The sandbox gateway sending one notification, re-enqueued with Alipay's back-off."""
-    from xinyue.credit.sandbox.gateway import attempt_notification
+    from xinyue.credit.sandbox.gateway import BACKOFF, attempt_notification
 
-    delay = attempt_notification(notification_id=notification_id)
-    if delay is not None:
-        run_after = clock.now() + dt.timedelta(seconds=delay)
-        deliver_sandbox_notification.using(run_after=run_after).enqueue(
-            notification_id=notification_id
+    failures = attempt_notification(notification_id=notification_id)
+    if failures is not None:
+        retry_later(
+            deliver_sandbox_notification,
+            backoff=BACKOFF,
+            failures=failures,
+            notification_id=notification_id,
         )
 
 
@@ -34,12 +37,11 @@ def open_authorization(authorization_id: int, attempt: int = 1) -> None:
 @task()
 def finish_credit_order(order_id: int) -> None:
     """Finish a credit order's pending provider call (after a timeout or an outage)."""
-    from xinyue.credit.services.orders import retry_pending_operation
+    from xinyue.credit.services.orders import BACKOFF, retry_pending_operation
 
-    delay = retry_pending_operation(order_id=order_id)
-    if delay is not None:
-        run_after = clock.now() + dt.timedelta(seconds=delay)
-        finish_credit_order.using(run_after=run_after).enqueue(order_id=order_id)
+    failures = retry_pending_operation(order_id=order_id)
+    if failures is not None:
+        retry_later(finish_credit_order, backoff=BACKOFF, failures=failures, order_id=order_id)
 
 
 @periodic(crontab(minute="*/10"))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
+from xinyue.accounts.middleware import request_actor, request_channel
 from xinyue.core.errors import DomainError
 from xinyue.core.middleware import page_policy
 from xinyue.core.permissions import require_operator
@@ -40,14 +41,13 @@ def reader_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         from xinyue.readers.selectors import reader_from_request
-        from xinyue.readers.services.identity import reader_actor
 
         reader = reader_from_request(request)
         if reader is None:
             login = reverse("readers:login")
             return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
         request.reader = reader  # type: ignore[attr-defined]
-        request.actor = reader_actor(reader)  # type: ignore[attr-defined]
+        request_actor(request)  # the reader's, with the channel (``accounts.middleware``)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -358,7 +358,10 @@ def channel_bind(request: HttpRequest, channel: str) -> HttpResponse:
         if reader is not None:
             try:
                 bind_channel_identity(
-                    reader=reader, provider=pending["provider"], external_id=pending["external_id"]
+                    reader=reader,
+                    channel=request_channel(request),
+                    provider=pending["provider"],
+                    external_id=pending["external_id"],
                 )
                 if current is None or current.pk != reader.pk:
                     login_reader(request, reader)

@@ -17,8 +17,9 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from xinyue.core import clock
-from xinyue.core.actors import Actor, ActorKind, Channel
-from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.actors import Actor, Channel
+from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import Action, require
 from xinyue.insights.buffer import EventBuffer
 from xinyue.insights.models import Event, EventType
 
@@ -143,8 +144,7 @@ def ingest_events(*, actor: Actor, events: Sequence[dict[str, Any]]) -> IngestRe
     optional ``path``, ``query`` (normalised here), ``title_id``, ``result_count``. A reader's
     events are attributed to that reader; a library's key's to that library.
     """
-    if actor.kind is ActorKind.SUPPLIER:
-        raise PermissionDenied(_("书商不能上报阅读行为"))
+    require(actor, Action.REPORT_USAGE, message=_("书商不能上报阅读行为"))
     if len(events) > MAX_BATCH:
         raise InvalidInput(fields={"events": _("每批最多 %(n)d 条") % {"n": MAX_BATCH}})
     now = clock.now()

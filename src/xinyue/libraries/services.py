@@ -26,6 +26,7 @@ from xinyue.core import audit, clock, outbound
 from xinyue.core.actors import Actor, Role
 from xinyue.core.errors import InvalidInput
 from xinyue.core.permissions import require_library, require_operator
+from xinyue.core.retries import Backoff
 from xinyue.libraries import divisions
 from xinyue.libraries.errors import LibraryFileInvalid
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
@@ -320,9 +321,9 @@ def publish_library_event(
     return deliveries
 
 
-def retry_delay_seconds(attempt: int) -> int:
-    """Back-off after ``attempt`` failures: 30 s, 1 min, 2 min … capped at one hour."""
-    return min(30 * 2 ** (attempt - 1), 3600)
+def webhook_backoff() -> Backoff:
+    """30 s, 1 min, 2 min … capped at one hour, at most ``XINYUE_WEBHOOK_MAX_ATTEMPTS`` tries."""
+    return Backoff.doubling(30, cap=3600, max_attempts=settings.WEBHOOK_MAX_ATTEMPTS)
 
 
 def attempt_webhook_delivery(*, delivery_id: int) -> WebhookDelivery | None:
@@ -377,7 +378,7 @@ def attempt_webhook_delivery(*, delivery_id: int) -> WebhookDelivery | None:
         "webhook delivery %s to subscription %s failed: %s", delivery.pk, subscription.pk, detail
     )
     error = DELIVERY_FAILED
-    final = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    final = webhook_backoff().gives_up(delivery.attempts)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         last_error=error[:500],
         status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from xinyue.accounts.middleware import request_actor
 from xinyue.cards.api import CardOut
 from xinyue.cards.models import Card
 from xinyue.core.actors import Actor, Channel
@@ -26,7 +27,7 @@ from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
-from xinyue.readers.services.identity import client_ip, reader_actor
+from xinyue.readers.services.identity import client_ip
 
 router = Router(tags=["readers"])
 
@@ -107,7 +108,9 @@ def _me(request: HttpRequest) -> tuple[Reader, Actor]:
     reader = selectors.reader_from_request(request)
     if reader is None:
         raise NotAReader()
-    actor = request.auth if getattr(request, "auth", None) else reader_actor(reader)
+    actor = request_actor(request)
+    if actor is None or actor.reader_id != reader.pk:
+        raise NotAReader()
     return reader, actor
 
 

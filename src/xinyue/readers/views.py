@@ -23,9 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error
+from xinyue.accounts.middleware import request_actor, request_channel
 from xinyue.cards.models import Card
 from xinyue.core import clock
-from xinyue.core.actors import Channel
 from xinyue.core.errors import DomainError
 from xinyue.libraries import divisions
 from xinyue.readers import sms
@@ -52,16 +52,6 @@ from xinyue.readers.services import identity, phone, rights
 from xinyue.readers.services.addresses import MAX_ADDRESSES
 
 
-def page_channel(request: HttpRequest) -> Channel:
-    """Where a page request comes from: the Alipay or WeChat in-app browser, else the PC web."""
-    agent = request.headers.get("User-Agent", "")
-    if "AlipayClient" in agent:
-        return Channel.ALIPAY
-    if "MicroMessenger" in agent:
-        return Channel.WECHAT
-    return Channel.PC
-
-
 def _next_url(request: HttpRequest, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
@@ -72,7 +62,8 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A reader's own page: sets ``request.reader`` and ``request.actor``; others log in first."""
+    """A reader's own page: sets ``request.reader`` (``request.actor`` is theirs, set by
+    ``accounts.middleware``); others log in first."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -80,7 +71,7 @@ def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         if reader is None:
             return redirect_to_login(request.get_full_path(), reverse("readers:login"))
         request.reader = reader  # type: ignore[attr-defined]
-        request.actor = identity.reader_actor(reader, channel=page_channel(request))  # type: ignore[attr-defined]
+        request_actor(request)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -99,7 +90,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 phone=form.cleaned_data["phone"],
                 password=form.cleaned_data["password"],
                 consents=form.consents(),
-                channel=page_channel(request),
+                channel=request_channel(request),
                 ip=identity.client_ip(request),
             )
         except DomainError as exc:

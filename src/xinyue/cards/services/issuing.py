@@ -27,9 +27,10 @@ from xinyue.cards.errors import (
 from xinyue.cards.models import Card, CardEvent, CardSeries, ManualReview
 from xinyue.cards.selectors import Eligibility, card_eligibility, masked_reader
 from xinyue.core import audit, clock
-from xinyue.core.actors import SYSTEM, Actor, ActorKind
-from xinyue.core.errors import InvalidInput, PermissionDenied
-from xinyue.core.permissions import require_library
+from xinyue.core.actors import SYSTEM, Actor
+from xinyue.core.errors import InvalidInput
+from xinyue.core.history import Audit, Webhook, record_transition
+from xinyue.core.permissions import Action, require_library, require_reader
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import publish_library_event
 from xinyue.libraries.settings_schema import library_setting
@@ -45,11 +46,8 @@ REASON_MAX = 200
 
 
 def require_self(actor: Actor, reader: Reader) -> None:
-    """Only the reader themself (or the operator / a system job) acts on their own account."""
-    if actor.is_operator or actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied(_("只能办理自己的读者证"))
+    """Only the reader themself (or a system job) asks for their cards."""
+    require_reader(actor, reader.pk, Action.REQUEST_CARD, message=_("只能办理自己的读者证"))
 
 
 def require_open_library(library: Library) -> None:
@@ -71,8 +69,18 @@ def clean_reason(reason: str, field: str = "reason") -> str:
     return reason
 
 
-def _event(card: Card, actor: Actor, from_state: str, to_state: str, note: str = "") -> None:
-    CardEvent.record(card=card, actor=actor, from_state=from_state, to_state=to_state, note=note)
+def _event(
+    card: Card, actor: Actor, from_state: str, to_state: str, note: str = "", **options: Any
+) -> None:
+    record_transition(
+        CardEvent,
+        card=card,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        **options,
+    )
 
 
 def card_webhook_data(card: Card) -> dict[str, Any]:
@@ -261,20 +269,21 @@ def _change_status(*, actor: Actor, card: Card, verb: str, reason: str) -> Card:
     card.status = target
     card.status_reason = reason
     card.save(update_fields=["status", "status_reason", "updated_at"])
-    _event(card, actor, before, target, reason)
     event_type = {"suspend": "suspended", "reinstate": "reinstated", "cancel": "cancelled"}[verb]
-    audit.record(
-        actor=actor,
-        action=f"card.{event_type}",
-        obj=card,
-        library_code=card.library.code,
-        number=card.number,
-        reason=reason,
-    )
-    publish_library_event(
-        library=card.library,
-        event_type=f"card.{event_type}",
-        data={**card_webhook_data(card), "reason": reason},
+    _event(
+        card,
+        actor,
+        before,
+        target,
+        reason,
+        audit=Audit(
+            f"card.{event_type}",
+            library_code=card.library.code,
+            detail={"number": card.number, "reason": reason},
+        ),
+        webhook=Webhook(
+            card.library, f"card.{event_type}", {**card_webhook_data(card), "reason": reason}
+        ),
     )
     return card
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from xinyue.catalog.errors import ShelfFull, TitleNotFound
 from xinyue.catalog.models import ShelfEntry, Title
 from xinyue.core import audit
-from xinyue.core.actors import Actor, ActorKind
-from xinyue.core.errors import PermissionDenied
+from xinyue.core.actors import Actor
+from xinyue.core.permissions import Action, require_reader
 from xinyue.readers.models import Reader
 
 
@@ -24,10 +24,7 @@ def shelf_limit() -> int:
 
 def require_shelf_owner(actor: Actor, reader_id: int) -> None:
     """Only the reader (or the platform's own jobs) touches a reader's shelf."""
-    if actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader_id:
-        raise PermissionDenied(_("只能操作自己的书架"))
+    require_reader(actor, reader_id, Action.USE_BOOKSHELF, message=_("只能操作自己的书架"))
 
 
 def _shelf_title(title_id: int) -> Title:

@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 
 from xinyue.core import clock
 from xinyue.core.money import fen_to_yuan, yuan_to_fen
+from xinyue.core.retries import Backoff
 from xinyue.credit import conf, crypto
 from xinyue.credit.providers import http
 from xinyue.credit.sandbox.models import (
@@ -52,7 +53,8 @@ DEFAULT_SCORE = 600
 RENT_MIN_SCORE = 550  # the sandbox's own risk rule for rent orders
 PAGE_METHODS = {"zhima.credit.admittance.confirm", "zhima.merchant.order.rent.create"}
 REQUIRED = ("app_id", "method", "charset", "sign_type", "sign", "timestamp", "version")
-RETRY_DELAYS = [240, 600, 600, 3600, 7200, 21600, 54000]  # Alipay's spacing, seconds
+# Alipay's spacing of notification retries, seconds: 8 attempts in all.
+BACKOFF = Backoff(steps=(240, 600, 600, 3600, 7200, 21600, 54000), max_attempts=8)
 MESSAGES = {
     "10000": "Success",
     "20000": "Service Currently Unavailable",
@@ -354,8 +356,9 @@ def queue_notification(
     return rows
 
 
-def attempt_notification(*, notification_id: int) -> float | None:
-    """POST one notification once; returns the delay before a retry, or None when done."""
+def attempt_notification(*, notification_id: int) -> int | None:
+    """POST one notification once; returns how many attempts failed when it should be tried
+    again (by ``BACKOFF``), or None when done."""
     row = SandboxNotification.objects.filter(pk=notification_id).first()
     if row is None or row.status != SandboxNotification.Status.PENDING:
         return None
@@ -381,12 +384,12 @@ def attempt_notification(*, notification_id: int) -> float | None:
         error = f"HTTP {response.status_code}: {response.text[:80]}"
     except requests.RequestException as exc:
         error = type(exc).__name__
-    final = attempts > len(RETRY_DELAYS)
+    final = BACKOFF.gives_up(attempts)
     SandboxNotification.objects.filter(pk=row.pk).update(
         last_error=error[:200],
         status=SandboxNotification.Status.FAILED if final else SandboxNotification.Status.PENDING,
     )
-    return None if final else float(RETRY_DELAYS[attempts - 1])
+    return None if final else attempts
 
 
 # --- OAuth (channel login) --------------------------------------------------------------------

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind
-from xinyue.core.errors import PermissionDenied
+from xinyue.core.history import Audit, record_transition
+from xinyue.core.permissions import Action, require_reader
 from xinyue.credit import conf
 from xinyue.credit.errors import ConsentRequired, ProviderDisabled, ProviderFailed
 from xinyue.credit.models import AuthorizationEvent, CreditAuthorization, Provider
@@ -54,10 +55,7 @@ def new_request_no(prefix: str = "XYA") -> str:
 
 
 def _require_reader_self(actor: Actor, reader) -> None:
-    if actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied(_("只能为本人发起信用授权"))
+    require_reader(actor, reader.pk, Action.AUTHORIZE_CREDIT, message=_("只能为本人发起信用授权"))
 
 
 def require_credit_consent(reader) -> None:
@@ -83,13 +81,16 @@ def _event(
     from_state: str,
     to_state: str,
     note: str = "",
+    audit: Audit | None = None,
 ) -> None:
-    AuthorizationEvent.record(
+    record_transition(
+        AuthorizationEvent,
         authorization=authorization,
         actor=actor,
         from_state=from_state,
         to_state=to_state,
         note=note,
+        audit=audit,
     )
 
 
@@ -152,14 +153,19 @@ def start_authorization(*, actor: Actor, reader, provider: str) -> CreditAuthori
                 consent_version=_consent_version(reader),
                 channel=actor.channel.value,
             )
-            _event(authorization, actor, from_state="", to_state="pending")
-            audit.record(
-                actor=actor,
-                action="credit.authorization_started",
-                obj=authorization,
-                provider=provider,
-                threshold=setting.threshold,
-                request_no=authorization.request_no,
+            _event(
+                authorization,
+                actor,
+                from_state="",
+                to_state="pending",
+                audit=Audit(
+                    "credit.authorization_started",
+                    detail={
+                        "provider": provider,
+                        "threshold": setting.threshold,
+                        "request_no": authorization.request_no,
+                    },
+                ),
             )
     if authorization.confirm_url:
         return authorization

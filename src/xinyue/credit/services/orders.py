@@ -22,8 +22,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xinyue.core import audit, clock
-from xinyue.core.actors import SYSTEM, Actor, ActorKind
-from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.actors import SYSTEM, Actor
+from xinyue.core.errors import InvalidInput
+from xinyue.core.history import record_transition
+from xinyue.core.permissions import Action, require_reader
+from xinyue.core.retries import Backoff, retry_later
 from xinyue.credit import conf
 from xinyue.credit.errors import (
     ConsentRequired,
@@ -51,7 +54,8 @@ from xinyue.credit.services.authorizations import new_request_no
 
 log = logging.getLogger("xinyue.credit.orders")
 
-RETRY_DELAYS = [30, 60, 120, 300, 900, 1800, 3600]
+# A pending provider call is sent again after 30 s, 1 min … then hourly, 22 attempts in all.
+BACKOFF = Backoff(steps=(30, 60, 120, 300, 900, 1800, 3600), max_attempts=22)
 State = CreditOrder.State
 Op = CreditOrder.Op
 
@@ -75,18 +79,22 @@ def new_out_order_no() -> str:
 
 
 def _require_actor(actor: Actor, order_reader_id: int, *, staff_only: bool = False) -> None:
-    if actor.kind in (ActorKind.SYSTEM, ActorKind.OPERATOR, ActorKind.STAFF):
-        return
-    if not staff_only and actor.kind is ActorKind.READER and actor.reader_id == order_reader_id:
-        return
-    raise PermissionDenied(_("不能操作该信用订单"))
+    """The reader themself, staff of a library where the reader holds a card, the operator and
+    the platform's jobs; only staff charge (``core.permissions``)."""
+    action = Action.CHARGE_CREDIT_ORDER if staff_only else Action.RUN_CREDIT_ORDER
+    require_reader(actor, order_reader_id, action, message=_("不能操作该信用订单"))
 
 
 def _event(
     order: CreditOrder, actor: Actor, *, from_state: str, to_state: str, note: str = ""
 ) -> None:
-    CreditOrderEvent.record(
-        order=order, actor=actor, from_state=from_state, to_state=to_state, note=note
+    record_transition(
+        CreditOrderEvent,
+        order=order,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
     )
 
 
@@ -234,13 +242,11 @@ def _record_failure(order: CreditOrder, error: str, *, keep_pending: bool) -> Cr
     return locked
 
 
-def _schedule_retry(order: CreditOrder, attempt: int = 0) -> None:
+def _schedule_retry(order: CreditOrder) -> None:
     from xinyue.credit.tasks import finish_credit_order
 
-    delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
-    run_after = clock.now() + dt.timedelta(seconds=delay)
     transaction.on_commit(
-        lambda: finish_credit_order.using(run_after=run_after).enqueue(order_id=order.pk)
+        lambda: retry_later(finish_credit_order, backoff=BACKOFF, failures=1, order_id=order.pk)
     )
 
 
@@ -482,9 +488,10 @@ def sync_credit_order(*, order: CreditOrder, actor: Actor = SYSTEM) -> CreditOrd
     return _apply_result(order, result, actor, op="sync")
 
 
-def retry_pending_operation(*, order_id: int) -> float | None:
-    """The ``finish_credit_order`` task body: send the pending operation again; a delay in
-    seconds when it is still pending, None when done."""
+def retry_pending_operation(*, order_id: int) -> int | None:
+    """The ``finish_credit_order`` task body: send the pending operation again; how many
+    attempts have failed when it is still pending (the task retries by ``BACKOFF``), None when
+    done."""
     order = CreditOrder.objects.filter(pk=order_id).first()
     if order is None or not order.pending_op:
         return None
@@ -497,9 +504,9 @@ def retry_pending_operation(*, order_id: int) -> float | None:
         order = _perform(order, SYSTEM)
     except (ProviderFailed, ProviderDisabled, CreditOrderNotFound):
         return None
-    if not order.pending_op or attempts >= len(RETRY_DELAYS) * 3:
+    if not order.pending_op:
         return None
-    return float(RETRY_DELAYS[min(attempts, len(RETRY_DELAYS) - 1)])
+    return attempts + 1  # the first call, then ``attempts`` retries
 
 
 def apply_order_event(*, order: CreditOrder, event: ProviderEvent, actor: Actor) -> str:

@@ -211,3 +211,34 @@ def test_lost_notifications_are_caught_up_by_the_job(live):
     assert reconcile_pending_authorizations() == 1
     authorization.refresh_from_db()
     assert (authorization.status, authorization.decided_via) == ("admitted", "query")
+
+
+def test_only_staff_of_a_library_where_the_reader_holds_a_card_act_on_the_order(
+    live, hangzhou, hz_desk, nb_admin
+):
+    from xinyue.cards.services.issuing import issue_deposit_card
+    from xinyue.core.errors import PermissionDenied
+
+    reader = admitted(live)
+    order = open_order(reader)
+    issue_deposit_card(actor=hz_desk, reader=reader, library=hangzhou, deposit_fen=10000)
+    events_before = CreditOrderEvent.objects.count()
+    later = order.due_at + dt.timedelta(days=15)
+
+    # Ningbo's admin: the reader has no card in Ningbo, so neither renewal, charge nor cancel.
+    with pytest.raises(PermissionDenied) as refused:
+        services.extend_credit_order(actor=nb_admin, order=order, due_at=later)
+    assert refused.value.code == "forbidden"
+    with pytest.raises(PermissionDenied):
+        services.complete_credit_order(actor=nb_admin, order=order, charge_fen=500)
+    with pytest.raises(PermissionDenied):
+        services.cancel_credit_order(actor=nb_admin, order=order)
+    order.refresh_from_db()
+    assert (order.state, order.charged_fen) == ("borrowed", 0)
+    assert CreditOrderEvent.objects.count() == events_before
+
+    # A reader never charges, even their own order; Hangzhou's desk (the reader's card) may.
+    with pytest.raises(PermissionDenied):
+        services.complete_credit_order(actor=reader_actor(reader), order=order, charge_fen=500)
+    order = services.extend_credit_order(actor=hz_desk, order=order, due_at=later)
+    assert order.due_at == later.replace(microsecond=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login as django_login
@@ -19,7 +20,9 @@ from django.utils.translation import gettext as _
 from xinyue.accounts.models import User
 from xinyue.core import audit, clock, login_throttle
 from xinyue.core.actors import Actor, ActorKind, Channel
-from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.errors import InvalidInput
+from xinyue.core.history import record_transition
+from xinyue.core.permissions import Action, require_reader
 from xinyue.readers import vault
 from xinyue.readers.errors import (
     AccountDisabled,
@@ -61,10 +64,7 @@ def reader_actor(reader: Reader, *, channel: Channel = Channel.PC) -> Actor:
 
 def require_self(actor: Actor, reader: Reader) -> None:
     """Readers act only on themselves; the system (jobs, commands) on anyone."""
-    if actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is not ActorKind.READER or actor.reader_id != reader.pk:
-        raise PermissionDenied(_("只能操作本人的账户"))
+    require_reader(actor, reader.pk, Action.OWN_ACCOUNT, message=_("只能操作本人的账户"))
 
 
 def id_number_index(number: str) -> str:
@@ -80,10 +80,16 @@ def _check_new_password(password: str) -> None:
 
 
 def record_reader_event(
-    reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = ""
+    reader: Reader, actor: Actor, *, from_state: str, to_state: str, note: str = "", **options: Any
 ) -> None:
-    ReaderEvent.record(
-        reader=reader, actor=actor, from_state=from_state, to_state=to_state, note=note
+    record_transition(
+        ReaderEvent,
+        reader=reader,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        **options,
     )
 
 
@@ -270,8 +276,10 @@ def login_reader(request: HttpRequest, reader: Reader) -> None:
     The session survives: Django keeps its data (the anonymous bookshelf) across ``login``."""
     if not reader.is_active or reader.user is None or not reader.user.is_active:
         raise AccountDisabled()
+    from xinyue.accounts.middleware import request_channel
+
     django_login(request, reader.user, backend=SESSION_BACKEND)
-    actor = reader_actor(reader)
+    actor = reader_actor(reader, channel=request_channel(request))
     with transaction.atomic():
         audit.record(actor=actor, action="reader.logged_in", obj=reader)
     log.info("reader %s logged in", reader.pk)
@@ -310,7 +318,9 @@ def verify_password(*, reader: Reader, password: str) -> None:
 
 
 @transaction.atomic
-def bind_channel_identity(*, reader: Reader, provider: str, external_id: str) -> None:
+def bind_channel_identity(
+    *, reader: Reader, provider: str, external_id: str, channel: Channel = Channel.PC
+) -> None:
     """Bind a provider identity (Alipay user_id, WeChat openid …) to ``reader``; idempotent. The
     caller has verified it through the provider's OAuth. An identity bound to another reader is
     refused; a different identity of the same provider replaces the reader's old one."""
@@ -322,7 +332,7 @@ def bind_channel_identity(*, reader: Reader, provider: str, external_id: str) ->
         if other.reader_id != reader.pk:
             raise ChannelIdentityTaken(provider=provider)
         return
-    actor = reader_actor(reader)
+    actor = reader_actor(reader, channel=channel)
     replaced = ChannelIdentity.objects.filter(reader=reader, provider=provider).delete()[0]
     ChannelIdentity.objects.create(reader=reader, provider=provider, external_id=external_id)
     audit.record(
