@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn (``xinyue.wsgi:application``)."""
+"""WSGI entry point for the web server (Granian, see ``xinyue serve``) (``xinyue.wsgi:application``)."""
 
 import os
 

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from xinyue.accounts.models import User
+from xinyue.core import server
 
 
 class Command(BaseCommand):
@@ -34,21 +35,15 @@ class Command(BaseCommand):
         if not options["no_seed"] and not User.objects.filter(kind=User.Kind.OPERATOR).exists():
             call_command("seed-demo", stdout=self.stdout)
         bind = f"{options['host']}:{options['port']}"
-        python = sys.executable
-        children = {
-            "web": subprocess.Popen(
-                [
-                    python, "-m", "gunicorn", "xinyue.wsgi:application",
-                    "--bind", bind, "--workers", str(options["web_workers"]),
-                    "--access-logfile", "-", "--graceful-timeout", "5", "--timeout", "60",
-                ]
-            ),
-            "worker": subprocess.Popen([python, "-m", "xinyue.manage", "worker"]),
-        }  # fmt: skip
+        web_command = server.web_command(
+            host=options["host"], port=options["port"], workers=options["web_workers"]
+        )
+        children = {"web": subprocess.Popen(web_command), "worker": self._start_worker()}
         self.stdout.write(
             self.style.SUCCESS(f"信阅 is running at http://{bind}/  (Ctrl-C stops everything)")
         )
         stopping = False
+        worker_restarts: list[float] = []
 
         def stop(signum: int, frame: Any) -> None:
             nonlocal stopping
@@ -58,10 +53,24 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with status {child.returncode}; stopping")
-                        stopping = True
+                if children["web"].poll() is not None:
+                    code = children["web"].returncode
+                    self.stderr.write(f"web server exited with status {code}; stopping")
+                    stopping = True
+                elif children["worker"].poll() is not None:
+                    # Background jobs wait in the queue; the site keeps serving. Restart, slower
+                    # when it keeps dying (at most 5 restarts a minute).
+                    code = children["worker"].returncode
+                    now = time.monotonic()
+                    worker_restarts = [t for t in worker_restarts if now - t < 60]
+                    delay = 0 if len(worker_restarts) < 5 else 10
+                    self.stderr.write(
+                        f"worker exited with status {code}; restarting it"
+                        + (f" in {delay} s" if delay else "")
+                    )
+                    time.sleep(delay)
+                    worker_restarts.append(time.monotonic())
+                    children["worker"] = self._start_worker()
                 time.sleep(0.3)
         finally:
             for child in children.values():
@@ -74,3 +83,9 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
             self.stdout.write("stopped")
+
+    def _start_worker(self) -> subprocess.Popen:
+        worker = subprocess.Popen([sys.executable, "-m", "xinyue.manage", "worker"])
+        self.stdout.write(f"worker started (pid {worker.pid})")
+        self.stdout.flush()
+        return worker
