@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from xinyue.accounts.models import User
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.core.clients import client_address
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.readers import vault
 from xinyue.readers.errors import (
@@ -283,8 +284,9 @@ def authenticate_reader(*, id_number: str, password: str, ip: str = "") -> Reade
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address as the web server saw it (a reverse proxy must set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client address (``core/clients.py``: REMOTE_ADDR, or X-Forwarded-For behind the
+    configured number of trusted proxies)."""
+    return client_address(request)
 
 
 def login_reader(request: HttpRequest, reader: Reader) -> None:
