@@ -10,16 +10,20 @@ test) can change them without rebuilding the API object.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import DatabaseError
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from xinyue.core.actors import Actor
 from xinyue.core.clients import client_key
+
+log = logging.getLogger(__name__)
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -59,6 +63,14 @@ class ClientRate(BaseThrottle):
         self._local.wait = None
         if not rate:
             return True
+        try:
+            return self._count(ident, rate)
+        except DatabaseError:
+            # The counters' store failing must not take the API down with it: serve, and say so.
+            log.warning("rate-limit counters unavailable; request not counted", exc_info=True)
+            return True
+
+    def _count(self, ident: str, rate: str) -> bool:
         limit, seconds = parse_rate(rate)
         now = time.time()
         window = int(now // seconds)

@@ -12,6 +12,7 @@ from xinyue.accounts.permissions import require_operator
 from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.insights.models import Event, EventType
+from xinyue.readers.masking import redact_search_term
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,12 @@ def search_terms(
         .order_by("-count", "query")[:limit]
     )
     return [
-        TermCount(term=r["query"], count=r["count"], zero_results=r["zero"], last_at=r["last_at"])
+        TermCount(
+            term=redact_search_term(r["query"]),
+            count=r["count"],
+            zero_results=r["zero"],
+            last_at=r["last_at"],
+        )
         for r in rows
     ]
 

@@ -21,6 +21,7 @@ from xinyue.core.actors import Actor, ActorKind, Channel
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.insights.buffer import EventBuffer
 from xinyue.insights.models import Event, EventType
+from xinyue.readers.masking import redact_search_term
 
 MAX_BATCH = 1000
 PATH_MAX = 300
@@ -33,10 +34,11 @@ CHANNELS = frozenset(c.value for c in Channel)
 
 
 def normalize_term(query: str) -> str:
-    """The search term as the report counts it: the engine's normalisation, cut to fit."""
+    """The search term as the report counts it: the engine's normalisation, PII masked, cut to
+    fit."""
     from xinyue.catalog.search.text import normalize_query
 
-    return normalize_query(query)[:QUERY_MAX]
+    return redact_search_term(normalize_query(query))[:QUERY_MAX]
 
 
 # The columns an event row is buffered as (a plain tuple: cheaper than a model instance).
@@ -105,8 +107,8 @@ def record_event(
 ) -> None:
     """Buffer one event; it reaches the database with the next batch (≤ 1 s later).
 
-    ``query`` must already be normalised (the search engine returns ``normalized_query``).
-    Never raises on odd input from a page: an unknown type is a programming error and does.
+    ``query`` must already be normalised (the search engine returns ``normalized_query``); an
+    ID number, phone or card number in it is masked here, before it is buffered. Never raises on odd input from a page: an unknown type is a programming error and does.
     """
     if type not in EventType.values:
         raise ValueError(f"unknown event type {type!r}")
@@ -117,7 +119,7 @@ def record_event(
             str(channel) if channel in CHANNELS else Channel.API.value,
             reader_id,
             (path or "")[:PATH_MAX],
-            (query or "")[:QUERY_MAX],
+            redact_search_term(query or "")[:QUERY_MAX],
             title_id,
             result_count,
             (library_code or "")[:12],

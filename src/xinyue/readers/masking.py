@@ -106,9 +106,13 @@ def redact_search_term(term: str) -> str:
     return _DIGIT_RUN_RE.sub(lambda m: _mask_digit_run(m.group(0)), term)
 
 
+_MASKED_RE = re.compile(r"\d\*{3,}|\*{3,}\d")
+
+
 def looks_like_pii(term: str) -> bool:
-    """Whether masking would change the term (it carries an ID number, a phone, a card number)."""
-    return redact_search_term(term) != term
+    """Whether the term carries an ID number, a phone or a card number, in clear or already
+    masked (``138****5678``)."""
+    return bool(_MASKED_RE.search(term)) or redact_search_term(term) != term
 
 
 class PiiRedactingFilter(logging.Filter):

@@ -49,7 +49,9 @@ def test_counters_live_in_the_shared_database_cache(client, limits):
 @pytest.mark.django_db
 def test_a_forged_forwarded_for_does_not_escape_the_limit(client, limits):
     statuses = [
-        client.get(SEARCH, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
+        client.get(
+            SEARCH, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}"
+        ).status_code
         for i in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
