@@ -59,7 +59,7 @@ def test_events_reported_by_channel_apps_are_masked_too(operator):
                 "channel": "alipay",
                 "query": f"借书 {ID_NUMBER}",
             }
-        ],  # fmt: skip
+        ],
     )
     record_event(type="search", channel="pc", query=PHONE, result_count=0)
     flush_events()
