@@ -153,6 +153,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
     },
 }
+# Public hot searches (大家都在搜): a term is shown once this many distinct readers or clients
+# searched it in the window (insights/selectors.py).
+XINYUE_HOT_SEARCH_MIN_CLIENTS = config.env_int("XINYUE_HOT_SEARCH_MIN_CLIENTS", 3)
 WEBHOOK_MAX_ATTEMPTS = config.env_int("XINYUE_WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = config.env_int("XINYUE_WEBHOOK_TIMEOUT_SECONDS", 10)
 
