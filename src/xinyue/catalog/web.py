@@ -12,8 +12,8 @@ from django.http import HttpRequest
 
 from xinyue.catalog.selectors import portal
 from xinyue.catalog.services import bookshelf
-from xinyue.core.clients import client_key
 from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.core.clients import client_key
 from xinyue.insights.models import EventType
 from xinyue.insights.services import record_event, record_search_event
 
