@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.schemas import ErrorOut
@@ -23,7 +23,7 @@ from xinyue.readers.selectors.identity import masked_identity, needs_phone_verif
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
-from xinyue.readers.services.identity import client_ip, reader_actor
+from xinyue.readers.services.identity import client_ip, reader_actor, verify_password
 
 router = Router(tags=["readers"])
 
@@ -242,18 +242,25 @@ def export(request: HttpRequest) -> Any:
     return rights.export_reader_data(actor=actor, reader=reader, reveal=False)
 
 
+class DeleteAccountIn(Schema):
+    password: str = Field(max_length=128, description="the reader's password, re-entered")
+
+
 @router.delete(
     "/readers/me",
-    response={204: None, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+    response={204: None, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Delete the reader's account",
     description=(
+        "Body `{password}`: the reader re-enters the password (as on the account page); a wrong "
+        "or missing one is `422 wrong_password` / `invalid` and nothing is deleted. "
         "Refused with `409 deletion_blocked` and `detail.reasons` while loans or compensation are "
         "open. Otherwise personal data is erased, open cards are cancelled, and only what law "
         "requires is kept, anonymised."
     ),
 )
-def delete_me(request: HttpRequest) -> Any:
+def delete_me(request: HttpRequest, payload: DeleteAccountIn) -> Any:
     reader, actor = _me(request)
+    verify_password(reader=reader, password=payload.password)
     rights.delete_reader_account(actor=actor, reader=reader)
     return Status(204, None)
 
