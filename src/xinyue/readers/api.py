@@ -23,7 +23,12 @@ from xinyue.readers.selectors.identity import masked_identity, needs_phone_verif
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
-from xinyue.readers.services.identity import client_ip, reader_actor, verify_password
+from xinyue.readers.services.identity import (
+    client_ip,
+    reader_actor,
+    unlock_reader_login,
+    verify_password,
+)
 
 router = Router(tags=["readers"])
 
@@ -194,6 +199,27 @@ def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) 
     # A bearer token must not be cached, nor kept by the idempotency store.
     response["Cache-Control"] = "no-store"
     return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at}
+
+
+class UnlockIn(Schema):
+    id_number: str = Field(max_length=40)
+    code: str = Field(max_length=12, description="the 6-digit code of the SMS sent at the lock")
+
+
+@router.post(
+    "/auth/unlock",
+    auth=None,
+    response={204: None, 422: ErrorOut, 429: ErrorOut},
+    summary="Lift a log-in lock with the code the reader received by SMS",
+    description=(
+        "When too many failed log-ins lock an ID number, its reader gets an SMS saying so, with "
+        "a code. Posting that code lifts the lock (then log in as usual). A wrong or spent code "
+        "is `422 unlock_code_invalid` and counts against the client address."
+    ),
+)
+def unlock(request: HttpRequest, payload: UnlockIn) -> Any:
+    unlock_reader_login(id_number=payload.id_number, code=payload.code, ip=client_ip(request))
+    return Status(204, None)
 
 
 @router.delete(

@@ -24,6 +24,10 @@ class LoginThrottled(DomainError):
     default_message = _("登录失败次数过多，请稍后再试")
 
 
+class UnlockCodeInvalid(InvalidInput):
+    code = "unlock_code_invalid"
+
+
 class AccountDisabled(DomainError):
     code = "account_disabled"
     http_status = 403
