@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -79,6 +80,7 @@ def running_web_server(
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its worker processes die with it (killpg below)
         )
         server = WebServer(base_url=f"http://127.0.0.1:{port}", port=port, log_path=log_path)
         try:
@@ -94,8 +96,8 @@ def running_web_server(
             yield server
         finally:
             process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # it, or any worker it left behind
+            process.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,7 +39,12 @@ class Command(BaseCommand):
         web_command = server.web_command(
             host=options["host"], port=options["port"], workers=options["web_workers"]
         )
-        children = {"web": subprocess.Popen(web_command), "worker": self._start_worker()}
+        # Each child leads its own process group, so that a child that will not stop is killed with
+        # every process it started (the web server's worker processes included).
+        children = {
+            "web": subprocess.Popen(web_command, start_new_session=True),
+            "worker": self._start_worker(),
+        }
         self.stdout.write(
             self.style.SUCCESS(f"信阅 is running at http://{bind}/  (Ctrl-C stops everything)")
         )
@@ -78,14 +84,17 @@ class Command(BaseCommand):
                     child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 10
             for child in children.values():
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)  # it, or a process it left behind
+                child.wait()
             self.stdout.write("stopped")
 
     def _start_worker(self) -> subprocess.Popen:
-        worker = subprocess.Popen([sys.executable, "-m", "xinyue.manage", "worker"])
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "xinyue.manage", "worker"], start_new_session=True
+        )
         self.stdout.write(f"worker started (pid {worker.pid})")
         self.stdout.flush()
         return worker
