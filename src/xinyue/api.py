@@ -10,7 +10,7 @@ from ninja.renderers import JSONRenderer
 
 from xinyue.accounts.api_auth import AUTH
 from xinyue.core.errors import DomainError
-from xinyue.core.throttling import AnonymousRate, CredentialRate
+from xinyue.core.throttling import ClientRate
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -30,7 +30,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api-v1",
     auth=AUTH,
-    throttle=[AnonymousRate(), CredentialRate()],
+    throttle=[ClientRate()],
 )
 
 

@@ -22,14 +22,37 @@ class ConfigError(Exception):
 
 
 def data_dir() -> Path:
-    """The writable data directory (SQLite files, generated keys); ``var/`` by default."""
+    """The writable data directory (SQLite files, generated keys); ``var/`` by default. It holds
+    the database and the keys, so only its owner may enter it (0700)."""
     path = Path(os.environ.get("XINYUE_DATA_DIR") or REPO_DIR / "var").resolve()
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
             f"XINYUE_DATA_DIR={path} cannot be created ({exc.strerror}): point it at a writable folder"
         ) from exc
+    restrict(path, 0o700)
+    return path
+
+
+def restrict(path: Path, mode: int) -> None:
+    """Take group and other permissions away from ``path`` if we own it (never widen)."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            path.chmod(info.st_mode & mode & 0o777)
+    except OSError:
+        pass  # not ours or gone: nothing to tighten
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 unless it exists (then tighten it to 0600). SQLite
+    gives its -wal and -shm files the permissions of the database file."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return path  # unwritable: the database layer says so in its own words
+    restrict(path, 0o600)
     return path
 
 
@@ -40,8 +63,9 @@ def secret_from_file(name: str, env_var: str, nbytes: int = 48) -> str:
         return value
     path = data_dir() / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(nbytes))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(nbytes))
     return path.read_text().strip()
 
 
@@ -49,7 +73,7 @@ def database_config() -> dict[str, Any]:
     """``DATABASE_URL`` (PostgreSQL) or the embedded SQLite database in the data directory."""
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        return sqlite_config(data_dir() / "xinyue.sqlite3")
+        return sqlite_config(private_file(data_dir() / "xinyue.sqlite3"))
     scheme = urlsplit(url).scheme
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
         raise ConfigError(
@@ -152,6 +176,6 @@ def huey_config(database: dict[str, Any], *, immediate: bool) -> dict[str, Any]:
         "huey_class": "huey.SqliteHuey",
         "name": "xinyue",
         "immediate": immediate,
-        "connection": {"filename": str(data_dir() / "tasks.sqlite3")},
+        "connection": {"filename": str(private_file(data_dir() / "tasks.sqlite3"))},
         "consumer": {"workers": 2, "worker_type": "thread"},
     }

@@ -144,9 +144,26 @@ TASKS = {
 # Platform rules that are configuration rather than data.
 XINYUE_TOKEN_AUTHENTICATORS = ["xinyue.accounts.services.authenticate_api_key"]
 IDEMPOTENCY_TTL_HOURS = config.env_int("XINYUE_IDEMPOTENCY_TTL_HOURS", 48)
-# API rate limits ("N/s", "N/min", "N/h"; empty = off): anonymous per client IP, else per credential.
+# API rate limits ("N/s", "N/min", "N/h"; empty = off): anonymous per client address, else per
+# credential (core/throttling.py).
 XINYUE_API_RATE_ANONYMOUS = config.env_str("XINYUE_API_RATE_ANONYMOUS", "600/min")
 XINYUE_API_RATE_AUTHENTICATED = config.env_str("XINYUE_API_RATE_AUTHENTICATED", "6000/min")
+# Reverse proxies in front of the web server that append to X-Forwarded-For (0: none, the header
+# is ignored and REMOTE_ADDR is the client). Only that many entries from the right are trusted.
+XINYUE_TRUSTED_PROXY_COUNT = config.env_int("XINYUE_TRUSTED_PROXY_COUNT", 0)
+# Caches: "default" is per process (small read caches); "shared" is the database cache that all
+# web processes see (rate-limit counters). Its table is created by migrate (core/0003).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "xinyue_cache",
+        "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
+    },
+}
+# Public hot searches (大家都在搜): a term is shown once this many distinct readers or clients
+# searched it in the window (insights/selectors.py).
+XINYUE_HOT_SEARCH_MIN_CLIENTS = config.env_int("XINYUE_HOT_SEARCH_MIN_CLIENTS", 3)
 WEBHOOK_MAX_ATTEMPTS = config.env_int("XINYUE_WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = config.env_int("XINYUE_WEBHOOK_TIMEOUT_SECONDS", 10)
 

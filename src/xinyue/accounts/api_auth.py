@@ -39,6 +39,14 @@ class BearerActor(HttpBearer):
 class SessionActor(SessionAuth):
     """A logged-in page user (cookie + CSRF token)."""
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # CSRF protects a session; a caller without one is simply unauthenticated (401 in the
+        # one error shape), not a failed CSRF check (403).
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         return request_actor(request)
 

@@ -207,7 +207,9 @@ def _facet_list(values: list) -> list[dict[str, Any]]:
         "Keywords over title, authors, publisher, subjects and ISBN in Chinese and English: "
         "words, names, pinyin (full or initials) and ISBNs in any form. Never fails on input: "
         "odd queries give results or an empty page. Each search is recorded (normalised term, "
-        "result count, channel) for the monthly report; clients must not report it again."
+        "result count, channel) for the monthly report, once per searcher and term in 30 "
+        "minutes (a filter, another sort or page is the same search); clients must not report "
+        "it again."
     ),
 )
 def search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
@@ -230,7 +232,12 @@ def search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
         page=filters.page,
         page_size=filters.page_size,
     )
-    web.record_search(request, normalized_query=result.normalized_query, result_count=result.total)
+    web.record_search(
+        request,
+        normalized_query=result.normalized_query,
+        result_count=result.total,
+        page=filters.page,
+    )
     items = portal.with_stock(list(result.items))
     categories = portal.category_names({t.category_id for t in items if t.category_id})
     facets = result.facets or {}

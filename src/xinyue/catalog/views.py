@@ -231,7 +231,12 @@ def search(request: HttpRequest) -> HttpResponse:
         page=params.page,
         page_size=PAGE_SIZE,
     )
-    web.record_search(request, normalized_query=result.normalized_query, result_count=result.total)
+    web.record_search(
+        request,
+        normalized_query=result.normalized_query,
+        result_count=result.total,
+        page=params.page,
+    )
     items = portal.with_stock(list(result.items))
     shelf = set(web.shelf_ids(request))
     context: dict[str, Any] = {

@@ -15,8 +15,9 @@ from xinyue.accounts.middleware import request_channel
 from xinyue.catalog.selectors import portal
 from xinyue.catalog.services import bookshelf
 from xinyue.core.actors import Actor, Channel
+from xinyue.core.clients import client_key
 from xinyue.insights.models import EventType
-from xinyue.insights.services import record_event
+from xinyue.insights.services import record_event, record_search_event
 
 SHELF_SESSION_KEY = "shelf"
 
@@ -133,16 +134,18 @@ def remove_from_shelf(request: HttpRequest, title_id: int) -> bool:
 # --- events ---------------------------------------------------------------------------------
 
 
-def record_search(request: HttpRequest, *, normalized_query: str, result_count: int) -> None:
-    if not normalized_query:
-        return
-    record_event(
-        type=EventType.SEARCH,
+def record_search(
+    request: HttpRequest, *, normalized_query: str, result_count: int, page: int = 1
+) -> None:
+    reader_id = reader_id_of(request)
+    record_search_event(
         channel=channel_of(request),
-        reader_id=reader_id_of(request),
+        reader_id=reader_id,
+        client=f"r{reader_id}" if reader_id else client_key(request, purpose="search"),
         path=request.path,
         query=normalized_query,
         result_count=result_count,
+        page=page,
     )
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from xinyue.core import clock
+from xinyue.core.clients import client_key
 from xinyue.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -31,14 +32,16 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def principal_of(request: HttpRequest) -> str:
-    """Whose key space this request uses: its bearer credentials, its session, or anonymous."""
+    """Whose key space this request uses: its bearer credentials, its session, or — for an
+    anonymous caller — its client address (keyed hash), so that nobody replays another
+    caller's response by guessing their key."""
     auth = request.headers.get("Authorization", "")
     if auth:
         return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:40]
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session_key:
         return "session:" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
-    return "anonymous"
+    return "anon:" + client_key(request, purpose="idempotency")
 
 
 class IdempotencyMiddleware:

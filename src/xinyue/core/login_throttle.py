@@ -42,9 +42,11 @@ def check(model: type[LoginThrottleRow], keys: list[ThrottleKey], now: dt.dateti
 
 def record_failure(
     model: type[LoginThrottleRow], keys: list[ThrottleKey], now: dt.datetime
-) -> None:
+) -> list[ThrottleKey]:
     """Count one failure on every key, in its own committed transaction (the refusal that follows
-    must not roll it back). A key reaching its limit within the window is locked."""
+    must not roll it back). A key reaching its limit within the window is locked; the keys locked
+    by this failure are returned (the caller may tell the account's owner)."""
+    locked: list[ThrottleKey] = []
     window = dt.timedelta(minutes=settings.XINYUE_LOGIN_WINDOW_MINUTES)
     lockout = dt.timedelta(minutes=settings.XINYUE_LOGIN_LOCKOUT_MINUTES)
     for scope, key, limit in keys:
@@ -60,7 +62,9 @@ def record_failure(
                 log.warning(
                     "login locked for %s key %s… until %s", scope, key[:8], row.locked_until
                 )
+                locked.append((scope, key, limit))
             row.save()
+    return locked
 
 
 def clear(model: type[LoginThrottleRow], scope: str, key: str) -> None:

@@ -1,13 +1,24 @@
-"""Helpers for tests: the real background-work machinery (Huey in immediate mode), and a peer
-system on a loopback port (a library's system, a webhook receiver, an SMS relay)."""
+"""Helpers for tests that drive the real machinery: background work (Huey in immediate mode),
+a peer system on a loopback port (a library's system, a webhook receiver, an SMS relay) and a real
+web server process."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import signal
+import socket
+import subprocess
 import threading
-from collections.abc import Callable
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from huey.contrib.djhuey import HUEY
@@ -67,3 +78,77 @@ class LoopbackServer:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join()
+
+
+@dataclass
+class WebServer:
+    base_url: str
+    port: int
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 10) -> str:
+        """The log once ``text`` appears in it (the access line is written after the answer)."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return log
+
+
+def http_get(url: str, timeout: float) -> tuple[int, bytes]:
+    """GET ``url`` (loopback only); the status and body, also for error statuses."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@contextlib.contextmanager
+def running_web_server(
+    data_dir: Path, *, access_log: bool = False, env: dict[str, str] | None = None
+) -> Iterator[WebServer]:
+    """Start ``xinyue serve``'s exact command line on a free loopback port with its own data
+    directory (SQLite), wait until health answers, and stop it afterwards."""
+    from xinyue.core.server import web_command
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
+    environment.update(XINYUE_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="xinyue.settings")
+    # An unmigrated database: nothing that needs tables (rate-limit counters) on the way.
+    environment.update(XINYUE_API_RATE_ANONYMOUS="", XINYUE_API_RATE_AUTHENTICATED="")
+    environment.update(env or {})
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            web_command(host="127.0.0.1", port=port, workers=2, access_log=access_log),
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its worker processes die with it (killpg below)
+        )
+        server = WebServer(base_url=f"http://127.0.0.1:{port}", port=port, log_path=log_path)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    http_get(f"{server.base_url}/api/v1/health", timeout=2)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"web server did not start:\n{server.log()}") from None
+                    time.sleep(0.2)
+            yield server
+        finally:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=15)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # it, or any worker it left behind
+            process.wait()

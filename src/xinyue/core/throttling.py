@@ -1,37 +1,92 @@
-"""Rate limits on the public API (DESIGN §6), per client IP for anonymous calls and per credential.
+"""Rate limits on the public API (DESIGN §6): per client address for anonymous callers, per
+credential (bearer token or page session) otherwise, on every operation.
 
-django-ninja's throttles fix their rate when built; these read it from settings at each request
-so an operator (or a test) can change it without a restart of the API object. Counters live in
-the default cache: per process with the embedded local-memory cache (a limit per web process),
-shared when the deployment configures a shared cache.
+A fixed window per key, counted in the ``shared`` cache: Django's database cache (its table is
+created by ``core/0003``), so every web process of a deployment counts in the same place with
+nothing else to run. The rates are read from settings at each request, so an operator (or a
+test) can change them without rebuilding the API object.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
+import time
+
 from django.conf import settings
+from django.core.cache import caches
+from django.db import DatabaseError
 from django.http import HttpRequest
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+from ninja.throttling import BaseThrottle
+
+from xinyue.core.actors import Actor
+from xinyue.core.clients import client_key
+
+log = logging.getLogger(__name__)
+
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
-class _SettingsRate:
-    setting = ""
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"600/min"`` → (600, 60)."""
+    count, _, unit = rate.partition("/")
+    return int(count), _UNITS[unit.strip()]
+
+
+def _credential(request: HttpRequest) -> str | None:
+    """The credential that authenticated the call, or None for an anonymous caller."""
+    if not isinstance(getattr(request, "auth", None), Actor):
+        return None  # no credential, or a public operation's "anonymous" marker
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header
+    return request.COOKIES.get(settings.SESSION_COOKIE_NAME, "") or None
+
+
+class ClientRate(BaseThrottle):
+    """One counter per (caller, window); the caller is a hash, never an address or a token.
+
+    One instance serves every thread of a web process: the wait is kept per thread."""
 
     def __init__(self) -> None:
-        super().__init__(rate=getattr(settings, self.setting) or "1000000/s")  # type: ignore[call-arg]
+        self._local = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        rate = getattr(settings, self.setting)
+        credential = _credential(request)
+        if credential is None:
+            rate = settings.XINYUE_API_RATE_ANONYMOUS
+            ident = "a:" + client_key(request, purpose="rate")
+        else:
+            rate = settings.XINYUE_API_RATE_AUTHENTICATED
+            ident = "c:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+        self._local.wait = None
         if not rate:
             return True
-        if rate != self.rate:
-            self.rate = rate
-            self.num_requests, self.duration = self.parse_rate(rate)
-        return super().allow_request(request)  # type: ignore[misc]
+        try:
+            return self._count(ident, rate)
+        except DatabaseError:
+            # The counters' store failing must not take the API down with it: serve, and say so.
+            log.warning("rate-limit counters unavailable; request not counted", exc_info=True)
+            return True
 
+    def _count(self, ident: str, rate: str) -> bool:
+        limit, seconds = parse_rate(rate)
+        now = time.time()
+        window = int(now // seconds)
+        key = f"rl:{ident}:{seconds}:{window}"
+        cache = caches["shared"]
+        if cache.add(key, 1, timeout=seconds + 1):
+            return True
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: a new window
+            cache.set(key, 1, timeout=seconds + 1)
+            return True
+        if count <= limit:
+            return True
+        self._local.wait = (window + 1) * seconds - now
+        return False
 
-class AnonymousRate(_SettingsRate, AnonRateThrottle):
-    setting = "XINYUE_API_RATE_ANONYMOUS"
-
-
-class CredentialRate(_SettingsRate, AuthRateThrottle):
-    setting = "XINYUE_API_RATE_AUTHENTICATED"
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)

@@ -89,7 +89,7 @@ def ensure_key_pair(private_path: Path, public_path: Path) -> None:
         if not public_path.exists():
             public_path.write_bytes(public_key_pem(load_private_key(private_path.read_bytes())))
         return
-    private_path.parent.mkdir(parents=True, exist_ok=True)
+    private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = generate_private_key()
     tmp = private_path.with_suffix(".tmp")
     tmp.write_bytes(private_key_pem(key))

@@ -40,7 +40,7 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
     recorded = 0
     for query, times in SEARCHES:
         result = search_titles(query=query, page_size=1)
-        for _ in range(times):
+        for n in range(times):
             record_event(
                 type=EventType.SEARCH,
                 channel=rng.choice(CHANNELS),
@@ -48,6 +48,7 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
                 path="/search/",
                 query=result.normalized_query,
                 result_count=result.total,
+                client=f"demo-{n}",  # each time another visitor (hot searches count visitors)
             )
             recorded += 1
     flush_events()

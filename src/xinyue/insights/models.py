@@ -34,6 +34,9 @@ class Event(models.Model):
     title_id = models.BigIntegerField(_("书目"), null=True, blank=True)
     result_count = models.IntegerField(_("结果数"), null=True, blank=True)
     library_code = models.CharField(_("成员馆"), max_length=12, blank=True)
+    # Who searched, for counting distinct searchers (public hot searches): ``r<reader id>`` or a
+    # keyed hash of the client address; "" when unknown (events reported in batches by apps).
+    client = models.CharField(_("来源"), max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["at", "id"]
@@ -49,3 +52,26 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.type} {self.query or self.path}"
+
+
+class SearchTermRule(models.Model):
+    """The operator's moderation of public hot searches (大家都在搜): a term hidden exactly, or a
+    blocked word that hides every term containing it. Changed only through the services."""
+
+    class Kind(models.TextChoices):
+        HIDDEN = "hidden", _("隐藏检索词")
+        BLOCKED = "blocked", _("屏蔽词")
+
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    term = models.CharField(_("检索词"), max_length=200)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    created_by = models.CharField(_("操作人"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["kind", "term"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "term"], name="insights_rule_kind_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.term}"

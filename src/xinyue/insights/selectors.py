@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
 
 from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.permissions import require_operator
-from xinyue.insights.models import Event, EventType
+from xinyue.insights.models import Event, EventType, SearchTermRule
+from xinyue.readers.masking import looks_like_pii, redact_search_term
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,12 @@ def search_terms(
         .order_by("-count", "query")[:limit]
     )
     return [
-        TermCount(term=r["query"], count=r["count"], zero_results=r["zero"], last_at=r["last_at"])
+        TermCount(
+            term=redact_search_term(r["query"]),
+            count=r["count"],
+            zero_results=r["zero"],
+            last_at=r["last_at"],
+        )
         for r in rows
     ]
 
@@ -63,18 +70,51 @@ POPULAR_CACHE_SECONDS = 600
 
 
 def popular_search_terms(*, days: int = 30, limit: int = 8) -> list[str]:
-    """What readers searched most lately and found (suggestions on the portal); public,
-    aggregated, cached for ten minutes so that a busy portal never rescans the events."""
+    """大家都在搜: what readers searched most lately and found, for everyone to see — so only
+    terms that at least ``XINYUE_HOT_SEARCH_MIN_CLIENTS`` distinct readers or clients searched
+    (one person typing ``dygw`` a hundred times is not "everyone"), never a term that looks like
+    personal data, never one the operator hid or that contains a blocked word. Ranked by distinct
+    searchers; cached for ten minutes (dropped when the operator changes the rules)."""
     terms = cache.get(POPULAR_CACHE_KEY)
     if terms is None:
         start = clock.now() - dt.timedelta(days=days)
-        terms = list(
+        candidates = (
             Event.objects.filter(type=EventType.SEARCH, at__gte=start, result_count__gt=0)
             .exclude(query="")
+            .exclude(client="")
             .values("query")
-            .annotate(count=Count("id"))
-            .order_by("-count", "query")
-            .values_list("query", flat=True)[:limit]
+            .annotate(clients=Count("client", distinct=True))
+            .filter(clients__gte=settings.XINYUE_HOT_SEARCH_MIN_CLIENTS)
+            .order_by("-clients", "query")
+            .values_list("query", flat=True)[: limit * 5]
         )
+        hidden, blocked = _moderation_rules()
+        terms = [
+            term
+            for term in candidates
+            if term not in hidden
+            and not any(word in term for word in blocked)
+            and not looks_like_pii(term)
+        ][:limit]
         cache.set(POPULAR_CACHE_KEY, terms, POPULAR_CACHE_SECONDS)
     return terms
+
+
+def forget_popular_terms() -> None:
+    cache.delete(POPULAR_CACHE_KEY)
+
+
+def _moderation_rules() -> tuple[set[str], list[str]]:
+    hidden: set[str] = set()
+    blocked: list[str] = []
+    for kind, term in SearchTermRule.objects.values_list("kind", "term"):
+        if kind == SearchTermRule.Kind.HIDDEN:
+            hidden.add(term)
+        else:
+            blocked.append(term)
+    return hidden, blocked
+
+
+def search_term_rules(*, actor: Actor) -> list[SearchTermRule]:
+    require_operator(actor)
+    return list(SearchTermRule.objects.all())

@@ -8,20 +8,23 @@ apps send to ``POST /api/v1/events`` and writes each batch with one bulk insert.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.cache import caches
+from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
-from xinyue.core import clock
+from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.errors import InvalidInput
-from xinyue.core.permissions import Action, require
+from xinyue.core.permissions import Action, require, require_operator
 from xinyue.insights.buffer import EventBuffer
-from xinyue.insights.models import Event, EventType
+from xinyue.insights.models import Event, EventType, SearchTermRule
+from xinyue.readers.masking import redact_search_term
 
 MAX_BATCH = 1000
 PATH_MAX = 300
@@ -34,10 +37,11 @@ CHANNELS = frozenset(c.value for c in Channel)
 
 
 def normalize_term(query: str) -> str:
-    """The search term as the report counts it: the engine's normalisation, cut to fit."""
+    """The search term as the report counts it: the engine's normalisation, PII masked, cut to
+    fit."""
     from xinyue.catalog.search.text import normalize_query
 
-    return normalize_query(query)[:QUERY_MAX]
+    return redact_search_term(normalize_query(query))[:QUERY_MAX]
 
 
 # The columns an event row is buffered as (a plain tuple: cheaper than a model instance).
@@ -51,6 +55,7 @@ COLUMNS = (
     "title_id",
     "result_count",
     "library_code",
+    "client",
 )
 EventTuple = tuple[Any, ...]
 
@@ -104,11 +109,12 @@ def record_event(
     title_id: int | None = None,
     result_count: int | None = None,
     library_code: str = "",
+    client: str = "",
 ) -> None:
     """Buffer one event; it reaches the database with the next batch (≤ 1 s later).
 
-    ``query`` must already be normalised (the search engine returns ``normalized_query``).
-    Never raises on odd input from a page: an unknown type is a programming error and does.
+    ``query`` must already be normalised (the search engine returns ``normalized_query``); an
+    ID number, phone or card number in it is masked here, before it is buffered. Never raises on odd input from a page: an unknown type is a programming error and does.
     """
     if type not in EventType.values:
         raise ValueError(f"unknown event type {type!r}")
@@ -119,12 +125,54 @@ def record_event(
             str(channel) if channel in CHANNELS else Channel.API.value,
             reader_id,
             (path or "")[:PATH_MAX],
-            (query or "")[:QUERY_MAX],
+            redact_search_term(query or "")[:QUERY_MAX],
             title_id,
             result_count,
             (library_code or "")[:12],
+            (client or "")[:40],
         )
     )
+
+
+# A searcher's repeats of a term within this long are refinements of one search (facets, sort,
+# pages, the back button): counted once.
+SEARCH_ONCE_SECONDS = 30 * 60
+
+
+def record_search_event(
+    *,
+    channel: str,
+    reader_id: int | None,
+    client: str,
+    path: str,
+    query: str,
+    result_count: int,
+    page: int = 1,
+) -> bool:
+    """Record one search, once: a later page, or the same searcher (``client``) searching the
+    same normalised term again within 30 minutes (with a facet, another sort) is the same
+    search. The claim is kept in the shared cache, so it holds across web processes. Returns
+    whether the search was recorded."""
+    term = redact_search_term(query or "")[:QUERY_MAX]
+    if not term or page > 1:
+        return False
+    if client:
+        digest = hashlib.sha256(f"{client}|{term}".encode()).hexdigest()[:32]
+        try:
+            if not caches["shared"].add(f"search-once:{digest}", 1, timeout=SEARCH_ONCE_SECONDS):
+                return False
+        except DatabaseError:
+            pass  # no dedupe store: count the search rather than lose it
+    record_event(
+        type=EventType.SEARCH,
+        channel=channel,
+        reader_id=reader_id,
+        path=path,
+        query=term,
+        result_count=result_count,
+        client=client,
+    )
+    return True
 
 
 def flush_events() -> int:
@@ -175,6 +223,7 @@ def ingest_events(*, actor: Actor, events: Sequence[dict[str, Any]]) -> IngestRe
                 item.get("title_id"),
                 item.get("result_count"),
                 library_code,
+                f"r{actor.reader_id}" if actor.reader_id else "",
             )
         )
     if errors:
@@ -195,3 +244,58 @@ def erase_reader_events(*, actor: Actor, reader: Any) -> None:
     """Account deletion: the reader's events stay counted, no longer theirs."""
     flush_events()
     Event.objects.filter(reader_id=reader.pk).update(reader_id=None)
+
+
+def _moderation_changed() -> None:
+    from xinyue.insights.selectors import forget_popular_terms
+
+    transaction.on_commit(forget_popular_terms)
+
+
+def _rule_term(term: str, field: str) -> str:
+    cleaned = normalize_term(term or "")
+    if not cleaned:
+        raise InvalidInput(fields={field: _("请输入检索词")})
+    return cleaned
+
+
+def hide_search_term(*, actor: Actor, term: str) -> SearchTermRule:
+    """Keep ``term`` out of the public hot searches (the report still counts it)."""
+    require_operator(actor)
+    term = _rule_term(term, "term")
+    with transaction.atomic():
+        rule, created = SearchTermRule.objects.get_or_create(
+            kind=SearchTermRule.Kind.HIDDEN, term=term, defaults={"created_by": actor.label}
+        )
+        if created:
+            audit.record(actor=actor, action="search_term.hidden", obj=rule, term=term)
+            _moderation_changed()
+    return rule
+
+
+def block_search_word(*, actor: Actor, word: str) -> SearchTermRule:
+    """Keep every term containing ``word`` out of the public hot searches."""
+    require_operator(actor)
+    word = _rule_term(word, "word")
+    with transaction.atomic():
+        rule, created = SearchTermRule.objects.get_or_create(
+            kind=SearchTermRule.Kind.BLOCKED, term=word, defaults={"created_by": actor.label}
+        )
+        if created:
+            audit.record(actor=actor, action="search_term.blocked", obj=rule, term=word)
+            _moderation_changed()
+    return rule
+
+
+def remove_search_term_rule(*, actor: Actor, rule_id: int) -> None:
+    """Lift a hidden term or a blocked word."""
+    require_operator(actor)
+    with transaction.atomic():
+        rule = SearchTermRule.objects.select_for_update().filter(pk=rule_id).first()
+        if rule is None:
+            return
+        audit.record(
+            actor=actor, action="search_term.rule_removed", obj=rule, kind=rule.kind, term=rule.term
+        )
+        rule.delete()
+        _moderation_changed()

@@ -6,12 +6,14 @@ import datetime as dt
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.accounts.console import console_view, render_console
 from xinyue.core import clock
+from xinyue.core.errors import DomainError
 from xinyue.core.permissions import require_operator
-from xinyue.insights import selectors
+from xinyue.insights import selectors, services
 
 DEFAULT_DAYS = 30
 
@@ -28,9 +30,31 @@ class PeriodForm(forms.Form):
         return data
 
 
+def _moderate(request: HttpRequest) -> str | None:
+    """The operator's hot-search moderation (POST); the error message, or None."""
+    action = request.POST.get("action", "")
+    try:
+        if action == "hide":
+            services.hide_search_term(actor=request.actor, term=request.POST.get("term", ""))
+        elif action == "block":
+            services.block_search_word(actor=request.actor, word=request.POST.get("word", ""))
+        elif action == "remove":
+            rule_id = request.POST.get("rule", "")
+            if rule_id.isdigit():
+                services.remove_search_term_rule(actor=request.actor, rule_id=int(rule_id))
+    except DomainError as exc:
+        return "; ".join(str(m) for m in exc.detail.get("fields", {}).values()) or exc.message
+    return None
+
+
 @console_view
 def console_search_terms(request: HttpRequest) -> HttpResponse:
     require_operator(request.actor)
+    moderation_error = None
+    if request.method == "POST":
+        moderation_error = _moderate(request)
+        if moderation_error is None:
+            return redirect(request.get_full_path())
     form = PeriodForm(request.GET or None)
     today = clock.today()
     start_day, end_day = today - dt.timedelta(days=DEFAULT_DAYS - 1), today
@@ -50,6 +74,9 @@ def console_search_terms(request: HttpRequest) -> HttpResponse:
             "totals": selectors.search_totals(actor=actor, start=start, end=end),
             "top_terms": selectors.search_terms(actor=actor, start=start, end=end),
             "zero_terms": selectors.search_terms(actor=actor, start=start, end=end, zero_only=True),
+            "rules": selectors.search_term_rules(actor=actor),
+            "public_terms": selectors.popular_search_terms(),
+            "moderation_error": moderation_error,
         },
-        status=422 if form.errors else 200,
+        status=422 if form.errors or moderation_error else 200,
     )

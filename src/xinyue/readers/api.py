@@ -27,7 +27,11 @@ from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
-from xinyue.readers.services.identity import client_ip
+from xinyue.readers.services.identity import (
+    client_ip,
+    unlock_reader_login,
+    verify_password,
+)
 
 router = Router(tags=["readers"])
 
@@ -177,6 +181,27 @@ def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) 
     return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at}
 
 
+class UnlockIn(Schema):
+    id_number: str = Field(max_length=40)
+    code: str = Field(max_length=12, description="the 6-digit code of the SMS sent at the lock")
+
+
+@router.post(
+    "/auth/unlock",
+    auth=None,
+    response={204: None, 422: ErrorOut, 429: ErrorOut},
+    summary="Lift a log-in lock with the code the reader received by SMS",
+    description=(
+        "When too many failed log-ins lock an ID number, its reader gets an SMS saying so, with "
+        "a code. Posting that code lifts the lock (then log in as usual). A wrong or spent code "
+        "is `422 unlock_code_invalid` and counts against the client address."
+    ),
+)
+def unlock(request: HttpRequest, payload: UnlockIn) -> Any:
+    unlock_reader_login(id_number=payload.id_number, code=payload.code, ip=client_ip(request))
+    return Status(204, None)
+
+
 @router.delete(
     "/auth/token",
     response={204: None, 401: ErrorOut},
@@ -223,18 +248,25 @@ def export(request: HttpRequest) -> Any:
     return rights.export_reader_data(actor=actor, reader=reader, reveal=False)
 
 
+class DeleteAccountIn(Schema):
+    password: str = Field(max_length=128, description="the reader's password, re-entered")
+
+
 @router.delete(
     "/readers/me",
-    response={204: None, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+    response={204: None, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Delete the reader's account",
     description=(
+        "Body `{password}`: the reader re-enters the password (as on the account page); a wrong "
+        "or missing one is `422 wrong_password` / `invalid` and nothing is deleted. "
         "Refused with `409 deletion_blocked` and `detail.reasons` while loans or compensation are "
         "open. Otherwise personal data is erased, open cards are cancelled, and only what law "
         "requires is kept, anonymised."
     ),
 )
-def delete_me(request: HttpRequest) -> Any:
+def delete_me(request: HttpRequest, payload: DeleteAccountIn) -> Any:
     reader, actor = _me(request)
+    verify_password(reader=reader, password=payload.password)
     rights.delete_reader_account(actor=actor, reader=reader)
     return Status(204, None)
 

@@ -20,6 +20,10 @@ class LoginFailed(DomainError):
     default_message = _("身份证号或密码不正确")
 
 
+class UnlockCodeInvalid(InvalidInput):
+    code = "unlock_code_invalid"
+
+
 class AccountDisabled(DomainError):
     code = "account_disabled"
     http_status = 403

@@ -125,7 +125,11 @@ API: dict[str, Probe] = {
     "revoke_token": Probe(SIGNED_IN, lambda w, t: ("delete", "/api/v1/auth/token", None)),
     "consent_texts": Probe(PUBLIC, get("/api/v1/consents/texts")),
     "me": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me")),
-    "delete_me": Probe(Action.OWN_ACCOUNT, lambda w, t: ("delete", "/api/v1/readers/me", None)),
+    "delete_me": Probe(
+        Action.OWN_ACCOUNT,
+        lambda w, t: ("delete", "/api/v1/readers/me", {"password": "read-more-books-7"}),
+    ),
+    "unlock": Probe(PUBLIC, lambda w, t: ("post", "/api/v1/auth/unlock", {"id_number": ""})),
     "export": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/export")),
     "my_addresses": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/addresses")),
     "add_address": Probe(

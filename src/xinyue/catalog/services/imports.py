@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -201,6 +202,10 @@ def validate_record(
         if match and 0 < int(match.group(0)) < 100_000:
             pages = int(match.group(0))
 
+    cover = (raw.cover or "").strip()
+    if cover and not _is_web_url(cover):
+        reasons.append(f"封面地址须为 http(s) 网址（{cover[:40]}）")
+
     if reasons or isbn is None:
         return None, reasons
     return (
@@ -219,12 +224,19 @@ def validate_record(
             clc_class=raw.clc_class.strip()[:40],
             subjects="; ".join(s.strip() for s in raw.subjects if s.strip())[:500],
             summary=(raw.summary or "").strip()[:5000],
-            cover=(raw.cover or "").strip()[:300],
+            cover=cover[:300],
             stock=stock,
             price_fen=price_fen,
         ),
         [],
     )
+
+
+def _is_web_url(url: str) -> bool:
+    """Only an absolute http(s) URL with a host may become a cover (never ``javascript:``,
+    ``data:`` or a relative path that a page would resolve against our own site)."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.netloc) and url.isprintable()
 
 
 _TITLE_FIELDS = (

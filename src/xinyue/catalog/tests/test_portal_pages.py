@@ -186,7 +186,8 @@ def test_paging_past_the_end_says_there_is_no_such_page_like_the_api(client, boo
 
 @pytest.mark.django_db
 def test_an_empty_result_suggests_something_and_is_recorded(client, books):
-    client.get("/search/", {"q": "东野圭吾"})  # a search that found something: a suggestion
+    for n in range(3):  # three readers searched it and found something: a public suggestion
+        client.get("/search/", {"q": "东野圭吾"}, REMOTE_ADDR=f"203.0.113.{n}")
     flush_events()
     cache.clear()
 

@@ -7,7 +7,36 @@ import pytest
 def test_health_reports_database(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "writable": True}
+
+
+@pytest.fixture
+def read_only_database(transactional_db):
+    """The database refuses writes for this connection, as a read-only file or a standby does
+    (a transactional test: PostgreSQL applies the setting to the next transaction)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+    yield
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA query_only = OFF")
+        else:
+            cursor.execute("SET default_transaction_read_only = off")
+
+
+def test_health_is_503_with_retry_after_when_the_database_cannot_be_written(
+    client, read_only_database
+):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Retry-After"] == "10"
+    assert response.json() == {"status": "degraded", "database": "read_only", "writable": False}
 
 
 @pytest.mark.django_db

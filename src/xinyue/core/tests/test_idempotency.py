@@ -96,3 +96,32 @@ def test_a_bearer_token_is_never_kept_by_the_idempotency_store(client, zhejiang)
     assert "Idempotent-Replayed" not in second
     assert first.json()["token"] != second.json()["token"]
     assert not IdempotencyRecord.objects.filter(key="t1").exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_keys_are_scoped_per_client_address(client, zhejiang):
+    reader = {
+        "id_number": "33010619900101123X",
+        "name": "测试",
+        "phone": "13800000000",
+        "password": "Reading-2026",
+    }
+
+    def register(address):
+        return client.post(
+            "/api/v1/auth/register",
+            reader,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="signup-1",
+            REMOTE_ADDR=address,
+        )
+
+    first = register("203.0.113.1")
+    assert first.status_code == 201
+    retry = register("203.0.113.1")
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    other = register("198.51.100.2")  # another caller guessing the key gets no replay
+    assert "Idempotent-Replayed" not in other
+    assert other.status_code == 409
+    assert other.json()["code"] == "id_number_taken"

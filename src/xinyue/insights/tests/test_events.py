@@ -266,8 +266,10 @@ def test_suppliers_and_strangers_cannot_report_events(client):
 
 
 def searches(*items: tuple[str, int, dt.datetime]) -> None:
-    for query, count, at in items:
-        record_event(type="search", channel="pc", at=at, query=query, result_count=count)
+    for n, (query, count, at) in enumerate(items):
+        record_event(
+            type="search", channel="pc", at=at, query=query, result_count=count, client=f"c{n}"
+        )
     flush_events()
 
 
@@ -322,5 +324,6 @@ def test_library_staff_cannot_see_search_terms(search_log, logged_in, hz_admin_u
 
 
 @pytest.mark.django_db
-def test_popular_terms_for_suggestions_leave_out_searches_that_found_nothing(search_log):
+def test_popular_terms_for_suggestions_leave_out_searches_that_found_nothing(search_log, settings):
+    settings.XINYUE_HOT_SEARCH_MIN_CLIENTS = 1
     assert popular_search_terms() == ["东野圭吾", "三体"]

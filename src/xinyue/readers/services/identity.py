@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import logging
+import secrets
+import time
 import uuid
 from typing import Any
 
@@ -12,6 +15,7 @@ from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -20,15 +24,17 @@ from django.utils.translation import gettext as _
 from xinyue.accounts.models import User
 from xinyue.core import audit, clock, login_throttle
 from xinyue.core.actors import Actor, ActorKind, Channel
+from xinyue.core.clients import client_address
 from xinyue.core.errors import InvalidInput
 from xinyue.core.history import record_transition
 from xinyue.core.permissions import Action, require_reader
-from xinyue.readers import vault
+from xinyue.readers import sms, vault
 from xinyue.readers.errors import (
     AccountDisabled,
     ChannelIdentityTaken,
     IdNumberTaken,
     LoginFailed,
+    UnlockCodeInvalid,
     WrongPassword,
 )
 from xinyue.readers.masking import mask_name
@@ -228,7 +234,91 @@ def _check_throttle(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:
 
 
 def _record_failure(keys: list[tuple[str, str, int]], now: dt.datetime) -> None:
-    login_throttle.record_failure(LoginThrottle, keys, now)
+    """Count the failure; when it locks the ID number, its reader is told by SMS with a code that
+    lifts the lock."""
+    lockout = dt.timedelta(minutes=settings.XINYUE_LOGIN_LOCKOUT_MINUTES)
+    for scope, key, _limit in login_throttle.record_failure(LoginThrottle, keys, now):
+        if scope == LoginThrottle.Scope.ID_NUMBER:
+            _send_unlock_code_on_commit(key, lockout)
+
+
+# --- unlocking a locked ID number by SMS ------------------------------------------------------
+# Anyone who knows an ID number can lock its reader out by failing to log in; the lock stays (it
+# stops guessing), but the reader is told by SMS and may lift it with the code in that message.
+
+UNLOCK_MAX_ATTEMPTS = 5
+
+
+def _unlock_cache_key(index: str) -> str:
+    return f"login-unlock:{index}"
+
+
+def _send_unlock_code_on_commit(index: str, lockout: dt.timedelta) -> None:
+    def send() -> None:
+        reader = Reader.objects.filter(id_number_index=index, deleted_at__isnull=True).first()
+        if reader is None or not reader.phone_ct:
+            return  # an unknown number: nobody to tell (and the lock reveals nothing)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        caches["shared"].set(
+            _unlock_cache_key(index),
+            {
+                "hash": vault.blind_index(f"unlock:{reader.uid}", code),
+                "attempts": 0,
+                "until": time.time() + lockout.total_seconds(),
+            },
+            timeout=int(lockout.total_seconds()),
+        )
+        minutes = int(lockout.total_seconds() // 60)
+        text = _(
+            "【信阅】您的账号因多次输错密码已暂停登录%(minutes)d分钟。如是本人，可用验证码 "
+            "%(code)s 立即解锁；如非本人操作，请勿告知他人并尽快修改密码。"
+        ) % {"minutes": minutes, "code": code}
+        try:
+            sms.sender().send(phone=vault.unseal(reader, "phone_ct"), text=text)
+        except sms.SmsSendError as exc:
+            log.warning("unlock SMS to reader %s failed: %s", reader.pk, exc)
+        with transaction.atomic():
+            audit.record(actor=reader_actor(reader), action="reader.login_locked", obj=reader)
+
+    transaction.on_commit(send)
+
+
+def unlock_reader_login(*, id_number: str, code: str, ip: str = "") -> None:
+    """Lift the log-in lock on ``id_number`` with the code sent by SMS when it was locked. A
+    wrong code counts against the client address like a failed log-in; five spend the code."""
+    now = clock.now()
+    ip_keys = _ip_throttle_keys(ip)
+    _check_throttle(ip_keys, now)
+    try:
+        number = parse_id_number(id_number).number
+    except InvalidInput:
+        number = None
+    index = id_number_index(number) if number else ""
+    cache = caches["shared"]
+    pending = cache.get(_unlock_cache_key(index)) if index else None
+    reader = (
+        Reader.objects.filter(id_number_index=index, deleted_at__isnull=True).first()
+        if pending
+        else None
+    )
+    code = (code or "").strip()
+    right = (
+        reader is not None
+        and pending["attempts"] < UNLOCK_MAX_ATTEMPTS
+        and hmac.compare_digest(pending["hash"], vault.blind_index(f"unlock:{reader.uid}", code))
+    )
+    if not right:
+        if pending is not None:
+            pending["attempts"] += 1
+            remaining = max(1, int(pending["until"] - time.time()))
+            cache.set(_unlock_cache_key(index), pending, timeout=remaining)
+        _record_failure(ip_keys, now)
+        raise UnlockCodeInvalid(fields={"code": _("验证码不正确或已失效")})
+    with transaction.atomic():
+        LoginThrottle.objects.filter(scope=LoginThrottle.Scope.ID_NUMBER, key=index).delete()
+        audit.record(actor=reader_actor(reader), action="reader.login_unlocked", obj=reader)
+    cache.delete(_unlock_cache_key(index))
+    log.info("reader %s lifted the log-in lock by SMS code", reader.pk)
 
 
 def authenticate_reader(*, id_number: str, password: str, ip: str = "") -> Reader:
@@ -267,8 +357,9 @@ def authenticate_reader(*, id_number: str, password: str, ip: str = "") -> Reade
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address as the web server saw it (a reverse proxy must set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client address (``core/clients.py``: REMOTE_ADDR, or X-Forwarded-For behind the
+    configured number of trusted proxies)."""
+    return client_address(request)
 
 
 def login_reader(request: HttpRequest, reader: Reader) -> None:

@@ -152,9 +152,24 @@ class TestExportAndDelete:
         assert [c["purpose"] for c in body["consents"]] == ["id_number"]
         assert AuditEntry.objects.filter(action="reader.exported").count() == 1
 
+    def test_delete_requires_the_password(self, client, alice):
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {token_for(client)}"}
+        missing = Client().delete("/api/v1/readers/me", **auth)
+        assert missing.status_code == 422
+        wrong = Client().delete(
+            "/api/v1/readers/me", '{"password": "guess-1234"}', "application/json", **auth
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["code"] == "wrong_password"
+        alice.refresh_from_db()
+        assert alice.deleted_at is None
+        assert alice.id_number_ct != ""
+
     def test_delete(self, client, alice):
         auth = {"HTTP_AUTHORIZATION": f"Bearer {token_for(client)}"}
-        assert Client().delete("/api/v1/readers/me", **auth).status_code == 204
+        body = json.dumps({"password": ALICE["password"]})
+        response = Client().delete("/api/v1/readers/me", body, "application/json", **auth)
+        assert response.status_code == 204
         alice.refresh_from_db()
         assert alice.deleted_at is not None
         assert (alice.id_number_ct, alice.name_ct, alice.phone_ct, alice.id_number_index) == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from xinyue.core import server
 
 
 def public_url_for(bind: str, environ: Mapping[str, str]) -> str:
@@ -49,21 +52,20 @@ class Command(BaseCommand):
         User = get_user_model()  # accounts.User: core names no app above it
         if not options["no_seed"] and not User.objects.filter(kind="operator").exists():
             call_command("seed-demo", stdout=self.stdout)
-        python = sys.executable
+        web_command = server.web_command(
+            host=options["host"], port=options["port"], workers=options["web_workers"]
+        )
+        # Each child leads its own process group, so that a child that will not stop is killed with
+        # every process it started (the web server's worker processes included).
         children = {
-            "web": subprocess.Popen(
-                [
-                    python, "-m", "gunicorn", "xinyue.wsgi:application",
-                    "--bind", bind, "--workers", str(options["web_workers"]),
-                    "--access-logfile", "-", "--graceful-timeout", "5", "--timeout", "60",
-                ]
-            ),
-            "worker": subprocess.Popen([python, "-m", "xinyue.manage", "worker"]),
-        }  # fmt: skip
+            "web": subprocess.Popen(web_command, start_new_session=True),
+            "worker": self._start_worker(),
+        }
         self.stdout.write(
             self.style.SUCCESS(f"信阅 is running at http://{bind}/  (Ctrl-C stops everything)")
         )
         stopping = False
+        worker_restarts: list[float] = []
 
         def stop(signum: int, frame: Any) -> None:
             nonlocal stopping
@@ -73,10 +75,24 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with status {child.returncode}; stopping")
-                        stopping = True
+                if children["web"].poll() is not None:
+                    code = children["web"].returncode
+                    self.stderr.write(f"web server exited with status {code}; stopping")
+                    stopping = True
+                elif children["worker"].poll() is not None:
+                    # Background jobs wait in the queue; the site keeps serving. Restart, slower
+                    # when it keeps dying (at most 5 restarts a minute).
+                    code = children["worker"].returncode
+                    now = time.monotonic()
+                    worker_restarts = [t for t in worker_restarts if now - t < 60]
+                    delay = 0 if len(worker_restarts) < 5 else 10
+                    self.stderr.write(
+                        f"worker exited with status {code}; restarting it"
+                        + (f" in {delay} s" if delay else "")
+                    )
+                    time.sleep(delay)
+                    worker_restarts.append(time.monotonic())
+                    children["worker"] = self._start_worker()
                 time.sleep(0.3)
         finally:
             for child in children.values():
@@ -84,8 +100,17 @@ class Command(BaseCommand):
                     child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 10
             for child in children.values():
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)  # it, or a process it left behind
+                child.wait()
             self.stdout.write("stopped")
+
+    def _start_worker(self) -> subprocess.Popen:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "xinyue.manage", "worker"], start_new_session=True
+        )
+        self.stdout.write(f"worker started (pid {worker.pid})")
+        self.stdout.flush()
+        return worker

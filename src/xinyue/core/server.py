@@ -1,0 +1,37 @@
+"""The web server command line, in one place: ``xinyue serve``, ``xinyue up`` and the tests that
+start a real server all run exactly this.
+
+Granian (a Rust HTTP server) reads and parses every request before Python sees it, so a client
+that dribbles its headers holds a socket in the server's event loop, never one of the threads that
+run Django (docs/decisions.md, "The web server: Granian").
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+LOG_CONFIG = Path(__file__).resolve().parent / "data" / "server-logging.json"
+# The query string goes through ``AccessLogRedactingFilter`` (decoded, PII masked) first.
+ACCESS_LOG_FORMAT = (
+    '%(time)s %(addr)s "%(method)s %(path)s%(query_string)s %(protocol)s" %(status)d %(dt_ms).1fms'
+)
+
+
+def web_command(
+    *, host: str, port: int, workers: int, threads: int = 4, access_log: bool = True
+) -> list[str]:
+    """``threads`` per worker process run Django; they wait on the database, so a few per core."""
+    command = [
+        sys.executable, "-m", "granian", "--interface", "wsgi",
+        "--host", host, "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", str(threads),
+        "--respawn-failed-workers", "--workers-kill-timeout", "10",
+        "--http1-header-read-timeout", "15000",
+        "--log-config", str(LOG_CONFIG),
+    ]  # fmt: skip
+    if access_log:
+        command += ["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT]
+    else:
+        command += ["--no-access-log"]
+    return [*command, "xinyue.wsgi:application"]
