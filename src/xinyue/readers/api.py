@@ -7,13 +7,14 @@ Personal data leaves only masked (``330***********1234``, ``林**``, ``138****56
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from pydantic import WithJsonSchema
 
 from xinyue.core.actors import Actor, Channel
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, non_blank
 from xinyue.readers import selectors, services
 from xinyue.readers.api_cards import router as cards_router
 from xinyue.readers.errors import NotAReader
@@ -31,10 +32,10 @@ ChannelName = Literal["alipay", "wechat", "pc", "api"]
 
 
 class RegisterIn(Schema):
-    id_number: str
-    name: str
-    phone: str
-    password: str
+    id_number: str = non_blank("resident ID number, 18 digits (or 15, converted)")
+    name: str = non_blank()
+    phone: str = non_blank("mainland mobile number")
+    password: str = non_blank()
     consents: list[str] = ["id_number"]
     channel: ChannelName = "api"
 
@@ -61,6 +62,7 @@ class CardOut(Schema):
     deposit_fen: int
     issued_at: datetime
     service_activated_at: datetime | None
+    service_active: bool
 
 
 class ConsentStateOut(Schema):
@@ -89,8 +91,11 @@ class ReaderOut(Schema):
     consents: list[ConsentStateOut]
 
 
+ConsentPurpose = Literal["credit_check", "share_borrowing", "id_number"]
+
+
 class ConsentIn(Schema):
-    purpose: Literal["credit_check", "share_borrowing", "id_number"]
+    purpose: ConsentPurpose
 
 
 class ConsentTextOut(Schema):
@@ -137,6 +142,8 @@ def reader_out(reader: Reader) -> dict[str, Any]:
                 "deposit_fen": c.deposit_fen,
                 "issued_at": c.issued_at,
                 "service_activated_at": c.service_activated_at,
+                "service_active": c.service_activated_at is not None
+                and c.status == Card.Status.ACTIVE,
             }
             for c in cards
         ],
@@ -288,7 +295,14 @@ def grant(request: HttpRequest, payload: ConsentIn) -> Any:
     response={200: ConsentStateOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Withdraw a consent (recorded; credit consents stop provider calls at once)",
 )
-def withdraw(request: HttpRequest, purpose: str) -> Any:
+def withdraw(
+    request: HttpRequest,
+    # The service refuses other purposes with its own code (unknown_consent_purpose); the
+    # document lists the valid ones.
+    purpose: Annotated[
+        str, WithJsonSchema({"type": "string", "enum": list(get_args(ConsentPurpose))})
+    ],
+) -> Any:
     reader, actor = _me(request)
     consent_services.withdraw_consent(actor=actor, reader=reader, purpose=purpose)
     return _state(reader, purpose)

@@ -18,7 +18,7 @@ from ninja import Router, Schema, Status
 from xinyue.accounts.permissions import require_staff
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput, NotFound, PermissionDenied
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, ObjectIn, non_blank
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import library_get
 from xinyue.readers.models import Card, CardLinkRequest, ManualReview, Reader
@@ -60,12 +60,12 @@ class CardOut(Schema):
 
 
 class IssueIn(Schema):
-    library_code: str
+    library_code: str = non_blank()
 
 
 class LinkIn(Schema):
-    library_code: str
-    card_number: str
+    library_code: str = non_blank()
+    card_number: str = non_blank()
     password: str = ""
 
 
@@ -95,7 +95,7 @@ class EligibilityOut(Schema):
 
 
 class ReviewIn(Schema):
-    library_code: str
+    library_code: str = non_blank()
     message: str = ""
 
 
@@ -134,7 +134,7 @@ class DeskReaderOut(Schema):
     eligibility_reason: str
 
 
-class LookupIn(Schema):
+class LookupIn(ObjectIn):
     id_number: str = ""
     card_number: str = ""
     library_code: str | None = None
@@ -151,7 +151,7 @@ class ReasonIn(Schema):
     reason: str
 
 
-class NoteIn(Schema):
+class NoteIn(ObjectIn):
     note: str = ""
 
 
