@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # Swagger UI's files served by us at /api/v1/docs (the CSP allows no CDN)
     "django_tasks",
     "huey.contrib.djhuey",
     "xinyue.core",

@@ -7,14 +7,15 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 # Everything is served by us (no CDN): scripts and styles from 'self' only. The API docs page
-# (Swagger UI shipped inside django-ninja) needs inline bootstrapping, so it gets its own policy.
+# (Swagger UI, whose files django-ninja ships and we serve) and the admin set inline styles, so
+# they get their own policy; their scripts too come from 'self' only.
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
 DOCS_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
 
 
