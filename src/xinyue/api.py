@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.errors import AuthorizationError as NinjaAuthorizationError
+from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
+from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
+from ninja.schema import NinjaGenerateJsonSchema
 
-from xinyue.accounts.api_auth import AUTH
+from xinyue.accounts.api_auth import AUTH, anonymous
 from xinyue.core.errors import DomainError
+from xinyue.core.schemas import ErrorOut
 from xinyue.core.throttling import ClientRate
 
 
@@ -19,7 +26,117 @@ class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+# Responses the framework gives whatever a view declares, each in the one error shape: the
+# document adds them to every operation they can happen to (DESIGN §11, docs/api.md).
+COMMON_ERRORS: dict[int, str] = {
+    400: "The body is not JSON (or not the declared content type): `http_error`; "
+    "an `Idempotency-Key` longer than 200 characters: `idempotency_key_invalid`",
+    401: "Missing or invalid credentials: `unauthenticated` (header `WWW-Authenticate: Bearer`)",
+    403: "The credentials may not do this: `forbidden` or a more precise code "
+    "(a page session's unsafe request without its CSRF token included)",
+    409: "A request with this `Idempotency-Key` is still running: `idempotency_key_in_use`",
+    413: "The body is larger than the server accepts: `payload_too_large`",
+    422: "A parameter or body field is invalid: `invalid` with `detail.fields` naming each one, "
+    "or a more precise code; `idempotency_key_reused` for a key sent before with another body",
+    429: "Over the rate limit: `rate_limited` (header `Retry-After`, seconds)",
+}
+# Answered by the HTTP server before Django sees the request, so not in the error shape.
+URI_TOO_LONG = "The request line (path and query) is longer than the server reads (about 4 KB)"
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+    429: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+}
+BODY_SOURCES = {"body", "form", "file"}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "Same key + same body → the first response again (kept 48 hours per caller)",
+    "schema": {"type": "string", "maxLength": 200},
+}
+
+
+class ContractSchema(OpenAPISchema):
+    """The OpenAPI document as the API behaves: besides what each view declares, an operation
+    lists the errors the framework answers for it (rate limit; credentials; bad parameters or
+    body; ``Idempotency-Key`` on POSTs), and operations that let anonymous callers in say so in
+    ``security``.
+    Generated here once so that no decorator has to repeat them."""
+
+    def operation_details(self, operation: Operation) -> dict[str, Any]:
+        result = super().operation_details(operation)
+        sources = {model.__ninja_param_source__ for model in operation.models}
+        callbacks = list(operation.auth_callbacks)
+        statuses = {429}
+        if anonymous in callbacks:
+            # Credentials are optional: they attribute the call, their absence is no error.
+            result["security"] = [{}, *result.get("security", [])]
+        elif callbacks:
+            statuses.add(401)
+            if set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
+                statuses.add(403)  # a page session without its CSRF token
+        if sources & BODY_SOURCES or any(_can_fail(p) for p in result["parameters"]):
+            statuses.add(422)
+        if "body" in sources:
+            statuses.add(400)
+        if "POST" in operation.methods:  # core.idempotency.IdempotencyMiddleware
+            result["parameters"].append(IDEMPOTENCY_KEY)
+            statuses |= {400, 409, 422}
+        if sources & BODY_SOURCES:
+            statuses.add(413)
+        responses = result["responses"]
+        if any(p["in"] == "query" for p in result["parameters"]):
+            responses.setdefault(414, {"description": URI_TOO_LONG})
+        for status in sorted(statuses):
+            if status not in responses:
+                responses[status] = self.error_response(status)
+            elif status in ERROR_HEADERS:  # the view's own declaration wins, headers added
+                responses[status].setdefault("headers", ERROR_HEADERS[status])
+        result["responses"] = dict(sorted(responses.items()))
+        return result
+
+    def error_response(self, status: int) -> dict[str, Any]:
+        if "ErrorOut" not in self.schemas:
+            self.schemas["ErrorOut"] = ErrorOut.model_json_schema(
+                ref_template=REF_TEMPLATE,
+                schema_generator=NinjaGenerateJsonSchema,
+                mode="serialization",
+            )
+        response: dict[str, Any] = {
+            "description": COMMON_ERRORS[status],
+            "content": {
+                "application/json": {"schema": {"$ref": REF_TEMPLATE.format(model="ErrorOut")}}
+            },
+        }
+        if status in ERROR_HEADERS:
+            response["headers"] = ERROR_HEADERS[status]
+        return response
+
+
+def _can_fail(parameter: dict[str, Any]) -> bool:
+    """Whether a value of this parameter can be refused: required, typed or constrained."""
+    schema = parameter["schema"]
+    if parameter.get("required") and parameter["in"] != "path":
+        return True
+    return schema.get("type") != "string" or bool(set(schema) - {"type", "title", "description"})
+
+
+class XinyueAPI(NinjaAPI):
+    """Our NinjaAPI: the contract document above, built once per process (it only changes with
+    the code, and building it takes a good second)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        cache = self.__dict__.setdefault("_openapi_documents", {})
+        if path_prefix not in cache:
+            cache[path_prefix] = ContractSchema(api=self, path_prefix=path_prefix)
+        return cache[path_prefix]
+
+
+api = XinyueAPI(
     renderer=ChineseJSONRenderer(),
     title="信阅 API",
     version="1",
@@ -87,6 +204,11 @@ def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     if exc.wait:
         response["Retry-After"] = str(int(exc.wait) + 1)
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, 413, "payload_too_large", "the request body is too large")
 
 
 @api.exception_handler(HttpError)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # Swagger UI's files served by us at /api/v1/docs (the CSP allows no CDN)
     "django_tasks",
     "huey.contrib.djhuey",
     # In layering order (docs/architecture.md): each app imports only the apps above it here.

@@ -51,6 +51,14 @@ class SessionActor(SessionAuth):
         return request_actor(request)
 
 
+def anonymous(request: HttpRequest) -> bool:
+    """Last in an operation's ``auth``: a caller without credentials is let in as anonymous.
+    The OpenAPI document marks such operations' credentials as optional."""
+    return True
+
+
 bearer = BearerActor()
 session = SessionActor()
 AUTH = [bearer, session]
+# Public reads: a token, if sent, still identifies the caller; none is needed.
+OPTIONAL_AUTH = [*AUTH, anonymous]

@@ -22,7 +22,7 @@ from xinyue.cards.services import linking
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput, NotFound, PermissionDenied
 from xinyue.core.permissions import require_staff
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, ObjectIn, non_blank
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import library_get
 from xinyue.readers.models import Reader
@@ -61,12 +61,12 @@ class CardOut(Schema):
 
 
 class IssueIn(Schema):
-    library_code: str
+    library_code: str = non_blank()
 
 
 class LinkIn(Schema):
-    library_code: str
-    card_number: str
+    library_code: str = non_blank()
+    card_number: str = non_blank()
     password: str = ""
 
 
@@ -96,7 +96,7 @@ class EligibilityOut(Schema):
 
 
 class ReviewIn(Schema):
-    library_code: str
+    library_code: str = non_blank()
     message: str = ""
 
 
@@ -135,7 +135,7 @@ class DeskReaderOut(Schema):
     eligibility_reason: str
 
 
-class LookupIn(Schema):
+class LookupIn(ObjectIn):
     id_number: str = ""
     card_number: str = ""
     library_code: str | None = None
@@ -152,7 +152,7 @@ class ReasonIn(Schema):
     reason: str
 
 
-class NoteIn(Schema):
+class NoteIn(ObjectIn):
     note: str = ""
 
 

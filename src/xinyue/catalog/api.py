@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from xinyue.accounts.api_auth import AUTH
+from xinyue.accounts.api_auth import OPTIONAL_AUTH
 from xinyue.catalog import web
 from xinyue.catalog.models import Category, Pick, Title
 from xinyue.catalog.selectors import portal
@@ -22,13 +22,8 @@ from xinyue.suppliers.models import Supplier
 router = Router(tags=["catalog"])
 
 
-def anonymous(request: HttpRequest) -> bool:
-    """Catalog reads are public: without credentials the caller is simply anonymous."""
-    return True
-
-
-# A token, if sent, still identifies the caller (their searches are theirs); none is needed.
-PUBLIC = [*AUTH, anonymous]
+# Catalog reads are public; a token, if sent, still identifies the caller (their searches).
+PUBLIC = OPTIONAL_AUTH
 
 
 # --- schemas --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ninja import Router, Schema, Status
 from xinyue.accounts.middleware import request_actor
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, ObjectIn
 from xinyue.credit import selectors, services
 from xinyue.credit.models import CreditAuthorization, Provider
 
@@ -24,7 +24,7 @@ router = Router(tags=["credit"])
 MAX_NOTIFICATION_BYTES = 64 * 1024
 
 
-class AuthorizationIn(Schema):
+class AuthorizationIn(ObjectIn):
     provider: str = "sandbox"
 
 
@@ -60,7 +60,7 @@ class SettingOut(ProviderOut):
     configured: bool
 
 
-class SettingIn(Schema):
+class SettingIn(ObjectIn):
     threshold: int | None = None
     enabled: bool | None = None
     validity_days: int | None = None

@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 
 from xinyue.core.actors import Role
 from xinyue.core.permissions import require_library
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, ObjectIn
 from xinyue.libraries import selectors, services
 from xinyue.libraries.models import Library, WebhookSubscription
 
@@ -40,7 +40,7 @@ class LibraryDetailOut(LibraryOut):
         return list(obj.children.select_related("parent").order_by("code"))
 
 
-class LibraryPatchIn(Schema):
+class LibraryPatchIn(ObjectIn):
     name: str | None = None
     address: str | None = None
     phone: str | None = None

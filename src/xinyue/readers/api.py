@@ -7,16 +7,17 @@ Personal data leaves only masked (``330***********1234``, ``林**``, ``138****56
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
+from pydantic import WithJsonSchema
 
 from xinyue.accounts.middleware import request_actor
 from xinyue.cards.api import CardOut
 from xinyue.cards.models import Card
 from xinyue.core.actors import Actor, Channel
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, non_blank
 from xinyue.readers import selectors, services
 from xinyue.readers.errors import NotAReader
 from xinyue.readers.models import ConsentText, Reader
@@ -39,10 +40,10 @@ ChannelName = Literal["alipay", "wechat", "pc", "api"]
 
 
 class RegisterIn(Schema):
-    id_number: str
-    name: str
-    phone: str
-    password: str
+    id_number: str = non_blank("resident ID number, 18 digits (or 15, converted)")
+    name: str = non_blank()
+    phone: str = non_blank("mainland mobile number")
+    password: str = non_blank()
     consents: list[str] = ["id_number"]
     channel: ChannelName = "api"
 
@@ -85,8 +86,11 @@ class ReaderOut(Schema):
     consents: list[ConsentStateOut]
 
 
+ConsentPurpose = Literal["credit_check", "share_borrowing", "id_number"]
+
+
 class ConsentIn(Schema):
-    purpose: Literal["credit_check", "share_borrowing", "id_number"]
+    purpose: ConsentPurpose
 
 
 class ConsentTextOut(Schema):
@@ -301,7 +305,14 @@ def grant(request: HttpRequest, payload: ConsentIn) -> Any:
     response={200: ConsentStateOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Withdraw a consent (recorded; credit consents stop provider calls at once)",
 )
-def withdraw(request: HttpRequest, purpose: str) -> Any:
+def withdraw(
+    request: HttpRequest,
+    # The service refuses other purposes with its own code (unknown_consent_purpose); the
+    # document lists the valid ones.
+    purpose: Annotated[
+        str, WithJsonSchema({"type": "string", "enum": list(get_args(ConsentPurpose))})
+    ],
+) -> Any:
     reader, actor = _me(request)
     consent_services.withdraw_consent(actor=actor, reader=reader, purpose=purpose)
     return _state(reader, purpose)
