@@ -520,7 +520,7 @@ def _reserve(
 def submit_credit_order(*, actor: Actor, order: Order) -> Order:
     """Open the order's credit order at the provider (outside any transaction; idempotent by the
     reference ``order:<number>``) and move the order on with what the provider said."""
-    from xinyue.credit.services import open_credit_order
+    from xinyue.credit.services import open_credit_order, sync_credit_order
 
     rules = platform_rules()
     reference = f"order:{order.number}"
@@ -544,6 +544,13 @@ def submit_credit_order(*, actor: Actor, order: Order) -> Order:
     except DomainError as exc:
         log.info("order %s: credit order refused: %s", order.number, exc)
         return _close(actor=actor, order=order, to=Status.CANCELLED, reason=f"credit:{exc.code}")
+    if credit.state == CreditOrder.State.PENDING_CONFIRM and not rules.credit_confirm_by_reader:
+        # Opened for the reader's provider identity: the create answer only says "admitted";
+        # the provider's notification says "borrowing" later, a query says it now.
+        try:
+            credit = sync_credit_order(order=credit)
+        except DomainError as exc:
+            log.warning("order %s: credit query failed: %s", order.number, exc)
     return _follow_credit(actor=actor, order=order, credit=credit)
 
 
