@@ -1,5 +1,311 @@
-"""API operations of the orders app (mounted under /api/v1/)."""
+"""API operations of the orders app (mounted under /api/v1/), DESIGN §11: the reader's orders
+(place, list, show, cancel, confirm receipt) and the supplier's queue (list, ship, reject a line,
+mark delivered). ``Idempotency-Key`` on a POST is handled by the idempotency middleware; placing
+also passes it to the service, so a double submission is one order however it arrives."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from xinyue.core.actors import Actor, Channel
+from xinyue.core.schemas import ErrorOut
+from xinyue.libraries.models import Library
+from xinyue.orders import selectors, services
+from xinyue.orders.models import Order
+from xinyue.readers import vault
+from xinyue.readers.errors import NotAReader
+from xinyue.readers.masking import mask_name, mask_phone
+from xinyue.readers.models import Reader
+from xinyue.readers.selectors import reader_from_request
+from xinyue.readers.services.identity import reader_actor
 
 router = Router(tags=["orders"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+# --- schemas --------------------------------------------------------------------------------
+
+
+class AddressIn(Schema):
+    district_code: str = Field(max_length=12, description="GB/T 2260 district code, 33xxxx")
+    detail: str = Field(max_length=400)
+    recipient: str = Field(max_length=60)
+    phone: str = Field(max_length=20)
+
+
+class OrderIn(Schema):
+    title_ids: list[int] = Field(min_length=1, max_length=20)
+    delivery_kind: Literal["home", "pickup"] = "home"
+    address: AddressIn | None = Field(None, description="a new address (home delivery)")
+    address_uid: str | None = Field(
+        None, max_length=40, description="an address of the reader's address book instead"
+    )
+    pickup_library_code: str | None = Field(None, max_length=12)
+    channel: Literal["alipay", "wechat", "pc"] | None = Field(
+        None, description="where the order came from; default: the caller's channel"
+    )
+
+
+class PostageOut(Schema):
+    payer: str = Field(description="platform | reader")
+    fen: int
+
+
+class LineOut(Schema):
+    id: int
+    title_id: int
+    title: str
+    status: str
+    list_price_fen: int
+    barcode: str
+    carrier: str
+    tracking_number: str
+    reason: str
+
+
+class StepOut(Schema):
+    at: dt.datetime
+    status: str
+    note: str
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    channel: str
+    delivery_kind: str
+    district_code: str
+    recipient: str = Field(description="masked")
+    phone: str = Field(description="masked")
+    pickup_library_code: str | None
+    postage: PostageOut
+    list_price_total_fen: int
+    confirm_url: str = Field(description="set while the reader must confirm at the provider")
+    confirm_expires_at: dt.datetime | None
+    placed_at: dt.datetime
+    delivered_at: dt.datetime | None
+    received_at: dt.datetime | None
+    reason: str
+    lines: list[LineOut]
+    timeline: list[StepOut]
+
+
+class OrderListOut(Schema):
+    count: int
+    items: list[OrderOut]
+
+
+class ShipLineIn(Schema):
+    line_id: int
+    barcode: str = Field(max_length=60)
+
+
+class ShipmentIn(Schema):
+    lines: list[ShipLineIn] = Field(min_length=1, max_length=50)
+    carrier: str = Field(max_length=60)
+    tracking_number: str = Field(max_length=60)
+
+
+class RejectIn(Schema):
+    reason: str = Field(max_length=400)
+
+
+class SupplierOrderQuery(Schema):
+    status: Literal["confirmed", "shipped", "delivered", "cancelled", "rejected"] | None = None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _reader(request: HttpRequest) -> tuple[Reader, Actor]:
+    reader = reader_from_request(request)
+    if reader is None:
+        raise NotAReader()
+    actor = request.auth if getattr(request, "auth", None) else reader_actor(reader)
+    return reader, actor
+
+
+def order_out(order: Order) -> dict[str, Any]:
+    home = order.delivery_kind == "home"
+    return {
+        "number": order.number,
+        "status": order.status,
+        "channel": order.channel,
+        "delivery_kind": order.delivery_kind,
+        "district_code": order.district_code,
+        "recipient": mask_name(vault.unseal(order, "address_recipient_ct")) if home else "",
+        "phone": mask_phone(vault.unseal(order, "address_phone_ct")) if home else "",
+        "pickup_library_code": order.pickup_library.code if order.pickup_library_id else None,
+        "postage": {"payer": order.postage_payer, "fen": order.postage_fen},
+        "list_price_total_fen": order.list_price_total_fen,
+        "confirm_url": order.confirm_url,
+        "confirm_expires_at": order.confirm_expires_at,
+        "placed_at": order.placed_at,
+        "delivered_at": order.delivered_at,
+        "received_at": order.received_at,
+        "reason": order.status_reason,
+        "lines": [
+            {
+                "id": line.pk,
+                "title_id": line.title_id,
+                "title": line.title.title,
+                "status": line.status,
+                "list_price_fen": line.list_price_fen,
+                "barcode": line.barcode,
+                "carrier": line.shipment.carrier if line.shipment_id else "",
+                "tracking_number": line.shipment.tracking_number if line.shipment_id else "",
+                "reason": line.status_reason,
+            }
+            for line in order.lines.all()
+        ],
+        "timeline": selectors.order_timeline(order),
+    }
+
+
+def _reload(actor: Actor, order: Order) -> dict[str, Any]:
+    return order_out(selectors.order_for(actor=actor, number=order.number))
+
+
+# --- the reader's orders --------------------------------------------------------------------
+
+
+@router.post(
+    "/orders",
+    response={201: OrderOut, **ERRORS},
+    summary="Place an order (信阅借书) from a list of titles",
+    description=(
+        "One order per request; with an `Idempotency-Key` a retry returns the first answer. "
+        "Refusals: `not_admitted`, `service_not_active`, `too_many_volumes`, `quota_exceeded` "
+        "(detail says how many remain), `title_unavailable`, `duplicate_title`, "
+        "`budget_exhausted`, `credit_refused`, `invalid` (field errors, e.g. an address "
+        "outside Zhejiang). A `placed` order with a `confirm_url` waits for the reader at the "
+        "credit provider until `confirm_expires_at`."
+    ),
+)
+def place(request: HttpRequest, payload: OrderIn) -> Status:
+    reader, actor = _reader(request)
+    channel = Channel(payload.channel) if payload.channel else actor.channel
+    pickup = None
+    if payload.delivery_kind == "pickup" and payload.pickup_library_code:
+        pickup = Library.objects.filter(code=payload.pickup_library_code).first()
+    order = services.place_order(
+        actor=actor,
+        reader=reader,
+        title_ids=payload.title_ids,
+        channel=channel,
+        delivery_kind=payload.delivery_kind,
+        address=payload.address.dict() if payload.address else None,
+        address_uid=payload.address_uid,
+        pickup_library=pickup,
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+    )
+    return Status(201, _reload(actor, order))
+
+
+@router.get("/orders", response={200: OrderListOut, **ERRORS}, summary="The reader's orders")
+def my_orders(request: HttpRequest) -> dict[str, Any]:
+    reader, _actor = _reader(request)
+    orders = list(selectors.orders_of_reader(reader_id=reader.pk)[:100])
+    return {"count": len(orders), "items": [order_out(o) for o in orders]}
+
+
+@router.get(
+    "/orders/{number}",
+    response={200: OrderOut, **ERRORS},
+    summary="One order with its lines and status timeline",
+    description="An order waiting for the provider is brought up to date first.",
+)
+def show(request: HttpRequest, number: str) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    order = selectors.order_for(actor=actor, number=number)
+    if order.status == Order.Status.PLACED:
+        services.refresh_order(actor=actor, order=order)
+    return _reload(actor, order)
+
+
+@router.post(
+    "/orders/{number}/cancel",
+    response={200: OrderOut, **ERRORS},
+    summary="Cancel an order before it ships (releases stock, quota and budget)",
+)
+def cancel(request: HttpRequest, number: str) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    order = selectors.order_for(actor=actor, number=number)
+    services.cancel_order(actor=actor, order=order)
+    return _reload(actor, order)
+
+
+@router.post(
+    "/orders/{number}/receipt",
+    response={200: OrderOut, **ERRORS},
+    summary="The reader confirms the parcel arrived (starts the loans if not yet delivered)",
+)
+def receipt(request: HttpRequest, number: str) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    order = selectors.order_for(actor=actor, number=number)
+    services.confirm_receipt(actor=actor, order=order)
+    return _reload(actor, order)
+
+
+# --- the supplier's queue ---------------------------------------------------------------------
+
+
+@router.get(
+    "/supplier/orders",
+    response={200: OrderListOut, **ERRORS},
+    tags=["supplier"],
+    summary="Orders with lines of the calling supplier (the operator sees all)",
+)
+def supplier_orders(request: HttpRequest, filters: Query[SupplierOrderQuery]) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    orders = list(selectors.supplier_orders(actor=actor, status=filters.status)[:200])
+    return {"count": len(orders), "items": [order_out(o) for o in orders]}
+
+
+@router.post(
+    "/supplier/orders/{number}/shipments",
+    response={201: OrderOut, **ERRORS},
+    tags=["supplier"],
+    summary="Ship lines of an order (barcode per line; partial shipments allowed)",
+)
+def ship(request: HttpRequest, number: str, payload: ShipmentIn) -> Status:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    order = selectors.order_for(actor=actor, number=number)
+    services.ship_lines(
+        actor=actor,
+        order=order,
+        lines=[(line.line_id, line.barcode) for line in payload.lines],
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+    )
+    return Status(201, _reload(actor, order))
+
+
+@router.post(
+    "/supplier/orders/{number}/lines/{line_id}/reject",
+    response={200: OrderOut, **ERRORS},
+    tags=["supplier"],
+    summary="The supplier cannot fill a line: it is rejected and releases what it held",
+)
+def reject(request: HttpRequest, number: str, line_id: int, payload: RejectIn) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    order = selectors.order_for(actor=actor, number=number)
+    services.reject_line(actor=actor, order=order, line_id=line_id, reason=payload.reason)
+    return _reload(actor, order)
+
+
+@router.post(
+    "/supplier/orders/{number}/delivered",
+    response={200: OrderOut, **ERRORS},
+    tags=["supplier"],
+    summary="Mark the shipped lines delivered: each starts a platform loan",
+)
+def delivered(request: HttpRequest, number: str) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[assignment]
+    order = selectors.order_for(actor=actor, number=number)
+    services.mark_delivered(actor=actor, order=order)
+    return _reload(actor, order)

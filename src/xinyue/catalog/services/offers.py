@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from xinyue.catalog.errors import TitleNotFound
@@ -50,3 +51,17 @@ def update_stock(*, actor: Actor, supplier: Supplier, isbn: str, stock: int) -> 
         after=stock,
     )
     return offer
+
+
+def take_stock(*, offer_id: int) -> bool:
+    """Take one copy of an offer for an order; False when none is left. Call inside the ordering
+    transaction: one conditional ``UPDATE … WHERE stock > 0`` cannot oversell under concurrency."""
+    return bool(
+        Offer.objects.filter(pk=offer_id, is_active=True, stock__gt=0).update(stock=F("stock") - 1)
+    )
+
+
+def return_stock(*, offer_id: int, count: int = 1) -> None:
+    """Give back copies an order held (cancelled order, rejected line), in the caller's
+    transaction."""
+    Offer.objects.filter(pk=offer_id).update(stock=F("stock") + count)

@@ -42,6 +42,13 @@ class Command(BaseCommand):
             "--naive-queries", type=int, default=24, help="queries run through icontains"
         )
         search.add_argument("--json", action="store_true", help="print only the JSON line")
+        orders = subcommands.add_parser("orders", help="ordering under contention (oversell)")
+        orders.add_argument("--clients", type=int, default=32)
+        orders.add_argument("--orders", type=int, default=4000, help="orders per phase")
+        orders.add_argument("--no-http", action="store_true", help="skip the HTTP phase")
+        orders.add_argument("--port", type=int, default=8550, help="port of the HTTP phase")
+        orders.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+        orders.add_argument("--json", action="store_true", help="print only the JSON line")
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0)
@@ -51,6 +58,17 @@ class Command(BaseCommand):
                 titles=options["titles"],
                 rounds=options["rounds"],
                 naive_queries=options["naive_queries"],
+                as_json=options["json"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
+        elif options["bench"] == "orders":
+            load_benchmark("orders").main(
+                clients=options["clients"],
+                orders=options["orders"],
+                http=not options["no_http"],
+                port=options["port"],
+                workers=options["workers"],
                 as_json=options["json"],
                 stdout=self.stdout,
                 stderr=self.stderr,

@@ -1,0 +1,423 @@
+"""``xinyue bench orders --clients 32 --orders N --json``: platform ordering under contention
+(DESIGN §9).
+
+Setup (on the configured database, ideally a scratch one): ``clients`` readers admitted through
+the real credit flow (in-process sandbox) with credit cards; a few scarce titles; a tight budget
+and quota. Each phase starts from the same state (previous orders cancelled through the service,
+stock reset) so that all three limits bind: stock ≈ N/2 volumes, budget ≈ 0.4·N volumes, quota
+≈ 0.6 of what each client tries.
+
+1. ``service``: ``clients`` threads, each its own database connection and reader, call
+   ``place_order`` (one title per order; the provider call after commit is left out —
+   ``open_credit=False`` — it is the sandbox's speed, not ordering's);
+2. ``http``: the same over HTTP (``POST /api/v1/orders`` with reader tokens) against a gunicorn
+   it starts on 127.0.0.1 (``--port``);
+3. ``baseline``: a naive read-check-write (read stock, quota, budget; check; write the values
+   back) with the same clients — what overselling looks like.
+
+Oversold counts come from the rows (order lines per offer, per reader; list prices against the
+budget), not from the counters being tested. Progress to stderr; the last line is one JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from django.db import connection, connections
+from django.db.models import Count, F, Sum
+
+from xinyue.catalog.models import Offer
+from xinyue.core.actors import SYSTEM, Channel
+from xinyue.core.errors import DomainError
+from xinyue.orders import demo, services
+from xinyue.orders.models import BudgetSlot, Order, OrderLine, ReaderQuota
+from xinyue.orders.selectors import current_budget_period
+from xinyue.readers.services.identity import reader_actor
+
+PRICE = 3000
+TITLES = 4
+HOLDING = ["pending", "shipped", "delivered"]
+
+
+def _log(stderr: Any, text: str) -> None:
+    stderr.write(text + "\n")
+    stderr.flush()
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+class Limits:
+    def __init__(self, orders: int, clients: int) -> None:
+        self.stock = max(1, orders // (2 * TITLES))
+        self.budget_fen = max(PRICE, int(orders * 0.4) * PRICE)
+        self.quota = max(1, int(orders / clients * 0.6))
+
+
+def _setup(clients: int, limits: Limits, stderr: Any) -> tuple[list[Any], list[Any]]:
+    from xinyue.readers.models import Reader
+
+    titles = demo.scarce_titles(
+        count=TITLES, stock=limits.stock, price_fen=PRICE, supplier_code="bench"
+    )
+    services.set_rules(
+        actor=SYSTEM,
+        platform_quota=min(limits.quota, 60000),
+        max_volumes_per_order=3,
+        duplicate_window_days=0,  # one reader orders the same few titles again and again
+    )
+    if current_budget_period() is None:
+        demo.budget_period(amount_fen=limits.budget_fen, slots=8, name="bench")
+    from xinyue.readers.services.identity import id_number_index
+
+    readers = []
+    for n in range(clients):
+        index = id_number_index(demo.id_number(n, birth="19800101"))
+        reader = Reader.objects.filter(id_number_index=index).first()
+        if reader is None:
+            _log(stderr, f"  admitting reader {n} through the sandbox …")
+            reader = demo.admitted_reader(90_000_000 + n, birth="19800101")
+        readers.append(reader)
+    return readers, titles
+
+
+def _reset(limits: Limits, titles: list[Any]) -> None:
+    """Cancel what earlier phases left open (through the service: releases quota and budget),
+    then put the stock and the budget back to the phase's start."""
+    for order in Order.objects.filter(status__in=["placed", "confirmed"]):
+        services.cancel_order(actor=SYSTEM, order=order, reason="bench reset")
+    Offer.objects.filter(title__in=titles).update(stock=limits.stock)
+    period = current_budget_period()
+    available = BudgetSlot.objects.filter(period=period).aggregate(s=Sum("available_fen"))["s"] or 0
+    if available < limits.budget_fen:
+        services.top_up_budget(
+            actor=SYSTEM, period=period, amount_fen=limits.budget_fen - available
+        )
+    elif available > limits.budget_fen:
+        raise SystemExit("bench: the budget holds more than this run's limit; use a fresh database")
+
+
+def _oversold(
+    since_id: int, limits: Limits, titles: list[Any], quota_before: dict[int, int]
+) -> dict[str, int]:
+    lines = OrderLine.objects.filter(order_id__gt=since_id, status__in=HOLDING)
+    stock = sum(
+        max(0, row["n"] - limits.stock) for row in lines.values("offer_id").annotate(n=Count("id"))
+    )
+    quota = sum(
+        max(0, row["n"] + quota_before.get(row["order__reader_id"], 0) - limits.quota)
+        for row in lines.values("order__reader_id").annotate(n=Count("id"))
+    )
+    spent = lines.aggregate(s=Sum("list_price_fen"))["s"] or 0
+    return {"stock": stock, "quota": quota, "budget": max(0, spent - limits.budget_fen) // PRICE}
+
+
+def _run_clients(
+    clients: int, per_client: int, work: Any
+) -> tuple[list[float], int, int, float, list[str]]:
+    """Each client thread calls ``work(client_index, k)``; returns latencies (ms), placed,
+    refused, wall seconds."""
+    barrier = threading.Barrier(clients + 1)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    counts = [[0, 0] for _ in range(clients)]
+    errors: list[str] = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            for k in range(per_client):
+                t0 = time.perf_counter()
+                try:
+                    ok = work(i, k)
+                except Exception as exc:  # counted and reported, never hidden
+                    errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+                    continue
+                latencies[i].append((time.perf_counter() - t0) * 1000)
+                counts[i][0 if ok else 1] += 1
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - t0
+    flat = [x for per in latencies for x in per]
+    return flat, sum(c[0] for c in counts), sum(c[1] for c in counts), wall, errors
+
+
+def _figures(
+    latencies: list[float], placed: int, refused: int, wall: float, errors: list[str]
+) -> dict[str, Any]:
+    return {
+        "errors": len(errors),
+        "first_errors": sorted(set(errors))[:3],
+        "p50_ms": _percentile(latencies, 0.50),
+        "p99_ms": _percentile(latencies, 0.99),
+        "per_s": round((placed + refused) / wall, 1) if wall else 0,
+        "placed": placed,
+        "refused": refused,
+    }
+
+
+def _phase_start(readers: list[Any]) -> tuple[int, dict[int, int]]:
+    since = Order.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    quota = dict(
+        ReaderQuota.objects.filter(reader__in=readers).values_list("reader_id", "open_volumes")
+    )
+    return since, quota
+
+
+def service_phase(
+    clients: int, orders: int, readers: list[Any], titles: list[Any], limits: Limits
+) -> dict[str, Any]:
+    since, quota_before = _phase_start(readers)
+    rng = random.Random(1)
+    picks = [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
+
+    def work(i: int, k: int) -> bool:
+        reader = readers[i]
+        try:
+            services.place_order(
+                actor=reader_actor(reader, channel=Channel.ALIPAY),
+                reader=reader,
+                title_ids=[titles[picks[i][k]].pk],
+                channel=Channel.ALIPAY,
+                address=demo.ADDRESS,
+                open_credit=False,
+            )
+            return True
+        except DomainError:
+            return False
+
+    result = _figures(*_run_clients(clients, orders // clients, work))
+    result["oversold"] = _oversold(since, limits, titles, quota_before)
+    return result
+
+
+def http_phase(
+    clients: int,
+    orders: int,
+    readers: list[Any],
+    titles: list[Any],
+    limits: Limits,
+    port: int,
+    workers: int,
+) -> dict[str, Any]:
+    import requests
+
+    from xinyue.readers.services.tokens import issue_reader_token
+
+    tokens = [issue_reader_token(reader=r, channel=Channel.WECHAT)[1] for r in readers]
+    env = {
+        **os.environ,
+        "XINYUE_API_RATE_AUTHENTICATED": "10000000/min",
+        "DJANGO_SETTINGS_MODULE": "xinyue.settings",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "xinyue.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        since, quota_before = _phase_start(readers)
+        rng = random.Random(2)
+        picks = [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
+        sessions = [requests.Session() for _ in range(clients)]
+
+        def work(i: int, k: int) -> bool:
+            response = sessions[i].post(
+                f"{base}/api/v1/orders",
+                json={"title_ids": [titles[picks[i][k]].pk], "address": demo.ADDRESS},
+                headers={"Authorization": f"Bearer {tokens[i]}"},
+                timeout=30,
+            )
+            if response.status_code >= 500 or response.status_code in (401, 429):
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            return response.status_code == 201
+
+        # The real endpoint: each placed order also opens its credit order at the (in-process)
+        # sandbox after the commit, as in production.
+        result = _figures(*_run_clients(clients, orders // clients, work))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    result["oversold"] = _oversold(since, limits, titles, quota_before)
+    result["server"] = f"gunicorn, {workers} sync workers"
+    return result
+
+
+def baseline_phase(
+    clients: int, orders: int, readers: list[Any], titles: list[Any], limits: Limits
+) -> dict[str, Any]:
+    """Read stock, quota and budget, check them, write the new values back (autocommit; no
+    conditional update, no lock): what a first implementation often does."""
+    period = current_budget_period()
+    offers = {t.pk: Offer.objects.get(title=t, supplier__code="bench").pk for t in titles}
+    sold_offer: dict[int, int] = {}
+    sold_reader: dict[int, int] = {}
+    spent = [0]
+    lock = threading.Lock()
+    rng = random.Random(3)
+    picks = [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
+    quota_before = dict(
+        ReaderQuota.objects.filter(reader__in=readers).values_list("reader_id", "open_volumes")
+    )
+
+    def work(i: int, k: int) -> bool:
+        reader = readers[i]
+        offer_id = offers[titles[picks[i][k]].pk]
+        stock = Offer.objects.filter(pk=offer_id).values_list("stock", flat=True)[0]
+        held = (
+            ReaderQuota.objects.filter(reader=reader).values_list("open_volumes", flat=True).first()
+            or 0
+        )
+        slot = BudgetSlot.objects.filter(period=period, slot=0).values_list(
+            "available_fen", flat=True
+        )[0]
+        if stock < 1 or held + 1 > limits.quota or slot < PRICE:
+            return False
+        Offer.objects.filter(pk=offer_id).update(stock=stock - 1)
+        ReaderQuota.objects.filter(reader=reader).update(open_volumes=held + 1)
+        BudgetSlot.objects.filter(period=period, slot=0).update(available_fen=slot - PRICE)
+        with lock:
+            sold_offer[offer_id] = sold_offer.get(offer_id, 0) + 1
+            sold_reader[reader.pk] = sold_reader.get(reader.pk, 0) + 1
+            spent[0] += PRICE
+        return True
+
+    # The naive version keeps the whole phase budget in one row.
+    slots = BudgetSlot.objects.filter(period=period)
+    saved = list(slots.values_list("slot", "available_fen"))
+    slots.update(available_fen=0)
+    slots.filter(slot=0).update(available_fen=limits.budget_fen)
+    Offer.objects.filter(pk__in=offers.values()).update(stock=limits.stock)
+    try:
+        result = _figures(*_run_clients(clients, orders // clients, work))
+    finally:
+        for slot, fen in saved:
+            BudgetSlot.objects.filter(period=period, slot=slot).update(available_fen=fen)
+        for reader_id, held in quota_before.items():
+            ReaderQuota.objects.filter(reader_id=reader_id).update(open_volumes=held)
+        Offer.objects.filter(pk__in=offers.values()).update(stock=limits.stock)
+    result["name"] = "read-check-write"
+    result["oversold"] = {
+        "stock": sum(max(0, n - limits.stock) for n in sold_offer.values()),
+        "quota": sum(
+            max(0, n + quota_before.get(r, 0) - limits.quota) for r, n in sold_reader.items()
+        ),
+        "budget": max(0, spent[0] - limits.budget_fen) // PRICE,
+    }
+    return result
+
+
+def run(
+    *, clients: int, orders: int, http: bool, port: int, workers: int, stderr: Any
+) -> dict[str, Any]:
+    limits = Limits(orders, clients)
+    _log(
+        stderr,
+        f"orders bench on {connection.vendor}: {clients} clients, {orders} orders per phase, "
+        f"stock {limits.stock}×{TITLES}, budget {limits.budget_fen} fen, quota {limits.quota}",
+    )
+    readers, titles = _setup(clients, limits, stderr)
+    ReaderQuota.objects.filter(reader__in=readers).update(open_volumes=F("open_volumes") * 0)
+    _reset(limits, titles)
+    _log(stderr, "  service layer …")
+    ours = service_phase(clients, orders, readers, titles, limits)
+    _log(stderr, f"  {ours}")
+    result: dict[str, Any] = {
+        "bench": "orders",
+        "db": connection.vendor,
+        "n": orders,
+        "clients": clients,
+    }
+    if http:
+        _reset(limits, titles)
+        _log(stderr, "  over HTTP …")
+        result["http"] = http_phase(clients, orders, readers, titles, limits, port, workers)
+        _log(stderr, f"  {result['http']}")
+    _reset(limits, titles)
+    _log(stderr, "  naive baseline …")
+    baseline = baseline_phase(clients, orders, readers, titles, limits)
+    _log(stderr, f"  {baseline}")
+    _reset(limits, titles)
+    ours["oversold_total"] = sum(ours["oversold"].values())
+    baseline["oversold_total"] = sum(baseline["oversold"].values())
+    result.update(
+        ours={**ours, "oversold": ours["oversold_total"], "oversold_by": ours["oversold"]},
+        baseline={
+            **baseline,
+            "oversold": baseline["oversold_total"],
+            "oversold_by": baseline["oversold"],
+        },
+        limits={
+            "stock_per_title": limits.stock,
+            "titles": TITLES,
+            "budget_fen": limits.budget_fen,
+            "quota": limits.quota,
+        },
+        machine={"python": platform.python_version(), "cpus": os.cpu_count()},
+    )
+    for section in ("ours", "baseline"):
+        result[section].pop("oversold_total", None)
+    if "http" in result:
+        result["http"]["oversold_by"] = result["http"]["oversold"]
+        result["http"]["oversold"] = sum(result["http"]["oversold_by"].values())
+    return result
+
+
+def main(
+    *,
+    clients: int,
+    orders: int,
+    http: bool,
+    port: int,
+    workers: int,
+    as_json: bool,
+    stdout: Any,
+    stderr: Any,
+) -> dict:
+    result = run(
+        clients=clients, orders=orders, http=http, port=port, workers=workers, stderr=stderr
+    )
+    if not as_json:
+        ours, base = result["ours"], result["baseline"]
+        stdout.write(
+            f"orders ({result['db']}, {clients} clients): {ours['per_s']}/s, p50 {ours['p50_ms']} ms, "
+            f"p99 {ours['p99_ms']} ms, oversold {ours['oversold']}; naive oversold {base['oversold']}\n"
+        )
+    stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return result

@@ -1,0 +1,255 @@
+"""Placing orders through the service: what it takes and records, and every refusal leaving the
+database exactly as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db.models import Sum
+
+from xinyue.catalog.models import Offer, Title
+from xinyue.circulation.models import Item, Loan
+from xinyue.core.actors import SYSTEM, Channel
+from xinyue.core.errors import InvalidInput
+from xinyue.core.models import AuditEntry
+from xinyue.credit.models import CreditOrder
+from xinyue.orders import services
+from xinyue.orders.errors import (
+    BudgetExhausted,
+    DuplicateTitle,
+    NoActiveService,
+    NotAdmitted,
+    QuotaExceeded,
+    TitleUnavailable,
+    TooManyVolumes,
+)
+from xinyue.orders.models import BudgetSlot, LedgerEntry, Order, OrderEvent, OrderLine, ReaderQuota
+from xinyue.orders.selectors import budget_summary, ledger_balances
+from xinyue.orders.tests.conftest import ADDRESS, make_reader, open_budget
+from xinyue.readers import vault
+from xinyue.readers.services.consents import withdraw_consent
+from xinyue.readers.services.identity import reader_actor
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    return {
+        "orders": Order.objects.count(),
+        "lines": OrderLine.objects.count(),
+        "events": OrderEvent.objects.count(),
+        "ledger": LedgerEntry.objects.count(),
+        "stock": Offer.objects.aggregate(s=Sum("stock"))["s"],
+        "available": BudgetSlot.objects.aggregate(s=Sum("available_fen"))["s"],
+        "committed": BudgetSlot.objects.aggregate(s=Sum("committed_fen"))["s"],
+        "quota": list(ReaderQuota.objects.values_list("reader_id", "open_volumes")),
+        "credit": CreditOrder.objects.count(),
+        "audit": AuditEntry.objects.filter(action__startswith="order").count(),
+    }
+
+
+def place(reader, titles, **extra):
+    return services.place_order(
+        actor=reader_actor(reader),
+        reader=reader,
+        title_ids=[t.pk for t in titles],
+        channel=extra.pop("channel", Channel.ALIPAY),
+        address=extra.pop("address", ADDRESS),
+        **extra,
+    )
+
+
+def test_an_order_takes_stock_quota_and_budget_and_opens_the_credit_order(reader, titles, budget):
+    order = place(reader, titles[:3], idempotency_key="k1")
+    assert order.status == "confirmed"
+    assert re.fullmatch(r"XY\d{14}", order.number)
+    assert order.channel == "alipay"
+    assert (order.postage_payer, order.postage_fen) == ("platform", 0)
+    assert order.list_price_total_fen == 3100 + 3200 + 3300
+    assert vault.unseal(order, "address_detail_ct") == ADDRESS["detail"]
+    assert order.address_detail_ct != ADDRESS["detail"]
+    assert list(Offer.objects.order_by("title_id").values_list("stock", flat=True)) == [
+        4,
+        4,
+        4,
+        5,
+        5,
+    ]
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 3
+    assert budget_summary(period=budget) == {
+        "topped_up_fen": 1_000_000,
+        "available_fen": 1_000_000 - 9600,
+        "committed_fen": 9600,
+        "spent_fen": 0,
+    }
+    assert ledger_balances(period=budget) == budget_summary(period=budget)
+    credit = CreditOrder.objects.get()
+    assert (credit.reference, credit.deposit_fen, credit.state) == (
+        f"order:{order.number}",
+        9600,
+        "borrowed",
+    )
+    assert list(order.events.values_list("to_state", flat=True)) == ["placed", "confirmed"]
+    # the same idempotency key: the same order, nothing taken twice
+    again = place(reader, titles[:3], idempotency_key="k1")
+    assert again.pk == order.pk
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 3
+    assert CreditOrder.objects.count() == 1
+
+
+def test_full_cycle_ships_delivers_and_the_ledger_balances_to_the_fen(
+    reader, titles, budget, supplier, operator
+):
+    from xinyue.libraries.models import Library
+
+    Library.objects.filter(code="330000").update(is_operator=True)
+    order = place(reader, titles[:3])
+    lines = list(order.lines.order_by("id"))
+    services.reject_line(actor=SYSTEM, order=order, line_id=lines[2].pk, reason="缺货")
+    shipment = services.ship_lines(
+        actor=SYSTEM,
+        order=order,
+        lines=[(lines[0].pk, "XY-0000001")],
+        carrier="顺丰",
+        tracking_number="SF1234567890",
+    )
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    services.ship_lines(
+        actor=SYSTEM,
+        order=order,
+        lines=[(lines[1].pk, "XY-0000002")],
+        carrier="顺丰",
+        tracking_number="SF1234567891",
+    )
+    assert shipment.lines.count() == 1
+    item = Item.objects.get(barcode="XY-0000001")
+    assert (item.owning_library.code, item.supplier_id, item.list_price_fen, item.status) == (
+        "330000",
+        supplier.pk,
+        3100,
+        "in_transit",
+    )
+    order = services.mark_delivered(actor=operator, order=order)
+    assert order.status == "delivered"
+    loans = list(Loan.objects.order_by("id"))
+    assert [(loan.program, loan.status, loan.item.barcode) for loan in loans] == [
+        ("platform", "on_loan", "XY-0000001"),
+        ("platform", "on_loan", "XY-0000002"),
+    ]
+    assert loans[0].due_on - loans[0].started_at.date() <= dt.timedelta(days=31)
+    assert loans[0].credit_reference == f"order:{order.number}"
+    order = services.confirm_receipt(actor=reader_actor(reader), order=order)
+    assert order.received_at is not None
+    summary = budget_summary(period=budget)
+    assert summary == {
+        "topped_up_fen": 1_000_000,
+        "available_fen": 1_000_000 - 3100 - 3200,
+        "committed_fen": 0,
+        "spent_fen": 3100 + 3200,
+    }
+    assert ledger_balances(period=budget) == summary
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 2  # two on loan
+    # the rejected line's copy went back to stock
+    assert Offer.objects.get(title=titles[2]).stock == 5
+
+
+def test_cancel_before_shipping_releases_everything_and_cancels_the_credit_order(
+    reader, titles, budget
+):
+    before = snapshot()
+    order = place(reader, titles[:2])
+    order = services.cancel_order(actor=reader_actor(reader), order=order)
+    assert order.status == "cancelled"
+    after = snapshot()
+    for key in ("stock", "available", "committed"):
+        assert after[key] == before[key], key
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 0
+    assert CreditOrder.objects.get().state == "cancelled"
+    assert ledger_balances(period=budget) == budget_summary(period=budget)
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "fields"),
+    [
+        ("outside_province", InvalidInput, {"address.district_code": "只能配送到浙江省内的地址"}),
+        ("too_many", TooManyVolumes, None),
+        ("withdrawn_title", TitleUnavailable, None),
+        ("out_of_stock", TitleUnavailable, None),
+        ("quota", QuotaExceeded, None),
+        ("budget", BudgetExhausted, None),
+        ("not_admitted", NotAdmitted, None),
+        ("duplicate", DuplicateTitle, None),
+    ],
+)
+def test_every_refusal_changes_nothing(reader, titles, budget, case, error, fields):
+    services.set_rules(actor=SYSTEM, max_volumes_per_order=3, platform_quota=4)
+    chosen = titles[:1]
+    address = ADDRESS
+    if case == "duplicate":
+        place(reader, titles[:1])
+    if case == "quota":
+        place(reader, titles[1:4])
+        chosen = titles[4:5] + titles[:1]
+    before = snapshot()
+    if case == "outside_province":
+        address = {**ADDRESS, "district_code": "310104"}
+    elif case == "too_many":
+        chosen = titles[:4]
+    elif case == "withdrawn_title":
+        Title.objects.filter(pk=titles[0].pk).update(is_active=False)
+    elif case == "out_of_stock":
+        Offer.objects.filter(title=titles[0]).update(stock=0)
+        before = snapshot()
+    elif case == "budget":
+        BudgetSlot.objects.update(available_fen=100)
+        before = snapshot()
+    elif case == "not_admitted":
+        withdraw_consent(actor=reader_actor(reader), reader=reader, purpose="credit_check")
+        before = snapshot()
+    with pytest.raises(error) as caught:
+        place(reader, chosen, address=address)
+    if fields:
+        assert caught.value.detail["fields"] == fields
+    if case == "quota":
+        assert caught.value.detail == {"quota": 4, "open_volumes": 3, "remaining": 1}
+        assert "还可以再借 1 册" in caught.value.message
+    if case == "duplicate":
+        assert caught.value.detail["reason"] == "recently_ordered"
+    assert snapshot() == before
+
+
+def test_a_reader_without_card_or_activated_service_is_refused(zhejiang, titles, budget):
+    reader = make_reader(7, card=False)
+    before = snapshot()
+    with pytest.raises(NoActiveService):
+        place(reader, titles[:1])
+    assert snapshot() == before
+
+
+def test_a_reader_under_the_threshold_is_refused(zhejiang, titles, budget):
+    reader = make_reader(8, score=500, card=False)
+    before = snapshot()
+    with pytest.raises(NotAdmitted) as caught:
+        place(reader, titles[:1])
+    assert caught.value.detail == {"reason": "refused"}
+    assert snapshot() == before
+
+
+def test_an_order_larger_than_any_slot_takes_from_several(reader, titles, zhejiang):
+    period = open_budget(amount_fen=8000, slots=4)  # 2000 fen per slot
+    order = place(reader, titles[:2])  # 3100 + 3200 = 6300
+    assert order.status == "confirmed"
+    commitments = list(
+        LedgerEntry.objects.filter(kind="commitment").values_list("slot", "amount_fen")
+    )
+    assert sum(fen for _slot, fen in commitments) == 6300
+    assert len(commitments) >= 3
+    assert budget_summary(period=period)["available_fen"] == 1700
+    services.cancel_order(actor=reader_actor(reader), order=order)
+    assert (
+        list(BudgetSlot.objects.order_by("slot").values_list("available_fen", flat=True))
+        == [2000] * 4
+    )
