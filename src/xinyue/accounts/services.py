@@ -256,7 +256,7 @@ def mask_address(ip: str) -> str:
 
 
 def _login_throttle_keys(username: str, ip: str) -> list[login_throttle.ThrottleKey]:
-    keys = [
+    keys: list[login_throttle.ThrottleKey] = [
         (
             LoginThrottle.Scope.USERNAME,
             login_throttle.keyed_hash("user", username.strip().casefold()),

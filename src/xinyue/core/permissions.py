@@ -58,6 +58,7 @@ class Action(StrEnum):
     SEE_CREDIT = "see credit decisions"
     RUN_CREDIT_ORDER = "open, extend, close or cancel a credit order"
     CHARGE_CREDIT_ORDER = "charge a credit order"
+    ORDER_BOOKS = "order books, follow orders and loans"  # platform orders (信阅借书)
     REPORT_USAGE = "report usage events"  # page views, searches, clicks
 
 
@@ -104,6 +105,7 @@ TABLE: dict[Action, dict[Who, Scope]] = {
         DESK: OWN_LIBRARY,
         SYSTEM: EVERYTHING,
     },
+    Action.ORDER_BOOKS: {OPERATOR: EVERYTHING, READER: OWN_READER, SYSTEM: EVERYTHING},
     Action.REPORT_USAGE: {
         OPERATOR: EVERYTHING,
         ADMIN: OWN_LIBRARY,

@@ -14,13 +14,13 @@ class OrderNotFound(NotFound):
 
 class NotAdmitted(DomainError):
     code = "not_admitted"
-    http_status = 403
+    http_status = 409  # as for cards: a precondition, not a permission
     default_message = _("信用准入已失效，请重新完成信用授权后再下单")
 
 
 class NoActiveService(DomainError):
     code = "service_not_active"
-    http_status = 403
+    http_status = 409
     default_message = _("请先办理信用读者证或开通信阅服务")
 
 

@@ -118,7 +118,7 @@ def may_see(actor: Actor, order: Order) -> bool:
         return True
     if actor.kind is ActorKind.READER:
         return actor.reader_id == order.reader_id
-    if actor.kind is ActorKind.SUPPLIER:
+    if actor.kind is ActorKind.SUPPLIER and actor.supplier_id is not None:
         return order.lines.filter(supplier_id=actor.supplier_id).exists()
     return False
 
@@ -126,7 +126,7 @@ def may_see(actor: Actor, order: Order) -> bool:
 def supplier_orders(*, actor: Actor, status: str | None = None) -> QuerySet[Order]:
     """Orders with lines of the actor's supplier (the operator sees every order)."""
     queryset = Order.objects.exclude(status=Order.Status.PLACED)
-    if actor.kind is ActorKind.SUPPLIER:
+    if actor.kind is ActorKind.SUPPLIER and actor.supplier_id is not None:
         queryset = queryset.filter(lines__supplier_id=actor.supplier_id).distinct()
     elif not actor.is_operator:
         raise PermissionDenied(_("只有书商可以查看待发货订单"))

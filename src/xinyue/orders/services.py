@@ -34,7 +34,7 @@ from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
 from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
-from xinyue.core.permissions import require_operator, require_supplier
+from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import credit_order_by_reference, current_admittance
 from xinyue.libraries.models import Library
@@ -101,11 +101,7 @@ def _publish(order: Order, event_type: str, **data: Any) -> None:
 
 
 def _require_reader_or_operator(actor: Actor, order: Order) -> None:
-    if actor.is_operator or actor.kind is ActorKind.SYSTEM:
-        return
-    if actor.kind is ActorKind.READER and actor.reader_id == order.reader_id:
-        return
-    raise PermissionDenied(_("只能操作本人的订单"))
+    require_reader(actor, order.reader_id, Action.ORDER_BOOKS, message=_("只能操作本人的订单"))
 
 
 def _credit_actor(actor: Actor) -> Actor:
@@ -463,7 +459,7 @@ def _reserve(
     total = sum(titles[t].list_price_fen for t in ids)
     period = current_budget_period()
     pieces = _commit_budget(period=period, amount=total, hint=reader.pk) if period else None
-    if pieces is None:
+    if period is None or pieces is None:
         raise BudgetExhausted(amount_fen=total)
     postage = postage_for(delivery_kind=delivery_kind, rules=rules)
     order = Order(
@@ -500,7 +496,7 @@ def _reserve(
                 title_id=t,
                 offer=offers[t],
                 supplier_id=offers[t].supplier_id,
-                category_name=titles[t].category.name if titles[t].category_id else "",
+                category_name=getattr(titles[t].category, "name", ""),
                 list_price_fen=titles[t].list_price_fen,
             )
             for t in ids

@@ -267,6 +267,51 @@ API: dict[str, Probe] = {
     "picks": Probe(PUBLIC, get("/api/v1/catalog/picks")),
     "notices": Probe(PUBLIC, get("/api/v1/notices")),
     "shelf": Probe(Action.USE_BOOKSHELF, get("/api/v1/bookshelf")),
+    "place": Probe(
+        Action.ORDER_BOOKS,
+        lambda w, t: (
+            "post",
+            "/api/v1/orders",
+            {"title_ids": [w.title_id], "address_uid": w.address_uid},
+        ),
+    ),
+    "my_orders": Probe(Action.ORDER_BOOKS, get("/api/v1/orders")),
+    "show": Probe(Action.ORDER_BOOKS, get("/api/v1/orders/XY20260101999999"), kind="none"),
+    "cancel": Probe(
+        Action.ORDER_BOOKS,
+        lambda w, t: ("post", "/api/v1/orders/XY20260101999999/cancel", {}),
+        kind="none",
+    ),
+    "receipt": Probe(
+        Action.ORDER_BOOKS,
+        lambda w, t: ("post", "/api/v1/orders/XY20260101999999/receipt", {}),
+        kind="none",
+    ),
+    "my_loans": Probe(Action.ORDER_BOOKS, get("/api/v1/loans")),
+    "supplier_orders": Probe(Action.WORK_FOR_SUPPLIER, get("/api/v1/supplier/orders"), kind="none"),
+    "ship": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: (
+            "post",
+            "/api/v1/supplier/orders/XY20260101999999/shipments",
+            {"lines": [{"line_id": 1, "barcode": "X1"}], "carrier": "邮政", "tracking_number": "1"},
+        ),
+        kind="none",
+    ),
+    "reject": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: (
+            "post",
+            "/api/v1/supplier/orders/XY20260101999999/lines/1/reject",
+            {"reason": "缺货"},
+        ),
+        kind="none",
+    ),
+    "delivered": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: ("post", "/api/v1/supplier/orders/XY20260101999999/delivered", {}),
+        kind="none",
+    ),
     "shelf_add": Probe(
         Action.USE_BOOKSHELF, lambda w, t: ("post", "/api/v1/bookshelf", {"title_id": w.title_id})
     ),

@@ -49,7 +49,7 @@ def reader_by_channel_identity(*, provider: str, external_id: str) -> Reader | N
     )
 
 
-def bound_external_ids(*, provider: str) -> QuerySet[ChannelIdentity]:
+def bound_external_ids(*, provider: str) -> QuerySet[ChannelIdentity, Any]:
     """The provider ids bound to some reader (a subquery: ``external_id`` values)."""
     return ChannelIdentity.objects.filter(provider=provider).values("external_id")
 

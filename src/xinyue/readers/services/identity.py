@@ -304,10 +304,11 @@ def unlock_reader_login(*, id_number: str, code: str, ip: str = "") -> None:
     code = (code or "").strip()
     right = (
         reader is not None
+        and pending is not None
         and pending["attempts"] < UNLOCK_MAX_ATTEMPTS
         and hmac.compare_digest(pending["hash"], vault.blind_index(f"unlock:{reader.uid}", code))
     )
-    if not right:
+    if not right or reader is None:
         if pending is not None:
             pending["attempts"] += 1
             remaining = max(1, int(pending["until"] - time.time()))
