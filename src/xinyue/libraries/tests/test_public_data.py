@@ -34,9 +34,12 @@ def test_the_bundled_file_holds_the_province_and_eleven_cities_and_no_made_up_ph
     ]  # fmt: skip
     assert rows["330000"]["address"] == "杭州市西湖区曙光路73号"
     assert rows["330200"]["address"] == "宁波市鄞州区宁穿路2100号"
-    # Every phone and opening time is left empty until a library's own publication is checked.
+    # A phone or opening time is filled only where data/README.md names a published source;
+    # none of the phones was found, and of the hours only Ningbo's.
     assert {r["phone"] for r in rows.values()} == {""}
-    assert {r["opening_hours"] for r in rows.values()} == {""}
+    assert {c: r["opening_hours"] for c, r in rows.items() if r["opening_hours"]} == {
+        "330200": "周一 13:00–21:00，周二至周日 9:00–21:00",
+    }
 
 
 def test_the_migration_fills_only_empty_fields(zhejiang):
@@ -76,7 +79,9 @@ def test_the_public_pages_show_contacts_and_an_honest_deposit(client, zhejiang):
     assert "宁波市鄞州区宁穿路2100号" in directory
     page = client.get("/libraries/330200/").content.decode()
     assert '<dd class="address">宁波市鄞州区宁穿路2100号</dd>' in page
-    assert '<dd class="hours">以馆内公告为准</dd>' in page
+    assert '<dd class="hours">周一 13:00–21:00，周二至周日 9:00–21:00</dd>' in page
+    wenzhou = client.get("/libraries/330300/").content.decode()
+    assert '<dd class="hours">以馆内公告为准</dd>' in wenzhou
     assert '<dd class="deposit">以馆内公告为准</dd>' in page
     assert '<dd class="phone">暂无</dd>' in page
     ningbo = Library.objects.get(code="330200")
