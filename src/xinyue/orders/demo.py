@@ -1,15 +1,18 @@
-"""Readers and a scarce catalog for demos, the concurrency tests and ``xinyue bench orders``:
-readers admitted through the real credit flow against the in-process sandbox, holding a credit
-card at 杭州图书馆."""
+"""The demo's ordering budget (``xinyue seed-demo``), and readers and a scarce catalog for the
+concurrency tests and ``xinyue bench orders``: readers admitted through the real credit flow
+against the in-process sandbox, holding a credit card at 杭州图书馆."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from stdnum.cn import ric
 
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM
+
+DEMO_BUDGET_FEN = 50_000_000  # 50 万元: the provincial library's demo budget for the year
 
 CONSENTS = ("id_number", "credit_check", "share_borrowing")
 ADDRESS = {
@@ -99,3 +102,13 @@ def budget_period(*, amount_fen: int, slots: int, name: str = ""):
     )
     services.top_up_budget(actor=SYSTEM, period=period, amount_fen=amount_fen)
     return period
+
+
+def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
+    """A budget period around today, so that demo readers can order (safe to run again)."""
+    from xinyue.orders.selectors import current_budget_period
+
+    if current_budget_period() is None:
+        period = budget_period(amount_fen=DEMO_BUDGET_FEN, slots=8)
+        stdout.write(f"orders: budget period {period.name} with {DEMO_BUDGET_FEN // 100} yuan")
+    return []
