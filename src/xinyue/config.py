@@ -6,6 +6,7 @@ says exactly what to fix; ``xinyue.manage`` turns it into a single line on stder
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -63,9 +64,18 @@ def secret_from_file(name: str, env_var: str, nbytes: int = 48) -> str:
         return value
     path = data_dir() / name
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(nbytes))
+        # Several processes start at once on a fresh data directory (web workers, the task
+        # worker): the secret is written whole to a private temporary file, then linked into
+        # place, which succeeds for exactly one of them; the others read the winner's secret.
+        temporary = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(nbytes))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
