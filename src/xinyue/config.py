@@ -141,9 +141,13 @@ def env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={value!r} is not a whole number") from None
 
 
-def env_str(name: str, default: str = "") -> str:
-    """A text setting; empty means the default."""
-    return os.environ.get(name) or default
+def env_str(name: str, default: str = "", *, empty_means_off: bool = False) -> str:
+    """A text setting; unset means the default, and so does empty unless ``empty_means_off``
+    (then an empty value is kept: the feature is switched off, e.g. a rate limit)."""
+    value = os.environ.get(name)
+    if value is None or (not value and not empty_means_off):
+        return default
+    return value
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

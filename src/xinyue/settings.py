@@ -147,8 +147,12 @@ XINYUE_TOKEN_AUTHENTICATORS = ["xinyue.accounts.services.authenticate_api_key"]
 IDEMPOTENCY_TTL_HOURS = config.env_int("XINYUE_IDEMPOTENCY_TTL_HOURS", 48)
 # API rate limits ("N/s", "N/min", "N/h"; empty = off): anonymous per client address, else per
 # credential (core/throttling.py).
-XINYUE_API_RATE_ANONYMOUS = config.env_str("XINYUE_API_RATE_ANONYMOUS", "600/min")
-XINYUE_API_RATE_AUTHENTICATED = config.env_str("XINYUE_API_RATE_AUTHENTICATED", "6000/min")
+XINYUE_API_RATE_ANONYMOUS = config.env_str(
+    "XINYUE_API_RATE_ANONYMOUS", "600/min", empty_means_off=True
+)
+XINYUE_API_RATE_AUTHENTICATED = config.env_str(
+    "XINYUE_API_RATE_AUTHENTICATED", "6000/min", empty_means_off=True
+)
 # Reverse proxies in front of the web server that append to X-Forwarded-For (0: none, the header
 # is ignored and REMOTE_ADDR is the client). Only that many entries from the right are trusted.
 XINYUE_TRUSTED_PROXY_COUNT = config.env_int("XINYUE_TRUSTED_PROXY_COUNT", 0)
