@@ -186,8 +186,10 @@ def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) 
 
 
 class UnlockIn(Schema):
-    id_number: str = Field(max_length=40)
-    code: str = Field(max_length=12, description="the 6-digit code of the SMS sent at the lock")
+    id_number: str = Field(min_length=1, max_length=40)
+    code: str = Field(
+        pattern=r"^[0-9]{6}$", description="the 6-digit code of the SMS sent at the lock"
+    )
 
 
 @router.post(
