@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from xinyue.core import clock
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
+from xinyue.core.permissions import Action, allowed
 from xinyue.orders.errors import OrderNotFound
 from xinyue.orders.models import (
     BudgetPeriod,
@@ -114,13 +115,15 @@ def order_for(*, actor: Actor, number: str) -> Order:
 
 
 def may_see(actor: Actor, order: Order) -> bool:
-    if actor.is_operator or actor.kind is ActorKind.SYSTEM:
+    """The reader (and the operator) by the permissions table; a supplier when the order has
+    one of its lines."""
+    if allowed(actor, Action.ORDER_BOOKS, reader_id=order.reader_id):
         return True
-    if actor.kind is ActorKind.READER:
-        return actor.reader_id == order.reader_id
-    if actor.kind is ActorKind.SUPPLIER and actor.supplier_id is not None:
-        return order.lines.filter(supplier_id=actor.supplier_id).exists()
-    return False
+    return (
+        actor.supplier_id is not None
+        and allowed(actor, Action.WORK_FOR_SUPPLIER, supplier_id=actor.supplier_id)
+        and order.lines.filter(supplier_id=actor.supplier_id).exists()
+    )
 
 
 def supplier_orders(*, actor: Actor, status: str | None = None) -> QuerySet[Order]:
