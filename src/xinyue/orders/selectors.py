@@ -154,3 +154,136 @@ def order_timeline(order: Order) -> list[dict[str, Any]]:
 
 def live_orders_filter() -> Q:
     return Q(order__status__in=[Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED])
+
+
+# --- the reader's pages -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderingLimits:
+    """What a reader may still order now: the per-order maximum and the platform quota left."""
+
+    max_per_order: int
+    quota: int
+    open_volumes: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.quota - self.open_volumes)
+
+    @property
+    def can_take(self) -> int:
+        """How many titles one order may hold for this reader right now."""
+        return min(self.max_per_order, self.remaining)
+
+
+def ordering_limits(*, reader_id: int | None) -> OrderingLimits:
+    rules = platform_rules()
+    held = open_volumes(reader_id=reader_id) if reader_id is not None else 0
+    return OrderingLimits(rules.max_volumes_per_order, rules.platform_quota, held)
+
+
+def postage_rules() -> dict[str, Postage]:
+    """The postage rule of every delivery kind the reader may choose (pick-up only where the
+    operator enabled it), shown beside each choice before the reader confirms."""
+    rules = platform_rules()
+    kinds = [DeliveryKind.HOME] + ([DeliveryKind.PICKUP] if rules.pickup_enabled else [])
+    return {kind.value: postage_for(delivery_kind=kind, rules=rules) for kind in kinds}
+
+
+def reason_text(reason: str) -> str:
+    """A closing reason in the reader's words (supplier reasons are their own words)."""
+    if reason == "reader":
+        return _("您取消了订单")
+    if reason == "confirm_expired":
+        return _("未在时限内完成信用确认，订单已自动取消")
+    if reason.startswith("credit:"):
+        return _("信用服务机构未通过本次借阅")
+    return reason
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the reader's status timeline; ``at`` None for a step still to come."""
+
+    key: str
+    label: str
+    at: Any = None
+    detail: str = ""
+    titles: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.at is not None
+
+
+def reader_timeline(order: Order) -> list[Step]:
+    """Placed → confirmed → shipped (one step per parcel, with carrier and tracking number) →
+    delivered → receipt confirmed; a cancelled or rejected order ends with its reason, a line
+    the supplier could not fill shows its own. Steps still to come have no time."""
+    lines = list(order.lines.all())
+    done = [Step("placed", _("已下单"), order.placed_at)]
+    if order.confirmed_at:
+        done.append(Step("confirmed", _("信用借阅已确认"), order.confirmed_at))
+    parcels: dict[int, tuple[Any, list[str]]] = {}
+    for line in lines:
+        if line.shipment_id:
+            parcels.setdefault(line.shipment_id, (line.shipment, []))[1].append(line.title.title)
+    for shipment, titles in parcels.values():
+        done.append(
+            Step(
+                "shipped",
+                _("已发货"),
+                shipment.shipped_at,
+                _("%(carrier)s 运单号 %(number)s")
+                % {"carrier": shipment.carrier, "number": shipment.tracking_number},
+                tuple(titles),
+            )
+        )
+    for line in lines:
+        if line.status == OrderLine.Status.REJECTED:
+            done.append(
+                Step(
+                    "line_rejected",
+                    _("书商无法供货"),
+                    line.updated_at,
+                    reason_text(line.status_reason),
+                    (line.title.title,),
+                )
+            )
+    if order.delivered_at:
+        done.append(Step("delivered", _("已送达"), order.delivered_at))
+    if order.received_at:
+        done.append(Step("received", _("已确认收货"), order.received_at))
+    if order.status in (Order.Status.CANCELLED, Order.Status.REJECTED):
+        label = _("已取消") if order.status == Order.Status.CANCELLED else _("已拒绝")
+        done.append(Step(order.status, label, order.closed_at, reason_text(order.status_reason)))
+    done.sort(key=lambda step: step.at)
+    if order.status in (Order.Status.CANCELLED, Order.Status.REJECTED):
+        return done
+    keys = {step.key for step in done}
+    upcoming = [
+        Step(key, label)
+        for key, label in (
+            ("confirmed", _("信用借阅已确认")),
+            ("shipped", _("已发货")),
+            ("delivered", _("已送达")),
+            ("received", _("已确认收货")),
+        )
+        if key not in keys
+    ]
+    return done + upcoming
+
+
+def can_cancel(order: Order) -> bool:
+    """Before anything shipped (the service decides; this only hides the button)."""
+    return order.status in (Order.Status.PLACED, Order.Status.CONFIRMED) and not any(
+        line.status in (OrderLine.Status.SHIPPED, OrderLine.Status.DELIVERED)
+        for line in order.lines.all()
+    )
+
+
+def can_confirm_receipt(order: Order) -> bool:
+    return order.status == Order.Status.SHIPPED or (
+        order.status == Order.Status.DELIVERED and order.received_at is None
+    )

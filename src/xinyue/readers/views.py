@@ -325,7 +325,7 @@ def _address_form_page(
     return render(
         request,
         "readers/address_form.html",
-        {"form": form, "address_uid": address_uid},
+        {"form": form, "address_uid": address_uid, "next": _next_url(request, "")},
         status=status,
     )
 
@@ -352,7 +352,8 @@ def _save_address(request: HttpRequest, form: AddressForm, *, uid: str = "") -> 
         apply_domain_error(form, exc)
         return _address_form_page(request, form, address_uid=uid, status=422)
     messages.success(request, _("地址已保存"))
-    return redirect("readers:addresses")
+    # Back where the reader came from (the order confirm page), else the address book.
+    return redirect(_next_url(request, reverse("readers:addresses")))
 
 
 @reader_required
