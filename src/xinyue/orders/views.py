@@ -40,7 +40,7 @@ from xinyue.readers.views import reader_required
 # Where a refusal sends the reader next (the page that fixes it).
 NEXT_STEP = {
     NotAdmitted.code: ("credit:authorize", gettext_lazy("重新完成信用授权")),
-    NoActiveService.code: ("cards:get_card", gettext_lazy("办理信用读者证")),
+    NoActiveService.code: ("cards:get_card", gettext_lazy("去办理信用读者证")),
 }
 
 
