@@ -330,3 +330,52 @@ def test_pages_need_a_reader_and_count_as_page_views(web, reader, titles, budget
         ("page_view", "pc", f"/orders/{order.number}/", reader.pk),
         ("page_view", "pc", "/loans/", reader.pk),
     ]
+
+
+def test_an_order_waiting_for_the_reader_at_the_provider(web, reader, titles, budget, address):
+    from xinyue.orders.tests.conftest import confirm_on_sandbox
+
+    services.set_rules(actor=SYSTEM, credit_confirm_by_reader=True)
+    token = token_of(confirm_page(web, titles[:1]))
+    submit(web, titles[:1], token, address_uid=str(address.uid))
+    order = Order.objects.get()
+    assert order.status == "placed"
+    html = web.get(f"/orders/{order.number}/").content.decode()
+    assert f'href="{order.confirm_url}" id="confirm-at-provider"'.replace("&", "&amp;") in html
+    assert '<meta http-equiv="refresh" content="10">' in html
+    assert 'id="cancel-order"' in html  # still cancellable while it waits
+    confirm_on_sandbox(order.confirm_url)
+    html = web.get(f"/orders/{order.number}/").content.decode()
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert 'id="confirm-at-provider"' not in html
+    assert 'http-equiv="refresh"' not in html
+
+
+def test_adding_an_address_from_the_confirm_page_comes_back(web, reader, titles, budget):
+    page = confirm_page(web, titles[:2]).content.decode()
+    assert 'id="no-addresses"' in page
+    back = f"/orders/new/?title_ids={titles[0].pk}&title_ids={titles[1].pk}"
+    fields = {
+        "province": "330000",
+        "city": "330100",
+        "detail": "文三路100号",
+        "recipient": "林晓雨",
+    }
+    fields |= {"phone": "13812345678", "next": back}
+    # outside Zhejiang: named on the district field, nothing saved, still on the way back
+    refused = web.post("/account/addresses/new/", {**fields, "district_code": "310104"})
+    assert refused.status_code == 422
+    assert 'id="error-district_code"' in refused.content.decode()
+    assert f'name="next" value="{back}"'.replace("&", "&amp;") in refused.content.decode()
+    assert Address.objects.count() == 0
+    saved = web.post("/account/addresses/new/", {**fields, "district_code": "330106"})
+    assert (saved.status_code, saved["Location"]) == (302, back)
+    address = Address.objects.get()
+    assert f'value="{address.uid}" checked' in web.get(back).content.decode()
+    # a next pointing elsewhere is ignored
+    elsewhere = web.post(
+        "/account/addresses/new/",
+        {**fields, "district_code": "330106", "next": "https://evil.example/"},
+    )
+    assert elsewhere["Location"] == "/account/addresses/"
