@@ -119,12 +119,12 @@ def _query_next(request: HttpRequest, title_ids: list[int]) -> str:
 def new_order(request: HttpRequest) -> HttpResponse:
     """GET: the books ticked on the shelf, the delivery choice and its postage rule, the limits.
     POST: place the order (``token`` makes a double submit one order)."""
-    record_page_view(request)
     data = request.POST if request.method == "POST" else request.GET
     probe = PlaceOrderForm(data)
     probe.is_valid()
     title_ids = probe.cleaned_data.get("title_ids") or []
     if request.method != "POST":
+        record_page_view(request)
         if not title_ids:
             messages.error(request, _("请先在书架上勾选要借的书"))
             return redirect("catalog:shelf")
