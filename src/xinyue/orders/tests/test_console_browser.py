@@ -8,8 +8,8 @@ import pytest
 
 from xinyue.accounts.services import create_operator_user, create_supplier_user
 from xinyue.core.actors import SYSTEM, Channel
-from xinyue.core.money import fen_to_yuan
 from xinyue.core.models import AuditEntry
+from xinyue.core.money import fen_to_yuan
 from xinyue.libraries.models import Library
 from xinyue.orders import services
 from xinyue.orders.models import Order

@@ -72,7 +72,7 @@ def test_rules_are_saved_and_audited(op):
 
 
 @pytest.mark.parametrize(
-    "changes, field, message",
+    ("changes", "field", "message"),
     [
         ({"max_volumes_per_order": "0"}, "max_volumes_per_order", "1"),
         ({"max_volumes_per_order": "21"}, "max_volumes_per_order", "20"),
@@ -142,7 +142,7 @@ def test_opening_a_period_and_topping_it_up_moves_the_ledger_by_exactly_the_amou
 
 
 @pytest.mark.parametrize(
-    "amount, message",
+    ("amount", "message"),
     [("0", "大于 0"), ("-5", "负数"), ("1.001", "两位小数"), ("abc", "不是金额"), ("", "必填")],
 )
 def test_a_bad_top_up_is_a_field_error_and_changes_nothing(op, budget, amount, message):
@@ -154,7 +154,8 @@ def test_a_bad_top_up_is_a_field_error_and_changes_nothing(op, budget, amount, m
     response = op.post(f"/console/orders/budget/{budget.pk}/", {"amount": amount})
     assert response.status_code == 422
     errors = response.context["form"].errors
-    assert list(errors) == ["amount"] and message in errors["amount"][0], errors
+    assert list(errors) == ["amount"], errors
+    assert message in errors["amount"][0], errors
     assert (
         LedgerEntry.objects.count(),
         BudgetSlot.objects.aggregate(s=Sum("available_fen"))["s"],
@@ -228,7 +229,8 @@ def test_spend_and_release_show_and_the_ledger_adds_up_to_the_fen(
     }
     assert kinds["top_up"] - kinds["commitment"] + kinds["release"] == figures.available_fen
     html = response.content.decode()
-    assert order.number in html and "相符" in html
+    assert order.number in html
+    assert "相符" in html
 
     overview = op.get("/console/orders/budget/")
     [row] = overview.context["periods"]
