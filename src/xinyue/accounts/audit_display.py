@@ -76,6 +76,7 @@ ACTIONS: dict[str, Promise] = {
     "order.delivered": pgettext_lazy("audit action", "订单送达，借阅开始"),
     "order.line_rejected": pgettext_lazy("audit action", "书商无法供书（单册退回）"),
     "order.rejected": pgettext_lazy("audit action", "订单被拒绝"),
+    "order.address_viewed": pgettext_lazy("audit action", "查看订单收货地址（装箱单）"),
     "orders.rules_changed": pgettext_lazy("audit action", "修改信阅借书规则"),
     "orders.budget_period_opened": pgettext_lazy("audit action", "开设预算期"),
     "orders.budget_top_up": pgettext_lazy("audit action", "追加购书预算"),
@@ -128,6 +129,9 @@ OBJECTS: dict[str, Promise] = {
     "catalog.pick": pgettext_lazy("audit object", "推荐"),
     "catalog.notice": pgettext_lazy("audit object", "通知"),
     "catalog.shelfentry": pgettext_lazy("audit object", "书架条目"),
+    "orders.order": pgettext_lazy("audit object", "信阅借书订单"),
+    "orders.platformrules": pgettext_lazy("audit object", "信阅借书规则"),
+    "orders.budgetperiod": pgettext_lazy("audit object", "预算期"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

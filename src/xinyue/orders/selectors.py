@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from xinyue.core import clock
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
-from xinyue.core.permissions import Action, allowed
+from xinyue.core.permissions import Action, allowed, require
 from xinyue.orders.errors import OrderNotFound
 from xinyue.orders.models import (
     BudgetPeriod,
@@ -286,4 +287,132 @@ def can_cancel(order: Order) -> bool:
 def can_confirm_receipt(order: Order) -> bool:
     return order.status == Order.Status.SHIPPED or (
         order.status == Order.Status.DELIVERED and order.received_at is None
+    )
+
+
+# --- the supplier console -----------------------------------------------------------------------
+
+SUPPLIER_VIEWS = ("fill", "transit", "done")
+
+
+def supplier_queue(*, actor: Actor, view: str = "fill") -> QuerySet[Order]:
+    """The supplier console's lists, oldest first: ``fill`` — confirmed orders with a line of the
+    actor's supplier still to ship; ``transit`` — shipped lines not yet delivered; ``done`` —
+    the last finished orders. The operator sees every supplier's lines."""
+    require(actor, Action.WORK_FOR_SUPPLIER)
+    own = Q() if actor.supplier_id is None else Q(lines__supplier_id=actor.supplier_id)
+    if view == "transit":
+        queryset = Order.objects.filter(
+            own & Q(lines__status=OrderLine.Status.SHIPPED), status=Order.Status.SHIPPED
+        )
+    elif view == "done":
+        queryset = Order.objects.filter(
+            own,
+            status__in=[Order.Status.DELIVERED, Order.Status.REJECTED, Order.Status.CANCELLED],
+            confirmed_at__isnull=False,
+        )
+        return _with_lines(queryset.distinct()).order_by("-closed_at", "-delivered_at", "-id")
+    else:
+        queryset = Order.objects.filter(
+            own & Q(lines__status=OrderLine.Status.PENDING),
+            status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED],
+        )
+    return _with_lines(queryset.distinct()).order_by("placed_at", "id")
+
+
+def supplier_order(*, actor: Actor, number: str) -> Order:
+    """One order on the supplier console: only an order that reached the supplier (confirmed
+    by the credit provider) and has a line of the actor's supplier; anything else is 404."""
+    require(actor, Action.WORK_FOR_SUPPLIER)
+    order = order_for(actor=actor, number=number)
+    if order.status == Order.Status.PLACED or order.confirmed_at is None:
+        raise OrderNotFound(number=order.number)
+    if actor.supplier_id is not None and not any(
+        line.supplier_id == actor.supplier_id for line in order.lines.all()
+    ):
+        raise OrderNotFound(number=order.number)
+    return order
+
+
+def barcodes_in_use(barcodes: Iterable[str]) -> set[str]:
+    """Which of ``barcodes`` an order line already carries (a barcode names one copy)."""
+    wanted = {b for b in barcodes if b}
+    if not wanted:
+        return set()
+    return set(OrderLine.objects.filter(barcode__in=wanted).values_list("barcode", flat=True))
+
+
+def may_reveal_address(actor: Actor, order: Order) -> bool:
+    """Whether the full delivery address may be shown to ``actor``: only while the order has
+    something of theirs to pack or on its way (shipping needs it; nothing else does)."""
+    if not allowed(actor, Action.WORK_FOR_SUPPLIER):
+        return False
+    if order.status not in (Order.Status.CONFIRMED, Order.Status.SHIPPED):
+        return False
+    open_lines = [
+        line
+        for line in order.lines.all()
+        if line.status in (OrderLine.Status.PENDING, OrderLine.Status.SHIPPED)
+    ]
+    if actor.supplier_id is None:
+        return bool(open_lines) and actor.is_operator
+    return any(line.supplier_id == actor.supplier_id for line in open_lines)
+
+
+# --- the operator's budget pages ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """A period's money as the budget page shows it: the slots' running totals, the ledger's
+    sum per kind, and whether both agree to the fen."""
+
+    period: BudgetPeriod
+    topped_up_fen: int
+    available_fen: int
+    committed_fen: int
+    spent_fen: int
+    released_fen: int
+    commitment_fen: int
+    entries: int
+    balanced: bool
+
+
+def ledger_kind_totals(*, period: BudgetPeriod) -> dict[str, int]:
+    """The sum of each kind of ledger entry of a period, in fen (0 for a kind with none)."""
+    sums = dict.fromkeys(LedgerEntry.Kind.values, 0)
+    for row in (
+        LedgerEntry.objects.filter(period=period).values("kind").annotate(total=Sum("amount_fen"))
+    ):
+        sums[row["kind"]] = row["total"]
+    return sums
+
+
+def period_figures(*, period: BudgetPeriod) -> PeriodFigures:
+    summary = budget_summary(period=period)
+    kinds = ledger_kind_totals(period=period)
+    return PeriodFigures(
+        period=period,
+        topped_up_fen=summary["topped_up_fen"],
+        available_fen=summary["available_fen"],
+        committed_fen=summary["committed_fen"],
+        spent_fen=summary["spent_fen"],
+        released_fen=kinds["release"],
+        commitment_fen=kinds["commitment"],
+        entries=LedgerEntry.objects.filter(period=period).count(),
+        balanced=summary == ledger_balances(period=period),
+    )
+
+
+def budget_periods() -> list[PeriodFigures]:
+    """Every budget period, newest first, with its figures."""
+    return [period_figures(period=p) for p in BudgetPeriod.objects.order_by("-starts_on")]
+
+
+def ledger_entries(*, period: BudgetPeriod) -> QuerySet[LedgerEntry]:
+    """A period's ledger in the order it was written, with the order and line it concerns."""
+    return (
+        LedgerEntry.objects.filter(period=period)
+        .select_related("order", "line__title")
+        .order_by("at", "id")
     )

@@ -22,6 +22,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -37,6 +38,7 @@ from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import credit_order_by_reference, current_admittance
+from xinyue.libraries.divisions import full_name
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import operator_library
 from xinyue.libraries.services import publish_library_event
@@ -66,7 +68,12 @@ from xinyue.orders.models import (
     ReaderQuota,
     Shipment,
 )
-from xinyue.orders.selectors import current_budget_period, platform_rules, postage_for
+from xinyue.orders.selectors import (
+    current_budget_period,
+    may_reveal_address,
+    platform_rules,
+    postage_for,
+)
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
 from xinyue.readers.validation import clean_district_code, clean_name, clean_phone
@@ -927,6 +934,19 @@ RULE_FIELDS = (
 )
 
 
+# The sane range of each numeric rule (inclusive): a typo must not stop ordering or open it wide.
+RULE_BOUNDS = {
+    "max_volumes_per_order": (1, 20),
+    "platform_quota": (1, 100),
+    "loan_days": (1, 365),
+    "duplicate_window_days": (0, 3650),
+    "home_postage_fen": (0, 100_00),
+    "pickup_postage_fen": (0, 100_00),
+    "confirm_minutes": (5, 1440),
+    "budget_slots": (1, 64),
+}
+
+
 @transaction.atomic
 def set_rules(*, actor: Actor, **values: Any) -> PlatformRules:
     """The operator changes the ordering rules; the change is audited (before → after)."""
@@ -934,6 +954,18 @@ def set_rules(*, actor: Actor, **values: Any) -> PlatformRules:
     unknown = set(values) - set(RULE_FIELDS)
     if unknown:
         raise InvalidInput(fields={name: _("未知规则") for name in sorted(unknown)})
+    out_of_range = {
+        name: _("应为 %(low)s 至 %(high)s 之间的整数") % {"low": low, "high": high}
+        for name, (low, high) in RULE_BOUNDS.items()
+        if name in values
+        and (
+            isinstance(values[name], bool)
+            or not isinstance(values[name], int)
+            or not low <= values[name] <= high
+        )
+    }
+    if out_of_range:
+        raise InvalidInput(fields=out_of_range)
     rules = PlatformRules.objects.select_for_update().filter(pk=1).first() or PlatformRules(pk=1)
     before = {name: getattr(rules, name) for name in values}
     for name, value in values.items():
@@ -1014,3 +1046,41 @@ def top_up_budget(*, actor: Actor, period: BudgetPeriod, amount_fen: int, note: 
         note=note[:200],
     )
     return BudgetSlot.objects.filter(period=period).aggregate(s=Sum("available_fen"))["s"] or 0
+
+
+# --- the supplier's packing view ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryAddress:
+    """Where a parcel goes: a home address in full, or the pick-up library."""
+
+    district: str
+    detail: str
+    recipient: str
+    phone: str
+    pickup_library: Library | None
+
+
+def reveal_delivery_address(*, actor: Actor, order: Order) -> DeliveryAddress:
+    """The full delivery address for packing: the supplier of a line still to ship or on its
+    way (or the operator), and only then; every reveal is audited (PIPL: unmasking is logged)."""
+    if not may_reveal_address(actor, order):
+        raise PermissionDenied(_("该订单当前没有需要您发货的图书，不能查看收货地址"))
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="order.address_viewed",
+            obj=order,
+            number=order.number,
+            delivery_kind=order.delivery_kind,
+        )
+    if order.delivery_kind == DeliveryKind.PICKUP:
+        return DeliveryAddress("", "", "", "", order.pickup_library)
+    return DeliveryAddress(
+        district=full_name(order.district_code) or order.district_code,
+        detail=vault.unseal(order, "address_detail_ct"),
+        recipient=vault.unseal(order, "address_recipient_ct"),
+        phone=vault.unseal(order, "address_phone_ct"),
+        pickup_library=None,
+    )

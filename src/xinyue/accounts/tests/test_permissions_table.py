@@ -423,6 +423,42 @@ PAGES: dict[str, Probe] = {
     "catalog:console_import": Probe(
         Action.RUN_PLATFORM, page("/console/catalog/import/"), kind="none"
     ),
+    "orders:console_supplier_orders": Probe(
+        Action.WORK_FOR_SUPPLIER, page("/console/supplier/orders/"), kind="none"
+    ),
+    "orders:console_supplier_order": Probe(
+        Action.WORK_FOR_SUPPLIER, page("/console/supplier/orders/XY20260101999999/"), kind="none"
+    ),
+    "orders:console_supplier_ship": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: ("post", "/console/supplier/orders/XY20260101999999/ship/", {}),
+        kind="none",
+    ),
+    "orders:console_supplier_reject": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: ("post", "/console/supplier/orders/XY20260101999999/lines/1/reject/", {}),
+        kind="none",
+    ),
+    "orders:console_supplier_delivered": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: ("post", "/console/supplier/orders/XY20260101999999/delivered/", {}),
+        kind="none",
+    ),
+    "orders:console_supplier_packing": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        page("/console/supplier/orders/XY20260101999999/packing/"),
+        kind="none",
+    ),
+    "orders:console_rules": Probe(Action.RUN_PLATFORM, page("/console/orders/rules/"), kind="none"),
+    "orders:console_budget": Probe(
+        Action.RUN_PLATFORM, page("/console/orders/budget/"), kind="none"
+    ),
+    "orders:console_budget_period": Probe(
+        Action.RUN_PLATFORM, page("/console/orders/budget/999999/"), kind="none"
+    ),
+    "orders:console_budget_ledger": Probe(
+        Action.RUN_PLATFORM, page("/console/orders/budget/999999/ledger.xlsx"), kind="none"
+    ),
 }
 
 
