@@ -288,6 +288,18 @@ class MemorySampler(threading.Thread):
 # --- load -----------------------------------------------------------------------------------
 
 
+def drain(base: str, *, limit_s: float = 60.0) -> None:
+    """Wait until the server has worked off what the last run left queued (wrk stops sending,
+    not the server working): a ping must answer within 50 ms, so the next kind starts fresh."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        with contextlib.suppress(OSError):
+            _call(base, "/api/v1/ping")
+        if time.monotonic() - started < 0.05:
+            return
+
+
 def run_wrk(
     base: str, lines: list[str], *, seconds: int, concurrency: int, work: Path
 ) -> dict[str, Any]:
@@ -368,6 +380,8 @@ def run(
     password: str | None,
     stderr: Any,
 ) -> dict[str, Any]:
+    # A TERM (a stopped run) unwinds like an exception, so the server started here stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (Debian package `wrk`)")
     started = time.perf_counter()
@@ -406,9 +420,12 @@ def run(
             kinds = traffic(queries=queries, title_ids=title_ids, session=session, token=token)
             # Every kind once more, a short warm-up (templates, caches).
             run_wrk(base, mixed(kinds, random.Random(1)), seconds=1, concurrency=4, work=work)
+            drain(base)
 
             def load(lines: list[str]) -> dict[str, Any]:
-                return run_wrk(base, lines, seconds=per_kind, concurrency=concurrency, work=work)
+                figures = run_wrk(base, lines, seconds=per_kind, concurrency=concurrency, work=work)
+                drain(base)
+                return figures
 
             _log(stderr, f"  ceiling: GET /api/v1/ping, {per_kind} s at c{concurrency} …")
             ceiling = load(["/api/v1/ping"])
