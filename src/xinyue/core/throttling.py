@@ -2,8 +2,9 @@
 credential (bearer token or page session) otherwise, on every operation.
 
 A fixed window per key, counted in the database (``core.counters``: one statement per call), so
-every web process of a deployment counts in the same place with nothing else to run. The rates are read from settings at each request, so an operator (or a
-test) can change them without rebuilding the API object.
+every web process of a deployment counts in the same place with nothing else to run. The rates
+are read from settings at each request, so an operator (or a test) can change them without
+rebuilding the API object.
 """
 
 from __future__ import annotations

@@ -150,8 +150,8 @@ def record_search_event(
 ) -> bool:
     """Record one search, once: a later page, or the same searcher (``client``) searching the
     same normalised term again within 30 minutes (with a facet, another sort) is the same
-    search. The claim is a shared counter (``core.counters``), so it holds across web processes. Returns
-    whether the search was recorded."""
+    search. The claim is a shared counter (``core.counters``), so it holds across web processes.
+    Returns whether the search was recorded."""
     term = redact_search_term(query or "")[:QUERY_MAX]
     if not term or page > 1:
         return False
