@@ -20,6 +20,7 @@ KINDS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_the_http_bench_drives_every_kind_beside_the_ceiling(tmp_path):
     env = {
