@@ -105,16 +105,31 @@ def database_config() -> dict[str, Any]:
 
 
 def sqlite_config(path: Path) -> dict[str, Any]:
-    """SQLite tuned for a web server plus workers: WAL, IMMEDIATE writes, a busy timeout."""
+    """SQLite tuned for a web server plus workers: WAL, IMMEDIATE writes, a busy timeout.
+
+    Memory per connection (each web thread has one) is bounded whatever the catalog's size: a
+    page cache of ``XINYUE_SQLITE_CACHE_MB`` and no memory map unless ``XINYUE_SQLITE_MMAP_MB``
+    asks for one (a map puts every page a worker touched into its RSS: ~190 MB at a million
+    titles). The file's pages stay in the OS page cache, shared by every process."""
+    cache_mb = env_int("XINYUE_SQLITE_CACHE_MB", 16)
+    mmap_mb = env_int("XINYUE_SQLITE_MMAP_MB", 0)
+    if cache_mb < 1 or mmap_mb < 0:
+        raise ConfigError(
+            "XINYUE_SQLITE_CACHE_MB must be at least 1 and XINYUE_SQLITE_MMAP_MB at least 0"
+        )
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Kept open per thread: opening one costs its PRAGMAs and a fresh page cache and memory
+        # map on every request (docs/decisions.md, "Search over HTTP").
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
-                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;PRAGMA cache_size=-32000;PRAGMA mmap_size=268435456"
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+                f"PRAGMA cache_size=-{cache_mb * 1024};PRAGMA mmap_size={mmap_mb * 1024 * 1024}"
             ),
         },
     }

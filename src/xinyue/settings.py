@@ -24,6 +24,7 @@ CSRF_TRUSTED_ORIGINS = [o for o in config.env_str("CSRF_TRUSTED_ORIGINS", "").sp
 XINYUE_HOST = config.env_str("XINYUE_HOST", "127.0.0.1")
 XINYUE_PORT = config.env_int("XINYUE_PORT", 8000)
 XINYUE_WEB_WORKERS = config.env_int("XINYUE_WEB_WORKERS", 2)
+XINYUE_WEB_THREADS = config.env_int("XINYUE_WEB_THREADS", 4)
 PUBLIC_BASE_URL = config.env_str("XINYUE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

@@ -186,6 +186,10 @@ def item_out(title: Title, *, categories: dict[int, str] | None = None) -> dict[
     }
 
 
+def _category_loaded(title: Title) -> bool:
+    return bool(title.category_id) and Title.category.is_cached(title)
+
+
 def _facet_list(values: list) -> list[dict[str, Any]]:
     return [{"value": value, "count": count} for value, count in values or []]
 
@@ -234,7 +238,11 @@ def search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
         page=filters.page,
     )
     items = portal.with_stock(list(result.items))
-    categories = portal.category_names({t.category_id for t in items if t.category_id})
+    # The engine attaches each item's category from its cached tree: no query for the names.
+    categories = {t.category_id: t.category.name for t in items if _category_loaded(t)}
+    missing = {t.category_id for t in items if t.category_id and t.category_id not in categories}
+    if missing:
+        categories |= portal.category_names(missing)
     facets = result.facets or {}
     return {
         "total": result.total,

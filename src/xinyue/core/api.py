@@ -62,3 +62,22 @@ def health(request: HttpRequest) -> HttpResponse:
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+class PingOut(Schema):
+    status: str
+
+
+@router.get(
+    "/ping",
+    response={200: PingOut},
+    auth=None,
+    summary="Liveness only: the process answers (no database)",
+    description=(
+        "200 `{status: ok}` from any running web process, without touching the database: for "
+        "a load balancer's frequent checks (`/health` proves the database takes writes), and the "
+        "stack's ceiling in `xinyue bench http` (the whole middleware chain, nothing else)."
+    ),
+)
+def ping(request: HttpRequest) -> dict[str, str]:
+    return {"status": "ok"}

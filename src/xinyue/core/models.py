@@ -150,3 +150,16 @@ class LoginThrottleRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key[:8]} {self.failures}"
+
+
+class SharedCounter(models.Model):
+    """A counter all web processes share, with an expiry: API rate-limit windows, once-per-
+    window claims (a search counted once per searcher). One statement per hit
+    (``core.counters.hit``), where the database cache needed a transaction of four."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveBigIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

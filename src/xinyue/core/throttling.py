@@ -1,10 +1,10 @@
 """Rate limits on the public API (DESIGN §6): per client address for anonymous callers, per
 credential (bearer token or page session) otherwise, on every operation.
 
-A fixed window per key, counted in the ``shared`` cache: Django's database cache (its table is
-created by ``core/0003``), so every web process of a deployment counts in the same place with
-nothing else to run. The rates are read from settings at each request, so an operator (or a
-test) can change them without rebuilding the API object.
+A fixed window per key, counted in the database (``core.counters``: one statement per call), so
+every web process of a deployment counts in the same place with nothing else to run. The rates
+are read from settings at each request, so an operator (or a test) can change them without
+rebuilding the API object.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import DatabaseError
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from xinyue.core import counters
 from xinyue.core.actors import Actor
 from xinyue.core.clients import client_key
 
@@ -74,15 +74,7 @@ class ClientRate(BaseThrottle):
         limit, seconds = parse_rate(rate)
         now = time.time()
         window = int(now // seconds)
-        key = f"rl:{ident}:{seconds}:{window}"
-        cache = caches["shared"]
-        if cache.add(key, 1, timeout=seconds + 1):
-            return True
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr: a new window
-            cache.set(key, 1, timeout=seconds + 1)
-            return True
+        count = counters.hit(f"rl:{ident}:{seconds}:{window}", ttl_seconds=seconds + 1)
         if count <= limit:
             return True
         self._local.wait = (window + 1) * seconds - now

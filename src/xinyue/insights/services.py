@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
-from xinyue.core import audit, clock
+from xinyue.core import audit, clock, counters
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.errors import InvalidInput
 from xinyue.core.permissions import Action, require, require_operator
@@ -151,15 +150,15 @@ def record_search_event(
 ) -> bool:
     """Record one search, once: a later page, or the same searcher (``client``) searching the
     same normalised term again within 30 minutes (with a facet, another sort) is the same
-    search. The claim is kept in the shared cache, so it holds across web processes. Returns
-    whether the search was recorded."""
+    search. The claim is a shared counter (``core.counters``), so it holds across web processes.
+    Returns whether the search was recorded."""
     term = redact_search_term(query or "")[:QUERY_MAX]
     if not term or page > 1:
         return False
     if client:
         digest = hashlib.sha256(f"{client}|{term}".encode()).hexdigest()[:32]
         try:
-            if not caches["shared"].add(f"search-once:{digest}", 1, timeout=SEARCH_ONCE_SECONDS):
+            if counters.hit(f"search-once:{digest}", ttl_seconds=SEARCH_ONCE_SECONDS) > 1:
                 return False
         except DatabaseError:
             pass  # no dedupe store: count the search rather than lose it

@@ -85,6 +85,7 @@ def review(decision: str):
 
 API: dict[str, Probe] = {
     "health": Probe(PUBLIC, get("/api/v1/health")),
+    "ping": Probe(PUBLIC, get("/api/v1/ping")),
     "list_libraries": Probe(PUBLIC, get("/api/v1/libraries")),
     "get_library": Probe(PUBLIC, lib("get", "/api/v1/libraries/{code}")),
     "patch_library": Probe(

@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -49,8 +50,25 @@ class Command(BaseCommand):
         orders.add_argument("--port", type=int, default=8550, help="port of the HTTP phase")
         orders.add_argument("--workers", type=int, default=3, help="gunicorn workers")
         orders.add_argument("--json", action="store_true", help="print only the JSON line")
+        http = subcommands.add_parser("http", help="reader traffic over HTTP beside the ceiling")
+        http.add_argument("--seconds", type=int, default=30, help="total load, split over kinds")
+        http.add_argument("--concurrency", type=int, default=32, help="open connections")
+        http.add_argument("--url", default=None, help="target a running server instead")
+        http.add_argument("--reader", default=None, help="with --url: a reader's ID number")
+        http.add_argument("--password", default=None, help="with --url: that reader's password")
+        http.add_argument("--titles", type=int, default=None, help="top the catalog up to N")
+        http.add_argument("--workers", type=int, default=settings.XINYUE_WEB_WORKERS)
+        http.add_argument("--threads", type=int, default=settings.XINYUE_WEB_THREADS)
+        http.add_argument("--port", type=int, default=None, help="port of the started server")
+        http.add_argument("--json", action="store_true", help="print only the JSON line")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["bench"] == "http" and options["url"]:
+            load_benchmark("http").main(
+                as_json=options["json"], stdout=self.stdout, stderr=self.stderr,
+                **_http_options(options),
+            )  # fmt: skip
+            return
         call_command("migrate", verbosity=0)
         if options["bench"] == "search":
             module = load_benchmark("search")
@@ -62,6 +80,11 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 stderr=self.stderr,
             )
+        elif options["bench"] == "http":
+            load_benchmark("http").main(
+                as_json=options["json"], stdout=self.stdout, stderr=self.stderr,
+                **_http_options(options),
+            )  # fmt: skip
         elif options["bench"] == "orders":
             load_benchmark("orders").main(
                 clients=options["clients"],
@@ -73,3 +96,8 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 stderr=self.stderr,
             )
+
+
+def _http_options(options: dict[str, Any]) -> dict[str, Any]:
+    names = ("seconds", "concurrency", "url", "titles", "workers", "threads", "port")
+    return {name: options[name] for name in (*names, "reader", "password")}

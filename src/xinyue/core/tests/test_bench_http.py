@@ -1,0 +1,58 @@
+"""``xinyue bench http``: runs end to end against a tiny catalog and prints one JSON object last
+(DESIGN §9). No timing is asserted: only that every kind was driven, answered without errors,
+and set beside the ceiling."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from xinyue.config import REPO_DIR
+
+KINDS = {
+    "home", "search_page", "title_page", "shelf_page",
+    "api_picks", "api_search", "api_title", "api_shelf", "mixed",
+}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_the_http_bench_drives_every_kind_beside_the_ceiling(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
+    env.update(XINYUE_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="xinyue.settings")
+    command = [
+        sys.executable, "-m", "xinyue.manage", "bench", "http", "--titles", "60",
+        "--seconds", "10", "--concurrency", "2", "--workers", "1", "--threads", "2", "--json",
+    ]  # fmt: skip
+    out = subprocess.run(
+        command,
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["bench"] == "http"
+    assert result["db"] == "sqlite"
+    assert result["n"] == 60
+    assert result["baseline"]["name"].startswith("ceiling: GET /api/v1/ping")
+    assert result["baseline"]["requests"] > 0
+    by_kind = result["ours"]["by_kind"]
+    assert set(by_kind) == KINDS
+    for kind, figures in by_kind.items():
+        assert figures["requests"] > 0, kind
+        assert figures["errors"] == 0, (kind, figures)
+        assert figures["share_of_ceiling"] == round(
+            figures["per_s"] / result["baseline"]["per_s"], 3
+        )
+    [worker] = result["workers_memory_peak"]
+    assert 0 < worker["uss_mb"] <= worker["rss_mb"]
