@@ -288,6 +288,43 @@ API: dict[str, Probe] = {
         kind="none",
     ),
     "my_loans": Probe(Action.ORDER_BOOKS, get("/api/v1/loans")),
+    "renew": Probe(
+        Action.RENEW_LOAN,
+        lambda w, t: ("post", "/api/v1/loans/999999/renew", {}),
+        kind="none",
+    ),
+    # An unreadable barcode: refused (403) before it is read when the library is not the
+    # caller's, 422 when it is.
+    "desk_checkin": Probe(
+        Action.CIRCULATE,
+        lambda w, t: (
+            "post",
+            "/api/v1/desk/checkin",
+            {"barcode": "?", "library_code": w.libraries[t].code},
+        ),
+        ("own", "other"),
+        "library",
+    ),
+    "desk_checkout": Probe(
+        Action.CIRCULATE,
+        lambda w, t: (
+            "post",
+            "/api/v1/desk/checkout",
+            {
+                "barcode": "?",
+                "card_number": w.cards[t].number,
+                "library_code": w.libraries[t].code,
+            },
+        ),
+        ("own", "other"),
+        "library",
+    ),
+    "transferred_items": Probe(
+        Action.WORK_AT_LIBRARY,
+        lib("get", "/api/v1/libraries/{code}/transferred-items?since=2020-01-01"),
+        ("own", "other"),
+        "library",
+    ),
     "supplier_orders": Probe(Action.WORK_FOR_SUPPLIER, get("/api/v1/supplier/orders"), kind="none"),
     "ship": Probe(
         Action.WORK_FOR_SUPPLIER,
@@ -367,6 +404,20 @@ PAGES: dict[str, Probe] = {
         "library",
     ),
     "cards:desk_home": Probe(Action.WORK_AT_LIBRARY, page("/console/desk/"), kind="none"),
+    "circulation:desk_checkin": Probe(
+        Action.CIRCULATE, page("/console/desk/checkin/"), kind="none"
+    ),
+    "circulation:desk_checkout": Probe(
+        Action.CIRCULATE, page("/console/desk/checkout/"), kind="none"
+    ),
+    "circulation:console_rules": Probe(
+        Action.WORK_AT_LIBRARY, page("/console/circulation/rules/"), kind="none"
+    ),
+    "circulation:console_rule_delete": Probe(
+        Action.MANAGE_LIBRARY,
+        lambda w, t: ("post", "/console/circulation/rules/999999/delete/", {}),
+        kind="none",
+    ),
     "cards:desk_deposit_card": Probe(
         Action.WORK_AT_LIBRARY,
         lambda w, t: ("post", "/console/desk/deposit-card/", {}),
