@@ -31,6 +31,8 @@ from xinyue.readers.errors import NotAReader
 from xinyue.readers.selectors import reader_from_request
 
 router = Router(tags=["circulation"])
+# 4–40 letters, digits or hyphens; blanks a scanner adds around it are ignored.
+BARCODE_PATTERN = r"^\s*[A-Za-z0-9-]{4,40}\s*$"
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -118,7 +120,9 @@ def renew(request: HttpRequest, loan_id: int) -> Any:
 
 
 class CheckinIn(Schema):
-    barcode: str = Field(max_length=64, description="the item's barcode as scanned")
+    barcode: str = Field(
+        max_length=64, pattern=BARCODE_PATTERN, description="the item's barcode as scanned"
+    )
     library_code: str | None = Field(
         None, max_length=12, description="the operator names the library; staff act for theirs"
     )
@@ -140,7 +144,7 @@ class CheckoutIn(Schema):
     card_number: str = Field(
         max_length=64, description="the reader's card number at this library (or its QR code)"
     )
-    barcode: str = Field(max_length=64)
+    barcode: str = Field(max_length=64, pattern=BARCODE_PATTERN)
     library_code: str | None = Field(None, max_length=12)
 
 

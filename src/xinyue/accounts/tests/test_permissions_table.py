@@ -83,6 +83,25 @@ def review(decision: str):
     return call
 
 
+def shelf_item(w: World, t: str) -> str:
+    """The barcode of a book on the shelf of the ``t`` library (made once per world)."""
+    from xinyue.circulation.models import Item
+    from xinyue.core import clock
+
+    library = w.libraries[t]
+    item, _created = Item.objects.get_or_create(
+        barcode=f"PROBE-{library.code}",
+        defaults={
+            "title_id": w.title_id,
+            "program": "local",
+            "owning_library": library,
+            "current_library": library,
+            "acquired_on": clock.today(),
+        },
+    )
+    return item.barcode
+
+
 API: dict[str, Probe] = {
     "health": Probe(PUBLIC, get("/api/v1/health")),
     "list_libraries": Probe(PUBLIC, get("/api/v1/libraries")),
@@ -293,14 +312,14 @@ API: dict[str, Probe] = {
         lambda w, t: ("post", "/api/v1/loans/999999/renew", {}),
         kind="none",
     ),
-    # An unreadable barcode: refused (403) before it is read when the library is not the
-    # caller's, 422 when it is.
+    # A book on the library's shelf: a check-in answers 409 (not on loan), a check-out lends it
+    # (rolled back) — where the table allows; 403 elsewhere.
     "desk_checkin": Probe(
         Action.CIRCULATE,
         lambda w, t: (
             "post",
             "/api/v1/desk/checkin",
-            {"barcode": "?", "library_code": w.libraries[t].code},
+            {"barcode": shelf_item(w, t), "library_code": w.libraries[t].code},
         ),
         ("own", "other"),
         "library",
@@ -311,7 +330,7 @@ API: dict[str, Probe] = {
             "post",
             "/api/v1/desk/checkout",
             {
-                "barcode": "?",
+                "barcode": shelf_item(w, t),
                 "card_number": w.cards[t].number,
                 "library_code": w.libraries[t].code,
             },
