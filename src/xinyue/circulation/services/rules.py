@@ -51,13 +51,13 @@ def clean_rule(values: dict[str, Any]) -> dict[str, Any]:
             errors[key] = _("只能留空（任意）或为：%(values)s") % {"values": "、".join(allowed)}
         cleaned[key] = value
     for key, (low, high) in LIMITS.items():
-        value = values.get(key)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        number: Any = values.get(key)
+        if isinstance(number, str) and number.strip().isdigit():
+            number = int(number.strip())
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
             errors[key] = _("应为 %(low)s 至 %(high)s 的整数") % {"low": low, "high": high}
             continue
-        cleaned[key] = value
+        cleaned[key] = number
     if errors:
         raise InvalidInput(fields=errors)
     return cleaned
@@ -101,7 +101,7 @@ def delete_rule(*, actor: Actor, rule: CirculationRule) -> None:
             actor=actor,
             action="circulation_rule.deleted",
             obj=locked,
-            library_code=locked.library.code if locked.library_id else "",
+            library_code=locked.library.code if locked.library is not None else "",
             key=str(locked),
             values={k: getattr(locked, k) for k in LIMITS},
         )
