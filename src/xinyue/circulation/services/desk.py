@@ -134,6 +134,8 @@ def check_in(*, actor: Actor, library: Library, barcode: str) -> CheckinResult:
                     already_returned=True,
                     message=_checkin_message(item, last, library, transferred=transferred),
                 )
+            if item.status == Item.Status.IN_TRANSIT and item.owning_library_id == library.pk:
+                return _receive_home(actor, item, last, library)
             raise ItemNotOnLoan(barcode=barcode, status=item.status)
         now = clock.now()
         transferred = _floats_here(item, library)
@@ -207,6 +209,24 @@ def check_in(*, actor: Actor, library: Library, barcode: str) -> CheckinResult:
         transferred=transferred,
         already_returned=False,
         message=_checkin_message(item, loan, library, transferred=transferred),
+    )
+
+
+def _receive_home(actor: Actor, item: Item, last: Loan | None, library: Library) -> CheckinResult:
+    """A local book returned at a library it does not float to arrives back at its owner."""
+    before = item.status
+    item.status = Item.Status.AVAILABLE
+    item.current_library = library
+    item.save(update_fields=["status", "current_library", "updated_at"])
+    record_transition(
+        ItemEvent, item=item, actor=actor, from_state=before, to_state=item.status, note="home"
+    )
+    return CheckinResult(
+        item=item,
+        loan=last,
+        transferred=False,
+        already_returned=True,
+        message=_("《%(title)s》已回到本馆，请上架。") % {"title": item.title.title},
     )
 
 

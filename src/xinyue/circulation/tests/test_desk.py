@@ -187,6 +187,17 @@ def test_a_local_book_floats_only_where_its_owner_allows(hangzhou, ningbo, hz_de
     assert hangzhou.name in sent_home.message
     assert "送回" in sent_home.message
 
+    # it arrives home: checked in there, it is on the shelf again (the loan stays as it was)
+    home = check_in(actor=hz_desk, library=hangzhou, barcode=stays.barcode)
+    stays.refresh_from_db()
+    assert (home.already_returned, home.transferred, home.loan.returned_library_id) == (
+        True,
+        False,
+        ningbo.pk,
+    )
+    assert (stays.status, stays.current_library_id) == ("available", hangzhou.pk)
+    assert "回到本馆" in home.message
+
     update_library(actor=SYSTEM, library=hangzhou, settings_values={"local_books_float": True})
     joined = check_in(actor=nb_clerk, library=ningbo, barcode=floats.barcode)
     floats.refresh_from_db()
