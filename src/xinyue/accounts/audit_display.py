@@ -58,6 +58,12 @@ ACTIONS: dict[str, Promise] = {
     "card.suspended": pgettext_lazy("audit action", "暂停读者证"),
     "card.reinstated": pgettext_lazy("audit action", "恢复读者证"),
     "card.cancelled": pgettext_lazy("audit action", "注销读者证"),
+    "loan.returned": pgettext_lazy("audit action", "归还图书"),
+    "loan.checked_out": pgettext_lazy("audit action", "服务台借出图书"),
+    "loan.renewed": pgettext_lazy("audit action", "续借图书"),
+    "item.transferred": pgettext_lazy("audit action", "归还图书转入本馆馆藏"),
+    "circulation_rule.saved": pgettext_lazy("audit action", "保存流通规则"),
+    "circulation_rule.deleted": pgettext_lazy("audit action", "删除流通规则"),
     "card.linked": pgettext_lazy("audit action", "绑定已有读者证"),
     "card.link_failed": pgettext_lazy("audit action", "绑定读者证未通过核验"),
     "card.link_requested": pgettext_lazy("audit action", "申请人工核验绑定"),
@@ -132,6 +138,9 @@ OBJECTS: dict[str, Promise] = {
     "orders.order": pgettext_lazy("audit object", "信阅借书订单"),
     "orders.platformrules": pgettext_lazy("audit object", "信阅借书规则"),
     "orders.budgetperiod": pgettext_lazy("audit object", "预算期"),
+    "circulation.loan": pgettext_lazy("audit object", "借阅"),
+    "circulation.item": pgettext_lazy("audit object", "图书（册）"),
+    "circulation.circulationrule": pgettext_lazy("audit object", "流通规则"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
