@@ -69,7 +69,12 @@ from xinyue.orders.models import (
 from xinyue.orders.selectors import current_budget_period, platform_rules, postage_for
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
-from xinyue.readers.validation import clean_district_code, clean_name, clean_phone
+from xinyue.readers.validation import (
+    clean_address_detail,
+    clean_district_code,
+    clean_name,
+    clean_phone,
+)
 
 log = logging.getLogger("xinyue.orders")
 
@@ -291,8 +296,11 @@ def _clean_address(reader: Reader, address: dict[str, Any] | None, address_uid: 
     def field(name: str) -> str:
         return prefix if prefix == "address_uid" else prefix + name
 
+    # The address book's own rules (readers.validation): inside Zhejiang down to a district,
+    # 4–200 characters of detail, a real name, a mainland mobile.
     for name, check in (
         ("district_code", clean_district_code),
+        ("detail", clean_address_detail),
         ("recipient", clean_name),
         ("phone", clean_phone),
     ):
@@ -300,14 +308,9 @@ def _clean_address(reader: Reader, address: dict[str, Any] | None, address_uid: 
             cleaned[name] = check(values[name])
         except InvalidInput as exc:
             errors[field(name)] = next(iter(exc.fields.values()))
-    detail = " ".join(values["detail"].split())
-    if not 4 <= len(detail) <= 200:
-        errors[field("detail")] = _("详细地址应为4至200个字")
-    # Inside Zhejiang and down to a district: the address book's own rule (readers.validation).
-    code = cleaned.get("district_code", "")
     if errors:
         raise InvalidInput(fields=errors)
-    return code, detail, cleaned["recipient"], cleaned["phone"]
+    return cleaned["district_code"], cleaned["detail"], cleaned["recipient"], cleaned["phone"]
 
 
 def _has_active_service(reader: Reader) -> bool:
