@@ -380,6 +380,15 @@ class _Prepared:
     idempotency_key: str
 
 
+class _AlreadyPlaced(Exception):
+    """A concurrent request with the same idempotency key committed while this one waited on the
+    reader's quota row: undo what this one took and answer with that order."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__(order.number)
+        self.order = order
+
+
 @dataclass
 class _Batch:
     """What every order of one writing transaction shares (read once, inside it)."""
@@ -449,6 +458,8 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                 try:
                     with transaction.atomic():
                         waiting.result = _apply(waiting.prepared, shared)
+                except _AlreadyPlaced as placed:
+                    waiting.result = placed.order, False
                 except Exception as exc:  # this order's refusal (or fault) only
                     waiting.error = exc
     except Exception as exc:
@@ -497,8 +508,11 @@ def place_order(
     else:
         # PostgreSQL: row locks queue concurrent writers. (Inside a caller's transaction the order
         # commits with it, so it is never batched with other threads' orders.)
-        with transaction.atomic():
-            order, _created = _apply(prepared, _Batch())
+        try:
+            with transaction.atomic():
+                order, _created = _apply(prepared, _Batch())
+        except _AlreadyPlaced as placed:
+            order = placed.order
     if open_credit and order.status == Status.PLACED and not order.credit_reference:
         order = submit_credit_order(actor=actor.via(channel), order=order)
         if order.status == Status.CANCELLED:
@@ -613,6 +627,16 @@ def _recently_ordered(reader_id: int, ids: list[int], since: dt.datetime) -> set
     )
 
 
+def _raise_if_placed_meanwhile(prepared: _Prepared) -> None:
+    """PostgreSQL: behind the reader's quota row lock, a concurrent request with the same key has
+    committed (or rolled back), perhaps taking the last unit of quota; its order is the answer.
+    (On SQLite the single writer made the check at the start of ``_apply`` final.)"""
+    if prepared.idempotency_key and connection.vendor != "sqlite":
+        existing = _existing_order(prepared.reader, prepared.idempotency_key, prepared.ids)
+        if existing is not None:
+            raise _AlreadyPlaced(existing)
+
+
 def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
     """The writing part of placing, inside the caller's transaction (or savepoint)."""
     reader, rules, ids, titles = prepared.reader, prepared.rules, prepared.ids, prepared.titles
@@ -624,7 +648,12 @@ def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
     total = order.list_price_total_fen
     if period is None:
         raise BudgetExhausted(amount_fen=total)
-    _take_quota(reader=reader, volumes=len(ids), quota=rules.platform_quota)
+    try:
+        _take_quota(reader=reader, volumes=len(ids), quota=rules.platform_quota)
+    except QuotaExceeded:
+        _raise_if_placed_meanwhile(prepared)
+        raise
+    _raise_if_placed_meanwhile(prepared)
     now = clock.now()
     if rules.duplicate_window_days:
         # Behind the quota row: a concurrent order of the same reader has committed (or not) by
@@ -658,7 +687,10 @@ def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
     else:
         order.save(force_insert=True)
     order.number = _next_number(order)
-    Order.objects.filter(pk=order.pk).update(number=order.number)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_order SET number = %s WHERE id = %s", [order.number, order.pk]
+        )
     OrderLine.objects.bulk_create(
         [
             OrderLine(
