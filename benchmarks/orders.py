@@ -253,14 +253,18 @@ def http_phase(
     )
     server = subprocess.Popen(command, env=env)
     try:
-        for _ in range(150):
+        deadline = time.monotonic() + 180  # a loaded machine takes tens of seconds
+        while True:
             try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 probe.request("GET", "/api/v1/health")
                 if probe.getresponse().status == 200:
                     break
             except OSError:
-                time.sleep(0.2)
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"bench: the web server on port {port} did not come up")
+            time.sleep(0.5)
         since, quota_before = _phase_start(readers)
         rng = random.Random(2)
         picks = [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
@@ -269,17 +273,21 @@ def http_phase(
         def work(i: int, k: int) -> bool:
             body = json.dumps({"title_ids": [titles[picks[i][k]].pk], "address": demo.ADDRESS})
             conn = connections_[i]
-            conn.request(
-                "POST",
-                "/api/v1/orders",
-                body=body.encode(),
-                headers={
-                    "Authorization": f"Bearer {tokens[i]}",
-                    "Content-Type": "application/json",
-                },
-            )
-            response = conn.getresponse()
-            text = response.read()
+            try:
+                conn.request(
+                    "POST",
+                    "/api/v1/orders",
+                    body=body.encode(),
+                    headers={
+                        "Authorization": f"Bearer {tokens[i]}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                response = conn.getresponse()
+                text = response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()  # the next attempt reconnects
+                raise
             if response.status >= 500 or response.status in (401, 429):
                 conn.close()
                 raise RuntimeError(f"HTTP {response.status}: {text[:200]!r}")
