@@ -251,7 +251,7 @@ def http_phase(
     command = web_command(
         host="127.0.0.1", port=port, workers=workers, threads=threads, access_log=False
     )
-    server = subprocess.Popen(command, env=env)
+    server = subprocess.Popen(command, env=env, stdout=2)  # its log is progress: stderr
     try:
         deadline = time.monotonic() + 180  # a loaded machine takes tens of seconds
         while True:
