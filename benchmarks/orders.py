@@ -10,13 +10,19 @@ stock reset) so that all three limits bind: stock ≈ N/2 volumes, budget ≈ 0.
 1. ``service``: ``clients`` threads, each its own database connection and reader, call
    ``place_order`` (one title per order; the provider call after commit is left out —
    ``open_credit=False`` — it is the sandbox's speed, not ordering's);
-2. ``http``: the same over HTTP (``POST /api/v1/orders`` with reader tokens) against a gunicorn
-   it starts on 127.0.0.1 (``--port``);
+2. ``http``: the same over HTTP (``POST /api/v1/orders`` with reader tokens, one keep-alive
+   connection per client) against ``xinyue serve``'s Granian command line, started on 127.0.0.1
+   (``--port``, ``--workers`` processes × ``--threads``);
 3. ``baseline``: a naive read-check-write (read stock, quota, budget; check; write the values
    back) with the same clients — what overselling looks like.
 
 Oversold counts come from the rows (order lines per offer, per reader; list prices against the
-budget), not from the counters being tested. Progress to stderr; the last line is one JSON.
+budget), not from the counters being tested. Besides wall-clock rates, the service phase reports
+the process CPU time per attempt (``cpu_ms``), which a machine shared with other work distorts
+far less; ``machine`` gives the load average and a fixed pure-Python loop's time
+(``calibration_ms``) so that runs on different machines can be compared. Progress to stderr; the
+last line is one JSON. The in-process sandbox provider is switched on for the run (the readers are
+admitted through it, and the HTTP phase's server opens each credit order at it).
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import os
 import platform
 import random
 import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -50,6 +55,15 @@ HOLDING = ["pending", "shipped", "delivered"]
 def _log(stderr: Any, text: str) -> None:
     stderr.write(text + "\n")
     stderr.flush()
+
+
+def _calibration_ms() -> float:
+    """A fixed pure-Python loop (10⁶ additions): ~40–60 ms on an idle current x86 core."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i
+    return round((time.perf_counter() - t0) * 1000, 1)
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -126,9 +140,9 @@ def _oversold(
 
 def _run_clients(
     clients: int, per_client: int, work: Any
-) -> tuple[list[float], int, int, float, list[str]]:
+) -> tuple[list[float], int, int, float, list[str], float]:
     """Each client thread calls ``work(client_index, k)``; returns latencies (ms), placed,
-    refused, wall seconds."""
+    refused, wall seconds, errors, and this process's CPU seconds."""
     barrier = threading.Barrier(clients + 1)
     latencies: list[list[float]] = [[] for _ in range(clients)]
     counts = [[0, 0] for _ in range(clients)]
@@ -153,18 +167,20 @@ def _run_clients(
     for thread in threads:
         thread.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     flat = [x for per in latencies for x in per]
-    return flat, sum(c[0] for c in counts), sum(c[1] for c in counts), wall, errors
+    return flat, sum(c[0] for c in counts), sum(c[1] for c in counts), wall, errors, cpu
 
 
 def _figures(
-    latencies: list[float], placed: int, refused: int, wall: float, errors: list[str]
+    latencies: list[float], placed: int, refused: int, wall: float, errors: list[str], cpu: float
 ) -> dict[str, Any]:
+    attempts = placed + refused
     return {
+        "cpu_ms": round(cpu * 1000 / attempts, 2) if attempts else 0,
         "errors": len(errors),
         "first_errors": sorted(set(errors))[:3],
         "p50_ms": _percentile(latencies, 0.50),
@@ -218,64 +234,74 @@ def http_phase(
     limits: Limits,
     port: int,
     workers: int,
+    threads: int,
 ) -> dict[str, Any]:
-    import requests
+    import http.client
 
+    from xinyue.core.server import web_command
     from xinyue.readers.services.tokens import issue_reader_token
 
     tokens = [issue_reader_token(reader=r, channel=Channel.WECHAT)[1] for r in readers]
     env = {
         **os.environ,
         "XINYUE_API_RATE_AUTHENTICATED": "10000000/min",
+        "XINYUE_CREDIT_SANDBOX": "1",
         "DJANGO_SETTINGS_MODULE": "xinyue.settings",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "xinyue.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
+    command = web_command(
+        host="127.0.0.1", port=port, workers=workers, threads=threads, access_log=False
     )
-    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(command, env=env, stdout=2)  # its log is progress: stderr
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 180  # a loaded machine takes tens of seconds
+        while True:
             try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/api/v1/health")
+                if probe.getresponse().status == 200:
                     break
-            except requests.RequestException:
-                time.sleep(0.2)
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"bench: the web server on port {port} did not come up")
+            time.sleep(0.5)
         since, quota_before = _phase_start(readers)
         rng = random.Random(2)
         picks = [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
-        sessions = [requests.Session() for _ in range(clients)]
+        connections_ = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in tokens]
 
         def work(i: int, k: int) -> bool:
-            response = sessions[i].post(
-                f"{base}/api/v1/orders",
-                json={"title_ids": [titles[picks[i][k]].pk], "address": demo.ADDRESS},
-                headers={"Authorization": f"Bearer {tokens[i]}"},
-                timeout=30,
-            )
-            if response.status_code >= 500 or response.status_code in (401, 429):
-                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-            return response.status_code == 201
+            body = json.dumps({"title_ids": [titles[picks[i][k]].pk], "address": demo.ADDRESS})
+            conn = connections_[i]
+            try:
+                conn.request(
+                    "POST",
+                    "/api/v1/orders",
+                    body=body.encode(),
+                    headers={
+                        "Authorization": f"Bearer {tokens[i]}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                response = conn.getresponse()
+                text = response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()  # the next attempt reconnects
+                raise
+            if response.status >= 500 or response.status in (401, 429):
+                conn.close()
+                raise RuntimeError(f"HTTP {response.status}: {text[:200]!r}")
+            return response.status == 201
 
         # The real endpoint: each placed order also opens its credit order at the (in-process)
         # sandbox after the commit, as in production.
         result = _figures(*_run_clients(clients, orders // clients, work))
+        result.pop("cpu_ms")  # the client's CPU, not the server's
     finally:
         server.terminate()
         server.wait(timeout=30)
     result["oversold"] = _oversold(since, limits, titles, quota_before)
-    result["server"] = f"gunicorn, {workers} sync workers"
+    result["server"] = f"granian (xinyue serve), {workers} workers × {threads} threads"
     return result
 
 
@@ -344,8 +370,11 @@ def baseline_phase(
 
 
 def run(
-    *, clients: int, orders: int, http: bool, port: int, workers: int, stderr: Any
+    *, clients: int, orders: int, http: bool, port: int, workers: int, threads: int, stderr: Any
 ) -> dict[str, Any]:
+    from django.conf import settings
+
+    settings.CREDIT_SANDBOX_ENABLED = True  # a bench database: readers admitted by the sandbox
     limits = Limits(orders, clients)
     _log(
         stderr,
@@ -367,7 +396,9 @@ def run(
     if http:
         _reset(limits, titles)
         _log(stderr, "  over HTTP …")
-        result["http"] = http_phase(clients, orders, readers, titles, limits, port, workers)
+        result["http"] = http_phase(
+            clients, orders, readers, titles, limits, port, workers, threads
+        )
         _log(stderr, f"  {result['http']}")
     _reset(limits, titles)
     _log(stderr, "  naive baseline …")
@@ -389,7 +420,12 @@ def run(
             "budget_fen": limits.budget_fen,
             "quota": limits.quota,
         },
-        machine={"python": platform.python_version(), "cpus": os.cpu_count()},
+        machine={
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load": [round(x, 1) for x in os.getloadavg()],
+            "calibration_ms": _calibration_ms(),
+        },
     )
     for section in ("ours", "baseline"):
         result[section].pop("oversold_total", None)
@@ -406,12 +442,19 @@ def main(
     http: bool,
     port: int,
     workers: int,
+    threads: int,
     as_json: bool,
     stdout: Any,
     stderr: Any,
 ) -> dict:
     result = run(
-        clients=clients, orders=orders, http=http, port=port, workers=workers, stderr=stderr
+        clients=clients,
+        orders=orders,
+        http=http,
+        port=port,
+        workers=workers,
+        threads=threads,
+        stderr=stderr,
     )
     if not as_json:
         ours, base = result["ours"], result["baseline"]

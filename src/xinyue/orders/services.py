@@ -15,13 +15,12 @@ has ``confirm_minutes`` to do it before the order expires the same way.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from xinyue.cards.models import Card
-from xinyue.catalog.models import Offer, Title
+from xinyue.catalog.models import Title
 from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
@@ -76,7 +75,12 @@ from xinyue.orders.selectors import (
 )
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
-from xinyue.readers.validation import clean_district_code, clean_name, clean_phone
+from xinyue.readers.validation import (
+    clean_address_detail,
+    clean_district_code,
+    clean_name,
+    clean_phone,
+)
 
 log = logging.getLogger("xinyue.orders")
 
@@ -146,39 +150,48 @@ def _ledger(
     )
 
 
-def _commit_budget(*, period: BudgetPeriod, amount: int, hint: int) -> list[tuple[int, int]] | None:
-    """Take ``amount`` fen from the period's slots: first from one slot picked by ``hint`` (so
-    concurrent orders spread over the slots), else piecewise from every slot in slot order (one
-    lock order: no deadlock). Returns the (slot, fen) pieces, or None when the money is not there
-    (the caller's transaction then rolls the pieces back)."""
-    slots = list(
-        BudgetSlot.objects.filter(period=period).order_by("slot").values_list("slot", flat=True)
+def _slot_numbers(period_id: int) -> list[int]:
+    return list(
+        BudgetSlot.objects.filter(period_id=period_id)
+        .order_by("slot")
+        .values_list("slot", flat=True)
     )
+
+
+_COMMIT_SLOT = """
+    UPDATE orders_budgetslot SET available_fen = available_fen - %s, committed_fen = committed_fen + %s
+    WHERE period_id = %s AND slot = %s AND available_fen >= %s"""
+
+
+def _commit_budget(
+    *, period: BudgetPeriod, slots: Sequence[int], amount: int, hint: int
+) -> list[tuple[int, int]] | None:
+    """Take ``amount`` fen from the period's ``slots``: first from one slot picked by ``hint`` (so
+    concurrent orders spread over the slots; one conditional UPDATE), else piecewise from every
+    slot in slot order (one lock order: no deadlock). Returns the (slot, fen) pieces, or None
+    when the money is not there (the caller's transaction then rolls the pieces back)."""
     if not slots:
         return None
     first = slots[hint % len(slots)]
-    if BudgetSlot.objects.filter(period=period, slot=first, available_fen__gte=amount).update(
-        available_fen=F("available_fen") - amount, committed_fen=F("committed_fen") + amount
-    ):
-        return [(first, amount)]
-    pieces: list[tuple[int, int]] = []
-    remaining = amount
-    for slot in slots:
-        available = (
-            BudgetSlot.objects.filter(period=period, slot=slot)
-            .values_list("available_fen", flat=True)
-            .first()
+    with connection.cursor() as cursor:
+        cursor.execute(_COMMIT_SLOT, [amount, amount, period.pk, first, amount])
+        if cursor.rowcount:
+            return [(first, amount)]
+        pieces: list[tuple[int, int]] = []
+        remaining = amount
+        cursor.execute(
+            "SELECT slot, available_fen FROM orders_budgetslot WHERE period_id = %s"
+            " AND available_fen > 0 ORDER BY slot",
+            [period.pk],
         )
-        take = min(available or 0, remaining)
-        if take <= 0:
-            continue
-        if BudgetSlot.objects.filter(period=period, slot=slot, available_fen__gte=take).update(
-            available_fen=F("available_fen") - take, committed_fen=F("committed_fen") + take
-        ):
-            pieces.append((slot, take))
-            remaining -= take
-            if not remaining:
-                return pieces
+        for slot, available in cursor.fetchall():
+            take = min(available, remaining)
+            cursor.execute(_COMMIT_SLOT, [take, take, period.pk, slot, take])
+            if cursor.rowcount:
+                pieces.append((slot, take))
+                remaining -= take
+                if not remaining:
+                    return pieces
     return None
 
 
@@ -224,20 +237,32 @@ def _settle_budget(
 # --- quota -------------------------------------------------------------------------------------
 
 
+_TAKE_QUOTA = """
+    UPDATE orders_readerquota SET open_volumes = open_volumes + %s
+    WHERE reader_id = %s AND open_volumes <= %s"""
+
+
 def _take_quota(*, reader: Reader, volumes: int, quota: int) -> None:
-    ReaderQuota.objects.bulk_create([ReaderQuota(reader=reader)], ignore_conflicts=True)
-    if not ReaderQuota.objects.filter(reader=reader, open_volumes__lte=quota - volumes).update(
-        open_volumes=F("open_volumes") + volumes
-    ):
-        held = ReaderQuota.objects.filter(reader=reader).values_list("open_volumes", flat=True)[0]
-        remaining = max(0, quota - held)
-        raise QuotaExceeded(
-            _("信阅借书最多同时在借 %(quota)s 册，您还可以再借 %(remaining)s 册")
-            % {"quota": quota, "remaining": remaining},
-            quota=quota,
-            open_volumes=held,
-            remaining=remaining,
-        )
+    """One conditional UPDATE on the reader's counter row (created on the first order). On
+    PostgreSQL its row lock also queues the same reader's concurrent orders until commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_QUOTA, [volumes, reader.pk, quota - volumes])
+        if cursor.rowcount:
+            return
+        if not ReaderQuota.objects.filter(reader=reader).exists():
+            ReaderQuota.objects.bulk_create([ReaderQuota(reader=reader)], ignore_conflicts=True)
+            cursor.execute(_TAKE_QUOTA, [volumes, reader.pk, quota - volumes])
+            if cursor.rowcount:
+                return
+    held = ReaderQuota.objects.filter(reader=reader).values_list("open_volumes", flat=True)[0]
+    remaining = max(0, quota - held)
+    raise QuotaExceeded(
+        _("信阅借书最多同时在借 %(quota)s 册，您还可以再借 %(remaining)s 册")
+        % {"quota": quota, "remaining": remaining},
+        quota=quota,
+        open_volumes=held,
+        remaining=remaining,
+    )
 
 
 def release_platform_volumes(*, reader_id: int, volumes: int) -> None:
@@ -298,8 +323,11 @@ def _clean_address(reader: Reader, address: dict[str, Any] | None, address_uid: 
     def field(name: str) -> str:
         return prefix if prefix == "address_uid" else prefix + name
 
+    # The address book's own rules (readers.validation): inside Zhejiang down to a district,
+    # 4–200 characters of detail, a real name, a mainland mobile.
     for name, check in (
         ("district_code", clean_district_code),
+        ("detail", clean_address_detail),
         ("recipient", clean_name),
         ("phone", clean_phone),
     ):
@@ -307,14 +335,9 @@ def _clean_address(reader: Reader, address: dict[str, Any] | None, address_uid: 
             cleaned[name] = check(values[name])
         except InvalidInput as exc:
             errors[field(name)] = next(iter(exc.fields.values()))
-    detail = " ".join(values["detail"].split())
-    if not 4 <= len(detail) <= 200:
-        errors[field("detail")] = _("详细地址应为4至200个字")
-    # Inside Zhejiang and down to a district: the address book's own rule (readers.validation).
-    code = cleaned.get("district_code", "")
     if errors:
         raise InvalidInput(fields=errors)
-    return code, detail, cleaned["recipient"], cleaned["phone"]
+    return cleaned["district_code"], cleaned["detail"], cleaned["recipient"], cleaned["phone"]
 
 
 def _has_active_service(reader: Reader) -> bool:
@@ -330,21 +353,130 @@ def _next_number(order: Order) -> str:
 
 
 # --- placing -------------------------------------------------------------------------------------
+#
+# ``place_order`` runs in two parts (docs/decisions.md, "Placing: checks first, then one short
+# writing transaction; group commit on SQLite"):
+#
+# 1. ``_prepare``, outside any transaction: everything that only reads the reader's own state or
+#    the catalog (permission, account, title ids, the address — sealed here —, admittance, an
+#    active card or service, the titles, titles on loan, a retried idempotency key). Reads never
+#    hold SQLite's write lock and run in parallel on PostgreSQL.
+# 2. ``_apply``, in the writing transaction: the budget period, the idempotency key again (the
+#    authoritative check), then each limit as one conditional statement — the reader's quota
+#    (which also serialises one reader's concurrent orders), the duplicate check behind it, a copy
+#    of each title, the budget — and the inserts. A refusal raises inside the transaction (or
+#    its savepoint) and undoes whatever the order had taken.
+#
+# On SQLite (one writer per database) the threads of a process hand their prepared orders to one
+# committer: whoever holds the writer lock applies every order waiting at that moment in one
+# transaction, each order in its own savepoint, so one refusal never touches the others and the
+# commit is paid once per batch.
 
-_sqlite_writer = threading.Lock()
+
+@dataclass
+class _Prepared:
+    """An order checked against everything that does not need the write lock."""
+
+    actor: Actor
+    reader: Reader
+    rules: PlatformRules
+    ids: list[int]
+    titles: dict[int, Title]
+    order: Order  # unsaved; the address already sealed
+    idempotency_key: str
 
 
-@contextlib.contextmanager
-def _one_writer() -> Iterator[None]:
-    """On SQLite, threads of one process queue for the ordering transaction on a lock instead
-    of in SQLite's busy handler, which polls with growing sleeps and lets late arrivals overtake
-    (measured: 20 s starvation and "database is locked" with 32 threads). PostgreSQL needs
-    nothing: its row locks queue waiters."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with _sqlite_writer:
-        yield
+class _AlreadyPlaced(Exception):
+    """A concurrent request with the same idempotency key committed while this one waited on the
+    reader's quota row: undo what this one took and answer with that order."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__(order.number)
+        self.order = order
+
+
+@dataclass
+class _Batch:
+    """What every order of one writing transaction shares (read once, inside it)."""
+
+    _period: BudgetPeriod | None = None
+    _period_read: bool = False
+    slots: tuple[int, ...] = ()
+
+    def period(self) -> BudgetPeriod | None:
+        if not self._period_read:
+            self._period = current_budget_period()
+            self._period_read = True
+            if self._period is not None:
+                self.slots = tuple(_slot_numbers(self._period.pk))
+        return self._period
+
+
+class _GroupCommit:
+    """One writer at a time per process; the writer applies every order queued meanwhile in one
+    transaction (a savepoint each). Followers find their answer when they get the lock."""
+
+    MAX_BATCH = 64
+
+    def __init__(self) -> None:
+        self._writer = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Waiting] = []
+
+    def run(self, prepared: _Prepared) -> tuple[Order, bool]:
+        waiting = _Waiting(prepared)
+        with self._queue_lock:
+            self._queue.append(waiting)
+        with self._writer:
+            if not waiting.done:
+                with self._queue_lock:
+                    batch = self._queue[: self.MAX_BATCH]
+                    del self._queue[: self.MAX_BATCH]
+                if waiting not in batch:  # more than MAX_BATCH were waiting: go alone
+                    with self._queue_lock:
+                        self._queue.remove(waiting)
+                    batch.append(waiting)
+                _apply_batch(batch)
+        return waiting.outcome()
+
+
+class _Waiting:
+    def __init__(self, prepared: _Prepared) -> None:
+        self.prepared = prepared
+        self.done = False
+        self.result: tuple[Order, bool] | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> tuple[Order, bool]:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+def _apply_batch(batch: list[_Waiting]) -> None:
+    """Apply ``batch`` in one transaction: each order in its own savepoint succeeds or fails on
+    its own; if the commit itself fails, every order of the batch fails with it."""
+    shared = _Batch()
+    try:
+        with transaction.atomic():
+            for waiting in batch:
+                try:
+                    with transaction.atomic():
+                        waiting.result = _apply(waiting.prepared, shared)
+                except _AlreadyPlaced as placed:
+                    waiting.result = placed.order, False
+                except Exception as exc:  # this order's refusal (or fault) only
+                    waiting.error = exc
+    except Exception as exc:
+        for waiting in batch:
+            waiting.result, waiting.error = None, waiting.error or exc
+    finally:
+        for waiting in batch:
+            waiting.done = True
+
+
+_sqlite_orders = _GroupCommit()
 
 
 def place_order(
@@ -364,18 +496,29 @@ def place_order(
     credit order at the provider (``open_credit=False`` leaves that to ``submit_credit_order``,
     e.g. for a caller that batches provider calls). A retry with the same ``idempotency_key``
     returns the first order."""
-    with _one_writer(), transaction.atomic():
-        order, _created = _reserve(
-            actor=actor.via(channel),
-            reader=reader,
-            title_ids=title_ids,
-            channel=channel,
-            delivery_kind=delivery_kind,
-            address=address,
-            address_uid=address_uid,
-            pickup_library=pickup_library,
-            idempotency_key=(idempotency_key or "")[:200],
-        )
+    prepared = _prepare(
+        actor=actor.via(channel),
+        reader=reader,
+        title_ids=title_ids,
+        channel=channel,
+        delivery_kind=delivery_kind,
+        address=address,
+        address_uid=address_uid,
+        pickup_library=pickup_library,
+        idempotency_key=(idempotency_key or "")[:200],
+    )
+    if isinstance(prepared, Order):
+        order = prepared  # a retried key: the first order
+    elif connection.vendor == "sqlite" and not connection.in_atomic_block:
+        order, _created = _sqlite_orders.run(prepared)
+    else:
+        # PostgreSQL: row locks queue concurrent writers. (Inside a caller's transaction the order
+        # commits with it, so it is never batched with other threads' orders.)
+        try:
+            with transaction.atomic():
+                order, _created = _apply(prepared, _Batch())
+        except _AlreadyPlaced as placed:
+            order = placed.order
     if open_credit and order.status == Status.PLACED and not order.credit_reference:
         order = submit_credit_order(actor=actor.via(channel), order=order)
         if order.status == Status.CANCELLED:
@@ -383,7 +526,16 @@ def place_order(
     return order
 
 
-def _reserve(
+def _existing_order(reader: Reader, key: str, ids: list[int]) -> Order | None:
+    if not key:
+        return None
+    existing = Order.objects.filter(reader=reader, idempotency_key=key).first()
+    if existing is not None and sorted(existing.lines.values_list("title_id", flat=True)) != ids:
+        raise IdempotencyMismatch()
+    return existing
+
+
+def _prepare(
     *,
     actor: Actor,
     reader: Reader,
@@ -394,7 +546,9 @@ def _reserve(
     address_uid: str | None,
     pickup_library: Library | None,
     idempotency_key: str,
-) -> tuple[Order, bool]:
+) -> _Prepared | Order:
+    """Every check that needs no write lock; an unsaved order with its sealed address. Returns
+    the first order instead when ``idempotency_key`` was used already (same titles)."""
     if actor.kind is not ActorKind.SYSTEM and not (
         actor.kind is ActorKind.READER and actor.reader_id == reader.pk
     ):
@@ -403,12 +557,9 @@ def _reserve(
         raise NoActiveService(_("读者账户已停用"))
     rules = platform_rules()
     ids = _clean_title_ids(title_ids, rules)
-    if idempotency_key:
-        existing = Order.objects.filter(reader=reader, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if sorted(existing.lines.values_list("title_id", flat=True)) != ids:
-                raise IdempotencyMismatch()
-            return existing, False
+    existing = _existing_order(reader, idempotency_key, ids)
+    if existing is not None:
+        return existing
     if delivery_kind not in DeliveryKind.values:
         raise InvalidInput(fields={"delivery_kind": _("配送方式应为 home 或 pickup")})
     district = detail = recipient = phone = ""
@@ -429,45 +580,9 @@ def _reserve(
         title = titles.get(title_id)
         if title is None or not title.is_active:
             raise TitleUnavailable(_("该书已下架"), title_id=title_id, reason="withdrawn")
-    now = clock.now()
     on_loan = set(hooks.call("titles_on_loan", reader_id=reader.pk)) & set(ids)
-    recent = set(
-        OrderLine.objects.filter(
-            order__reader=reader,
-            title_id__in=ids,
-            status__in=[LineStatus.PENDING, LineStatus.SHIPPED, LineStatus.DELIVERED],
-            order__placed_at__gte=now - dt.timedelta(days=rules.duplicate_window_days),
-        ).values_list("title_id", flat=True)
-    )
-    for title_id in ids:
-        if title_id in on_loan or title_id in recent:
-            raise DuplicateTitle(
-                _("《%(title)s》您正在借阅或 %(days)s 天内已订购过")
-                % {"title": titles[title_id].title, "days": rules.duplicate_window_days},
-                title_id=title_id,
-                reason="on_loan" if title_id in on_loan else "recently_ordered",
-            )
-    _take_quota(reader=reader, volumes=len(ids), quota=rules.platform_quota)
-    offers: dict[int, Offer] = {}
-    for title_id in ids:
-        candidates = Offer.objects.filter(
-            title_id=title_id, is_active=True, stock__gt=0, supplier__is_active=True
-        ).order_by("-stock", "id")
-        for offer in candidates:
-            if take_stock(offer_id=offer.pk):
-                offers[title_id] = offer
-                break
-        else:
-            raise TitleUnavailable(
-                _("《%(title)s》暂时无货，可加入等候名单") % {"title": titles[title_id].title},
-                title_id=title_id,
-                reason="out_of_stock",
-            )
-    total = sum(titles[t].list_price_fen for t in ids)
-    period = current_budget_period()
-    pieces = _commit_budget(period=period, amount=total, hint=reader.pk) if period else None
-    if period is None or pieces is None:
-        raise BudgetExhausted(amount_fen=total)
+    if on_loan:
+        raise _duplicate(titles[min(on_loan)], rules, "on_loan")
     postage = postage_for(delivery_kind=delivery_kind, rules=rules)
     order = Order(
         number=f"T{uuid.uuid4().hex[:20]}",
@@ -479,45 +594,136 @@ def _reserve(
         pickup_library=pickup_library if delivery_kind == DeliveryKind.PICKUP else None,
         postage_payer=postage.payer,
         postage_fen=postage.fen,
-        list_price_total_fen=total,
-        budget_period=period,
+        list_price_total_fen=sum(titles[t].list_price_fen for t in ids),
         loan_days=rules.loan_days,
-        placed_at=now,
     )
     if delivery_kind == DeliveryKind.HOME:
         vault.seal(order, "address_detail_ct", detail)
         vault.seal(order, "address_recipient_ct", recipient)
         vault.seal(order, "address_phone_ct", phone)
+    return _Prepared(
+        actor=actor,
+        reader=reader,
+        rules=rules,
+        ids=ids,
+        titles=titles,
+        order=order,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _duplicate(title: Title, rules: PlatformRules, reason: str) -> DuplicateTitle:
+    return DuplicateTitle(
+        _("《%(title)s》您正在借阅或 %(days)s 天内已订购过")
+        % {"title": title.title, "days": rules.duplicate_window_days},
+        title_id=title.pk,
+        reason=reason,
+    )
+
+
+def _recently_ordered(reader_id: int, ids: list[int], since: dt.datetime) -> set[int]:
+    """Titles among ``ids`` on a live or delivered line of the reader's orders since ``since``."""
+    return set(
+        OrderLine.objects.filter(
+            order__reader_id=reader_id,
+            title_id__in=ids,
+            status__in=[LineStatus.PENDING, LineStatus.SHIPPED, LineStatus.DELIVERED],
+            order__placed_at__gte=since,
+        ).values_list("title_id", flat=True)
+    )
+
+
+def _raise_if_placed_meanwhile(prepared: _Prepared) -> None:
+    """PostgreSQL: behind the reader's quota row lock, a concurrent request with the same key has
+    committed (or rolled back), perhaps taking the last unit of quota; its order is the answer.
+    (On SQLite the single writer made the check at the start of ``_apply`` final.)"""
+    if prepared.idempotency_key and connection.vendor != "sqlite":
+        existing = _existing_order(prepared.reader, prepared.idempotency_key, prepared.ids)
+        if existing is not None:
+            raise _AlreadyPlaced(existing)
+
+
+def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
+    """The writing part of placing, inside the caller's transaction (or savepoint)."""
+    reader, rules, ids, titles = prepared.reader, prepared.rules, prepared.ids, prepared.titles
+    existing = _existing_order(reader, prepared.idempotency_key, ids)
+    if existing is not None:
+        return existing, False
+    period = batch.period()
+    order = prepared.order
+    total = order.list_price_total_fen
+    if period is None:
+        raise BudgetExhausted(amount_fen=total)
     try:
-        with transaction.atomic():
-            order.save()
-    except IntegrityError:
-        # The same idempotency key committed a moment ago by a concurrent request.
-        raise IdempotencyMismatch(_("该订单正在提交，请稍候刷新")) from None
+        _take_quota(reader=reader, volumes=len(ids), quota=rules.platform_quota)
+    except QuotaExceeded:
+        _raise_if_placed_meanwhile(prepared)
+        raise
+    _raise_if_placed_meanwhile(prepared)
+    now = clock.now()
+    if rules.duplicate_window_days:
+        # Behind the quota row: a concurrent order of the same reader has committed (or not) by
+        # now, so two submissions of one title cannot both pass.
+        since = now - dt.timedelta(days=rules.duplicate_window_days)
+        recent = _recently_ordered(reader.pk, ids, since)
+        if recent:
+            raise _duplicate(titles[min(recent)], rules, "recently_ordered")
+    taken: dict[int, tuple[int, int]] = {}
+    for title_id in ids:
+        copy = take_stock(title_id=title_id)
+        if copy is None:
+            raise TitleUnavailable(
+                _("《%(title)s》暂时无货，可加入等候名单") % {"title": titles[title_id].title},
+                title_id=title_id,
+                reason="out_of_stock",
+            )
+        taken[title_id] = copy
+    pieces = _commit_budget(period=period, slots=batch.slots, amount=total, hint=reader.pk)
+    if pieces is None:
+        raise BudgetExhausted(amount_fen=total)
+    order.budget_period = period
+    order.placed_at = now
+    if prepared.idempotency_key:
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+        except IntegrityError:
+            # The same idempotency key committed a moment ago by a concurrent request.
+            raise IdempotencyMismatch(_("该订单正在提交，请稍候刷新")) from None
+    else:
+        order.save(force_insert=True)
     order.number = _next_number(order)
-    Order.objects.filter(pk=order.pk).update(number=order.number)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_order SET number = %s WHERE id = %s", [order.number, order.pk]
+        )
     OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
                 title_id=t,
-                offer=offers[t],
-                supplier_id=offers[t].supplier_id,
+                offer_id=taken[t][0],
+                supplier_id=taken[t][1],
                 category_name=getattr(titles[t].category, "name", ""),
                 list_price_fen=titles[t].list_price_fen,
             )
             for t in ids
         ]
     )
-    for slot, fen in pieces:
-        _ledger(
-            period_id=period.pk,
-            slot=slot,
-            kind=LedgerEntry.Kind.COMMITMENT,
-            amount=fen,
-            actor=actor,
-            order=order,
-        )
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                period_id=period.pk,
+                slot=slot,
+                kind=LedgerEntry.Kind.COMMITMENT,
+                amount_fen=fen,
+                order=order,
+                actor_ref=prepared.actor.ref,
+            )
+            for slot, fen in pieces
+        ]
+    )
+    actor = prepared.actor
     _event(order, actor, "", Status.PLACED, f"volumes={len(ids)}")
     audit.record(
         actor=actor,
@@ -526,8 +732,8 @@ def _reserve(
         number=order.number,
         volumes=len(ids),
         list_price_total_fen=total,
-        delivery_kind=delivery_kind,
-        postage_payer=postage.payer,
+        delivery_kind=order.delivery_kind,
+        postage_payer=order.postage_payer,
     )
     return order, True
 

@@ -159,6 +159,20 @@ def clean_phone(raw: str) -> str:
     return phone
 
 
+ADDRESS_DETAIL_CHARS = (4, 200)
+
+
+def clean_address_detail(raw: str) -> str:
+    """The street part of a delivery address: whitespace runs folded to one space, 4–200
+    characters (the address book and an order's one-off address share this rule)."""
+    detail = " ".join((raw or "").split())
+    if not detail:
+        raise InvalidInput(fields={"detail": _("请填写详细地址")})
+    if not ADDRESS_DETAIL_CHARS[0] <= len(detail) <= ADDRESS_DETAIL_CHARS[1]:
+        raise InvalidInput(fields={"detail": _("详细地址应为4至200个字")})
+    return detail
+
+
 _DISTRICT_RE = re.compile(r"^\d{6}$")
 
 

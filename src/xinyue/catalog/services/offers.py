@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -53,12 +53,36 @@ def update_stock(*, actor: Actor, supplier: Supplier, isbn: str, stock: int) -> 
     return offer
 
 
-def take_stock(*, offer_id: int) -> bool:
-    """Take one copy of an offer for an order; False when none is left. Call inside the ordering
-    transaction: one conditional ``UPDATE … WHERE stock > 0`` cannot oversell under concurrency."""
-    return bool(
-        Offer.objects.filter(pk=offer_id, is_active=True, stock__gt=0).update(stock=F("stock") - 1)
-    )
+def take_stock(*, title_id: int) -> tuple[int, int] | None:
+    """Take one copy of ``title_id`` for an order from the active offer (of an active supplier)
+    with the most copies; ``(offer_id, supplier_id)``, or None when no offer has one left.
+
+    Call inside the ordering transaction. One conditional statement picks and takes the copy:
+    ``UPDATE … SET stock = stock - 1 WHERE id = (best offer) AND stock > 0 RETURNING …``; under
+    concurrency the ``stock > 0`` is re-checked on the locked row (PostgreSQL re-evaluates it
+    after waiting for a concurrent writer), so the last copy cannot be taken twice. An offer
+    emptied meanwhile answers no row and the next best is tried."""
+    with connection.cursor() as cursor:
+        for _attempt in range(8):
+            cursor.execute(_TAKE_COPY, [title_id])
+            row = cursor.fetchone()
+            if row is not None:
+                return row[0], row[1]
+            cursor.execute(_ANY_COPY, [title_id])
+            if cursor.fetchone() is None:
+                return None
+    return None
+
+
+_BEST_OFFER = """
+    SELECT o.id FROM catalog_offer o JOIN catalog_supplier s ON s.id = o.supplier_id
+    WHERE o.title_id = %s AND o.is_active AND o.stock > 0 AND s.is_active
+    ORDER BY o.stock DESC, o.id LIMIT 1"""
+_TAKE_COPY = f"""
+    UPDATE catalog_offer SET stock = stock - 1
+    WHERE id = ({_BEST_OFFER}) AND is_active AND stock > 0
+    RETURNING id, supplier_id"""
+_ANY_COPY = _BEST_OFFER
 
 
 def return_stock(*, offer_id: int, count: int = 1) -> None:

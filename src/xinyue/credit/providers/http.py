@@ -95,7 +95,15 @@ class InProcessAdapter(BaseAdapter):
         read_timeout = _read_timeout(kwargs.get("timeout"))
         if read_timeout is not None:
             headers[WAIT_LIMIT_HEADER] = str(read_timeout)
-        client = Client(HTTP_HOST=parts.netloc, raise_request_exception=False)
+        # One test client per thread and host: a new one loads the whole middleware stack again
+        # (WhiteNoise alone rescans the static files), which cost more than the call itself.
+        clients = _local.__dict__.setdefault("in_process_clients", {})
+        client = clients.get(parts.netloc)
+        if client is None:
+            client = clients[parts.netloc] = Client(
+                HTTP_HOST=parts.netloc, raise_request_exception=False
+            )
+        client.cookies.clear()  # each call stands alone, as over a socket
         language, urlconf = translation.get_language(), get_urlconf()
         started = time.monotonic()
         try:

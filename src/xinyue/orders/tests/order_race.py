@@ -1,6 +1,8 @@
 """Concurrent ordering on scarce stock, a tight quota and a tight budget: real threads, each on its
 own database connection. Run in-process on PostgreSQL, or as its own platform instance on an
-SQLite file: ``python -m xinyue.orders.tests.order_race --migrate`` prints JSON."""
+SQLite file: ``python -m xinyue.orders.tests.order_race --migrate`` prints JSON (both scenarios: the race for
+scarce stock, quota and budget, then one order submitted many times at once with one
+idempotency key)."""
 
 from __future__ import annotations
 
@@ -126,6 +128,65 @@ def scenario() -> dict[str, Any]:
     }
 
 
+def idempotency_scenario(submissions: int = 8) -> dict[str, Any]:
+    """One reader submits the same order ``submissions`` times at once with one
+    ``Idempotency-Key`` (a double-tapped button, a client retrying): one order, and the quota,
+    stock and budget move once."""
+    from django.db.models import Sum
+
+    from xinyue.catalog.models import Offer
+    from xinyue.core.actors import SYSTEM, Channel
+    from xinyue.orders import demo, services
+    from xinyue.orders.models import BudgetSlot, LedgerEntry, Order, ReaderQuota
+    from xinyue.orders.selectors import current_budget_period
+    from xinyue.readers.services.identity import reader_actor
+
+    titles = demo.scarce_titles(count=2, stock=STOCK, price_fen=PRICE, supplier_code="idem")
+    services.top_up_budget(actor=SYSTEM, period=current_budget_period(), amount_fen=10 * PRICE)
+    reader = demo.admitted_reader(400)
+    available = BudgetSlot.objects.aggregate(s=Sum("available_fen"))["s"]
+    ids = [t.pk for t in titles]
+
+    def submit() -> Any:
+        return services.place_order(
+            actor=reader_actor(reader),
+            reader=reader,
+            title_ids=ids,
+            channel=Channel.WECHAT,
+            address=demo.ADDRESS,
+            idempotency_key="tap-tap-tap",
+            open_credit=False,
+        )
+
+    results = run_together([submit] * submissions)
+    numbers = sorted({r.number for r in results if not isinstance(r, Exception)})
+    orders = Order.objects.filter(reader=reader)
+    return {
+        "answers": len(results),
+        "errors": [repr(r) for r in results if isinstance(r, Exception)],
+        "numbers": len(numbers),
+        "orders": orders.count(),
+        "same_order": numbers == list(orders.values_list("number", flat=True)),
+        "quota": ReaderQuota.objects.get(reader=reader).open_volumes,
+        "stock_taken": sum(STOCK - o.stock for o in Offer.objects.filter(title__in=titles)),
+        "budget_taken": available - BudgetSlot.objects.aggregate(s=Sum("available_fen"))["s"],
+        "commitments": LedgerEntry.objects.filter(order__reader=reader).count(),
+    }
+
+
+EXPECTED_IDEMPOTENCY = {
+    "answers": 8,
+    "errors": [],
+    "numbers": 1,
+    "orders": 1,
+    "same_order": True,
+    "quota": 2,
+    "stock_taken": 2,
+    "budget_taken": 2 * PRICE,
+    "commitments": 1,
+}
+
+
 EXPECTED = {
     "placed_some": True,
     "errors": [],
@@ -143,7 +204,8 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-    sys.stdout.write(json.dumps(scenario()) + "\n")
+    result = {"race": scenario(), "idempotency": idempotency_scenario()}
+    sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":

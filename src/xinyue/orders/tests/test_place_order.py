@@ -175,6 +175,8 @@ def test_cancel_before_shipping_releases_everything_and_cancels_the_credit_order
     ("case", "error", "fields"),
     [
         ("outside_province", InvalidInput, {"address.district_code": "只能配送到浙江省内的地址"}),
+        ("short_detail", InvalidInput, {"address.detail": "详细地址应为4至200个字"}),
+        ("blank_detail", InvalidInput, {"address.detail": "请填写详细地址"}),
         ("too_many", TooManyVolumes, None),
         ("withdrawn_title", TitleUnavailable, None),
         ("out_of_stock", TitleUnavailable, None),
@@ -196,6 +198,10 @@ def test_every_refusal_changes_nothing(reader, titles, budget, case, error, fiel
     before = snapshot()
     if case == "outside_province":
         address = {**ADDRESS, "district_code": "310104"}
+    elif case == "short_detail":
+        address = {**ADDRESS, "detail": "  文三路 "}  # three characters once trimmed
+    elif case == "blank_detail":
+        address = {**ADDRESS, "detail": "  "}
     elif case == "too_many":
         chosen = titles[:4]
     elif case == "withdrawn_title":

@@ -14,19 +14,14 @@ from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
 from xinyue.readers.selectors.addresses import address_row
 from xinyue.readers.services.identity import require_self
-from xinyue.readers.validation import clean_district_code, clean_name, clean_phone
+from xinyue.readers.validation import (
+    clean_address_detail,
+    clean_district_code,
+    clean_name,
+    clean_phone,
+)
 
 MAX_ADDRESSES = 10
-DETAIL_CHARS = (4, 200)
-
-
-def _clean_detail(raw: str) -> str:
-    detail = " ".join((raw or "").split())
-    if not detail:
-        raise InvalidInput(fields={"detail": _("请填写详细地址")})
-    if not DETAIL_CHARS[0] <= len(detail) <= DETAIL_CHARS[1]:
-        raise InvalidInput(fields={"detail": _("详细地址应为4至200个字")})
-    return detail
 
 
 def _clean_recipient(raw: str) -> str:
@@ -51,7 +46,7 @@ def _clean_phone(raw: str) -> str:
 
 _CHECKS = {
     "district_code": clean_district_code,
-    "detail": _clean_detail,
+    "detail": clean_address_detail,
     "recipient": _clean_recipient,
     "phone": _clean_phone,
 }

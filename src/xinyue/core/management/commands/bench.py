@@ -48,7 +48,8 @@ class Command(BaseCommand):
         orders.add_argument("--orders", type=int, default=4000, help="orders per phase")
         orders.add_argument("--no-http", action="store_true", help="skip the HTTP phase")
         orders.add_argument("--port", type=int, default=8550, help="port of the HTTP phase")
-        orders.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+        orders.add_argument("--workers", type=int, default=2, help="web server processes")
+        orders.add_argument("--threads", type=int, default=4, help="threads per process")
         orders.add_argument("--json", action="store_true", help="print only the JSON line")
         http = subcommands.add_parser("http", help="reader traffic over HTTP beside the ceiling")
         http.add_argument("--seconds", type=int, default=30, help="total load, split over kinds")
@@ -92,6 +93,7 @@ class Command(BaseCommand):
                 http=not options["no_http"],
                 port=options["port"],
                 workers=options["workers"],
+                threads=options["threads"],
                 as_json=options["json"],
                 stdout=self.stdout,
                 stderr=self.stderr,
