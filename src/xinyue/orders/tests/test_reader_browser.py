@@ -1,6 +1,6 @@
 """The walk of issue 9 in real headless Chromium at phone size: a reader with admittance and a
 credit card puts 3 titles on the shelf, orders them, sees the postage rule, finds the order in
-我的订单; the supplier ships (through the orders services, as supplier staff); the reader
+我的订单; the supplier's staff ship them from the supplier console; the reader
 confirms receipt in the browser and 我的借阅 shows the 3 loans with their due dates. The budget
 ledger, stock and quota moved by exactly what was ordered."""
 
@@ -9,15 +9,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from xinyue.accounts.selectors import actor_for_user
 from xinyue.accounts.services import create_supplier_user
 from xinyue.catalog.models import Offer
 from xinyue.circulation.models import Loan
 from xinyue.core.actors import SYSTEM
 from xinyue.libraries.models import Library
-from xinyue.orders import services
 from xinyue.orders.models import LedgerEntry, Order, ReaderQuota
-from xinyue.orders.selectors import budget_summary, ledger_balances, order_for
+from xinyue.orders.selectors import budget_summary, ledger_balances
 from xinyue.orders.tests.conftest import ADDRESS, id_number, make_reader, make_title, open_budget
 from xinyue.readers.services.addresses import add_address
 from xinyue.readers.services.identity import reader_actor
@@ -26,7 +24,9 @@ from xinyue.suppliers.models import Supplier
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_reader_orders_three_books_and_gets_three_loans(page, zhejiang, categories):
+def test_a_reader_orders_three_books_and_gets_three_loans(
+    page, browser, live_server, zhejiang, categories
+):
     Library.objects.filter(code="330000").update(is_operator=True)
     reader = make_reader(1)
     add_address(actor=reader_actor(reader), reader=reader, **ADDRESS)
@@ -71,25 +71,34 @@ def test_a_reader_orders_three_books_and_gets_three_loans(page, zhejiang, catego
     expect(page.locator(f'#orders li[data-number="{order.number}"]')).to_contain_text("已确认")
     expect(page.locator("#shelf-count")).to_have_text("0")  # the ordered books left the shelf
 
-    # the supplier ships the three books (its console is another page; its services here)
-    staff = create_supplier_user(
+    # the supplier's staff ship the three books from the supplier console, in their own browser
+    create_supplier_user(
         actor=SYSTEM, supplier=supplier, username="xinhua", password="correct-horse-42"
     )
-    supplier_actor = actor_for_user(staff)
-    order = order_for(actor=supplier_actor, number=order.number)
     lines = list(order.lines.order_by("id"))
-    services.ship_lines(
-        actor=supplier_actor,
-        order=order,
-        lines=[(line.pk, f"XY-{i:07d}") for i, line in enumerate(lines, 1)],
-        carrier="顺丰",
-        tracking_number="SF1234567890",
-    )
+    console = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    staff = console.new_page()
+    staff.goto("/login/")
+    staff.fill("input[name=username]", "xinhua")
+    staff.fill("input[name=password]", "correct-horse-42")
+    staff.locator("form button.primary").click()
+    staff.wait_for_url("**/console/")
+    staff.locator(".console-nav").get_by_role("link", name="待发货").click()
+    staff.locator("#supplier-orders").get_by_role("link", name=order.number).click()
+    staff.wait_for_url(f"**/console/supplier/orders/{order.number}/")
+    for i, line in enumerate(lines, 1):
+        staff.fill(f"input[name=barcode_{line.pk}]", f"XY-{i:07d}")
+    staff.select_option("select[name=carrier]", "顺丰速运")
+    staff.fill("input[name=tracking_number]", "SF1234567890")
+    staff.locator("#ship-button").click()
+    staff.wait_for_url(f"**/console/supplier/orders/{order.number}/")
+    expect(staff.locator("#order-status")).to_have_text("已发货")
+    console.close()
 
     page.locator(f'#orders a[href="/orders/{order.number}/"]').click()
     page.wait_for_url(f"**/orders/{order.number}/")
     expect(page.locator('#timeline li[data-step="shipped"]')).to_contain_text(
-        "顺丰 运单号 SF1234567890"
+        "顺丰速运 运单号 SF1234567890"
     )
     assert page.locator("#cancel-order").count() == 0
     page.click("#confirm-receipt")
