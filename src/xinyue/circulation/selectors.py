@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 
 from xinyue.circulation.models import Loan
 
@@ -14,6 +17,17 @@ def loans_of_reader(*, reader_id: int, open_only: bool = False) -> QuerySet[Loan
     if open_only:
         queryset = queryset.filter(status=Loan.Status.ON_LOAN)
     return queryset
+
+
+def loans_per_title_and_day(*, since: dt.datetime) -> QuerySet:
+    """(title id, local day, loans started) since ``since``: for the titles' popularity."""
+    return (
+        Loan.objects.filter(started_at__gte=since)
+        .annotate(day=TruncDate("started_at"))
+        .values_list("item__title_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def titles_on_loan(*, reader_id: int) -> set[int]:

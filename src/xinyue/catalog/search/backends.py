@@ -8,7 +8,7 @@ order, relevance tiers), so both return the same results.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from django.db import connection, transaction
@@ -38,6 +38,20 @@ SQLITE_TRIGGERS = [
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) VALUES ('delete', old.docid, {_OLD}); "
     f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) VALUES (new.docid, {_NEW}); END",
 ]
+
+
+def _move_documents(moves: Mapping[int, int]) -> int:
+    """Give documents a new ``docid`` (title id → docid), tokens unchanged; returns how many
+    documents moved (titles without a document are skipped). On SQLite the update trigger moves
+    the FTS row; on PostgreSQL the row's vector is copied as it is."""
+    moved = 0
+    with connection.cursor() as cursor:
+        for title_id, new_docid in moves.items():
+            cursor.execute(
+                f"UPDATE {DOC_TABLE} SET docid = %s WHERE title_id = %s", [new_docid, title_id]
+            )
+            moved += max(0, cursor.rowcount)
+    return moved
 
 
 class SqliteBackend:
@@ -131,6 +145,9 @@ class SqliteBackend:
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
+
+    def move_documents(self, moves: Mapping[int, int]) -> int:
+        return _move_documents(moves)
 
     def clear(self) -> None:
         with connection.cursor() as cursor:
@@ -293,6 +310,9 @@ class PostgresBackend:
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
+
+    def move_documents(self, moves: Mapping[int, int]) -> int:
+        return _move_documents(moves)
 
     def clear(self) -> None:
         with connection.cursor() as cursor:

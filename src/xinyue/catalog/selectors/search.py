@@ -37,10 +37,12 @@ from xinyue.catalog.search.plan import (
     TITLE_ID_MASK,
     Plan,
     category_token,
+    interest,
     make_plan,
     publisher_token,
 )
 from xinyue.catalog.search.text import fold, fold_han, normalize_query
+from xinyue.core import clock
 
 SORTS = ("relevance", "newest", "popularity")
 
@@ -335,13 +337,14 @@ _UNFETCHED = {"p": " ", "s": " ", "f": " "}  # columns no relevance tier looks a
 
 
 def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
-    """(title, category_id, year, publisher[, token columns…]) of these documents, by docid."""
+    """(title, category_id, year, publisher, popularity[, token columns…]) of these documents,
+    by docid."""
     tokens = "".join(f", d.{c}" for c in _TOKEN_COLUMNS) if with_tokens else ""
     out: dict[int, tuple] = {}
     for start in range(0, len(docids), 900):
         chunk = docids[start : start + 900]
         cursor.execute(
-            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher{tokens} "
+            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher, t.popularity{tokens} "
             "FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
             f"WHERE d.docid IN ({','.join(['%s'] * len(chunk))})",
             chunk,
@@ -353,9 +356,11 @@ def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int
 
 def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> list[int]:
     """Relevance: the title is the query (tier 0); every term is in the title (1); in the title
-    or the authors (2); anywhere (3); then shorter titles first, then index order (popular
-    first). Tiers are decided from the documents' own tokens with the index's matching rules,
-    so both engines order alike."""
+    or the authors (2); anywhere (3); within a tier the titles readers want first (popularity
+    and recency, ``plan.interest``), then shorter titles, then index order. Tiers are decided
+    from the documents' own tokens with the index's matching rules and interest from the
+    title's row, so both engines order alike."""
+    this_year = clock.today().year
     in_title = plan.restricted(TITLE_GROUP).matcher()
     in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
     wanted = fold_han(fold(query)).replace(" ", "")
@@ -365,7 +370,7 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
         if row is None:
             return (4, 0, d)
         title = row[0] or ""
-        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[4:]), strict=True))
+        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[5:]), strict=True))
         columns.update(_UNFETCHED)
         if wanted and fold_han(fold(title)).replace(" ", "") == wanted:
             tier = 0
@@ -375,7 +380,8 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
             tier = 2
         else:
             tier = 3
-        return (tier, len(title), d)
+        wanted_by_readers = interest(popularity=row[4] or 0, year=row[2], this_year=this_year)
+        return (tier, -round(wanted_by_readers, 6), len(title), d)
 
     return sorted(head, key=key)
 
