@@ -74,7 +74,8 @@ class SqliteBackend:
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Load many documents at once: one transaction, no per-row index work; the FTS index is
-        rebuilt from the documents at the end (much faster than row by row at a million)."""
+        rebuilt from the documents at the end (much faster than row by row at a million), then
+        the tables analysed."""
         with transaction.atomic():
             with connection.cursor() as cursor:
                 for name in ("ai", "ad", "au"):
@@ -84,6 +85,8 @@ class SqliteBackend:
                 cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
                 for statement in SQLITE_TRIGGERS:
                     cursor.execute(statement)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # the query planner's statistics of the new tables
 
     # ---- matching -------------------------------------------------------------------------
     @staticmethod
@@ -264,7 +267,8 @@ class PostgresBackend:
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
-        """Load many documents at once: one transaction, the GIN index built once at the end."""
+        """Load many documents at once: one transaction, the GIN index built once at the end,
+        then the tables vacuumed and analysed."""
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("DROP INDEX IF EXISTS catalog_searchdocument_vector")
@@ -278,6 +282,15 @@ class PostgresBackend:
                     f"CREATE INDEX catalog_searchdocument_vector ON {DOC_TABLE} USING gin (vector)"
                 )
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # Leave the tables ready: statistics for the planner and for ``is_dense``, and the
+        # visibility map set (a bulk load leaves it empty, so every count would visit the heap
+        # until autovacuum came by). VACUUM cannot run inside a transaction: a caller's own
+        # transaction gets ANALYZE only.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            for table in (DOC_TABLE, "catalog_title", "catalog_offer"):
+                cursor.execute(f"{command} {table}")
+        _frequency_cache.pop(connection.alias, None)
 
     @staticmethod
     def _clause(clause: Clause) -> str:
