@@ -11,3 +11,8 @@ class CatalogConfig(AppConfig):
         from xinyue.readers.services.rights import register_rights_hooks
 
         register_rights_hooks(exporter=export_shelf, eraser=erase_shelf)
+
+        # Popularity: a shelf add counts three detail views (the apps above add their signals).
+        from xinyue.catalog.services import popularity
+
+        popularity.register_source("shelf_adds", weight=3, counts=popularity.shelf_adds)

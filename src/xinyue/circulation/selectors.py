@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from xinyue.circulation.models import CirculationRule, Item, ItemTransfer, Loan
@@ -20,6 +21,17 @@ def loans_of_reader(*, reader_id: int, open_only: bool = False) -> QuerySet[Loan
     if open_only:
         queryset = queryset.filter(status=Loan.Status.ON_LOAN)
     return queryset
+
+
+def loans_per_title_and_day(*, since: dt.datetime) -> QuerySet:
+    """(title id, local day, loans started) since ``since``: for the titles' popularity."""
+    return (
+        Loan.objects.filter(started_at__gte=since)
+        .annotate(day=TruncDate("started_at"))
+        .values_list("item__title_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def titles_on_loan(*, reader_id: int) -> set[int]:

@@ -15,3 +15,9 @@ class InsightsConfig(AppConfig):
         from xinyue.insights.services import EVENTS
 
         EVENTS.register_exit_flush()  # events still buffered are written when the process ends
+
+        # A title's detail-page view is the unit of its popularity (catalog's hook).
+        from xinyue.catalog.services import popularity
+        from xinyue.insights.selectors import detail_views_per_title_and_day
+
+        popularity.register_source("detail_views", weight=1, counts=detail_views_per_title_and_day)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 
 from xinyue.core import clock
 from xinyue.core.actors import Actor
@@ -67,6 +68,17 @@ def search_totals(*, actor: Actor, start: dt.datetime, end: dt.datetime) -> dict
 
 POPULAR_CACHE_KEY = "insights:popular-search-terms"
 POPULAR_CACHE_SECONDS = 600
+
+
+def detail_views_per_title_and_day(*, since: dt.datetime) -> QuerySet:
+    """(title id, local day, detail-page views) since ``since``: for the titles' popularity."""
+    return (
+        Event.objects.filter(type=EventType.CLICK, at__gte=since, title_id__isnull=False)
+        .annotate(day=TruncDate("at"))
+        .values_list("title_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def popular_search_terms(*, days: int = 30, limit: int = 8) -> list[str]:

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "xinyue.orders"
     label = "orders"
+
+    def ready(self) -> None:
+        # A title ordered counts five detail views in its popularity (catalog's hook).
+        from xinyue.catalog.services import popularity
+        from xinyue.orders.selectors import order_lines_per_title_and_day
+
+        popularity.register_source("order_lines", weight=5, counts=order_lines_per_title_and_day)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from xinyue.core import clock
@@ -25,6 +27,17 @@ from xinyue.orders.models import (
     PostagePayer,
     ReaderQuota,
 )
+
+
+def order_lines_per_title_and_day(*, since: dt.datetime) -> QuerySet:
+    """(title id, local day, order lines) since ``since``: readers' demand, for popularity."""
+    return (
+        OrderLine.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("title_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def platform_rules() -> PlatformRules:

@@ -8,7 +8,7 @@ order, relevance tiers), so both return the same results.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from django.db import connection, transaction
@@ -40,20 +40,42 @@ SQLITE_TRIGGERS = [
 ]
 
 
+def _move_documents(moves: Mapping[int, int]) -> int:
+    """Give documents a new ``docid`` (title id → docid), tokens unchanged; returns how many
+    documents moved (titles without a document are skipped). On SQLite the update trigger moves
+    the FTS row; on PostgreSQL the row's vector is copied as it is."""
+    moved = 0
+    with connection.cursor() as cursor:
+        for title_id, new_docid in moves.items():
+            cursor.execute(
+                f"UPDATE {DOC_TABLE} SET docid = %s WHERE title_id = %s", [new_docid, title_id]
+            )
+            moved += max(0, cursor.rowcount)
+    return moved
+
+
 class SqliteBackend:
     vendor = "sqlite"
     source = f"{FTS_TABLE} f"
     docid = "f.rowid"
     order = "f.rowid"  # FTS5 returns matches in rowid order: no sort
     count_in_order = True  # counting the window in rowid order costs nothing more
+    collect_unordered = False  # FTS5 yields matches in rowid order anyway
 
-    def order_for(self, plan: Plan) -> str:
+    def is_dense(self, plan: Plan) -> bool:
+        return False
+
+    def order_for(self, plan: Plan, *, dense: bool | None = None) -> str:
         return self.order
+
+    def surely_exceeds(self, plan: Plan, window: int) -> bool:
+        return False
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Load many documents at once: one transaction, no per-row index work; the FTS index is
-        rebuilt from the documents at the end (much faster than row by row at a million)."""
+        rebuilt from the documents at the end (much faster than row by row at a million), then
+        the tables analysed."""
         with transaction.atomic():
             with connection.cursor() as cursor:
                 for name in ("ai", "ad", "au"):
@@ -63,6 +85,8 @@ class SqliteBackend:
                 cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
                 for statement in SQLITE_TRIGGERS:
                     cursor.execute(statement)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # the query planner's statistics of the new tables
 
     # ---- matching -------------------------------------------------------------------------
     @staticmethod
@@ -132,6 +156,9 @@ class SqliteBackend:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
 
+    def move_documents(self, moves: Mapping[int, int]) -> int:
+        return _move_documents(moves)
+
     def clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
@@ -200,22 +227,48 @@ class PostgresBackend:
     # or the GIN bitmap): in docid order a word in 1 % of the documents would walk ~800,000
     # rows to find its 10,001st match (灯塔: 330 ms; unordered 14 ms).
     count_in_order = False
+    # A query that is not dense reads its matches once, unordered, up to the window, and sorts
+    # them in Python (selectors.search): one pass of the GIN bitmap instead of two.
+    collect_unordered = True
+    # A dense word whose statistics put it in at least this many times the window's documents
+    # is not counted: the window is surely full (see ``surely_exceeds``).
+    surely_factor = 2
 
-    def order_for(self, plan: Plan) -> str:
-        """The ORDER BY for the plan's in-order scan: walk the docid index when the plan's
-        matches are known to be dense (a one-term query whose word, or one of its alternatives,
-        is among the most common lexemes of the vector column's statistics), else the GIN."""
+    def _frequency(self, plan: Plan, *, any_weight: bool) -> float:
+        """The statistics' share of documents holding the plan's word (the largest of its
+        single-lexeme alternatives), for a one-term plan without filter tokens; else 0. A
+        lexeme's share is a lower bound of the clause's matches (an OR, a prefix), unless the
+        clause restricts it to some columns (weights): those count only with ``any_weight``."""
         if len(plan.clauses) != 1 or plan.filter_tokens:
-            return self.order
-        frequencies = _pg_lexeme_frequencies()
-        alternatives = _pg_alternatives(self._clause(plan.clauses[0]))
-        if alternatives and max(frequencies.get(a, 0.0) for a in alternatives) >= self.dense:
-            return "d.docid"
-        return self.order
+            return 0.0
+        frequencies = _pg_lexeme_frequencies()[1]
+        alternatives = _pg_alternatives(self._clause(plan.clauses[0]), any_weight=any_weight)
+        return max((frequencies.get(a, 0.0) for a in alternatives), default=0.0)
+
+    def is_dense(self, plan: Plan) -> bool:
+        """Whether the plan's matches are known to be dense: a one-term query whose word, or
+        one of its alternatives, is among the most common lexemes of the vector column's
+        statistics in at least ``dense`` of the documents."""
+        return self._frequency(plan, any_weight=True) >= self.dense
+
+    def order_for(self, plan: Plan, *, dense: bool | None = None) -> str:
+        """The ORDER BY for the plan's in-order scan: walk the docid index when the plan's
+        matches are dense, else the GIN."""
+        if dense is None:
+            dense = self.is_dense(plan)
+        return "d.docid" if dense else self.order
+
+    def surely_exceeds(self, plan: Plan, window: int) -> bool:
+        """Whether the statistics put the plan's word alone in at least ``surely_factor`` times
+        the window's documents (then the window is full and is not counted)."""
+        documents = _pg_lexeme_frequencies()[0]
+        estimate = self._frequency(plan, any_weight=False) * documents
+        return estimate >= self.surely_factor * (window + 1)
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
-        """Load many documents at once: one transaction, the GIN index built once at the end."""
+        """Load many documents at once: one transaction, the GIN index built once at the end,
+        then the tables vacuumed and analysed."""
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("DROP INDEX IF EXISTS catalog_searchdocument_vector")
@@ -229,6 +282,15 @@ class PostgresBackend:
                     f"CREATE INDEX catalog_searchdocument_vector ON {DOC_TABLE} USING gin (vector)"
                 )
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # Leave the tables ready: statistics for the planner and for ``is_dense``, and the
+        # visibility map set (a bulk load leaves it empty, so every count would visit the heap
+        # until autovacuum came by). VACUUM cannot run inside a transaction: a caller's own
+        # transaction gets ANALYZE only.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            for table in (DOC_TABLE, "catalog_title", "catalog_offer"):
+                cursor.execute(f"{command} {table}")
+        _frequency_cache.pop(connection.alias, None)
 
     @staticmethod
     def _clause(clause: Clause) -> str:
@@ -294,6 +356,9 @@ class PostgresBackend:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
 
+    def move_documents(self, moves: Mapping[int, int]) -> int:
+        return _move_documents(moves)
+
     def clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
@@ -301,28 +366,35 @@ class PostgresBackend:
     def optimize(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {DOC_TABLE}")
+        _frequency_cache.pop(connection.alias, None)  # this process sees the new statistics
 
 
 _FREQUENCY_TTL = 600.0
-_frequency_cache: dict[str, tuple[float, dict[str, float]]] = {}
+_frequency_cache: dict[str, tuple[float, tuple[float, dict[str, float]]]] = {}
 
 
-def _pg_alternatives(clause_sql: str) -> list[str]:
+def _pg_alternatives(clause_sql: str, *, any_weight: bool = True) -> list[str]:
     """The single-lexeme alternatives of a compiled clause ("('中国') | ('~中国')" → both;
-    conjunctions and phrases are left out: their frequency is not a lexeme's)."""
+    conjunctions and phrases are left out: their frequency is not a lexeme's; so are lexemes
+    restricted to some columns ('中国':A) unless ``any_weight``)."""
     out = []
     for part in clause_sql.strip("()").split(" | "):
         part = part.strip("()")
         if "&" in part or "<->" in part:
             continue
-        quoted = part.rsplit(":", 1)[0] if part.endswith(("*", "A", "B", "C", "D")) else part
+        quoted, label = (
+            part.rsplit(":", 1) if part.endswith(("*", "A", "B", "C", "D")) else (part, "")
+        )
+        if label.strip("*") and not any_weight:
+            continue
         out.append(quoted[1:-1].replace("''", "'").replace("\\\\", "\\"))
     return out
 
 
-def _pg_lexeme_frequencies() -> dict[str, float]:
-    """Share of documents holding each of the vector column's most common lexemes, from
-    PostgreSQL's own statistics (ANALYZE keeps up to 1,000 of them), cached per process."""
+def _pg_lexeme_frequencies() -> tuple[float, dict[str, float]]:
+    """The number of documents and the share of them holding each of the vector column's most
+    common lexemes, from PostgreSQL's own statistics (ANALYZE keeps up to 1,000 of them),
+    cached per process."""
     alias = connection.alias
     cached = _frequency_cache.get(alias)
     now = time.monotonic()
@@ -335,9 +407,13 @@ def _pg_lexeme_frequencies() -> dict[str, float]:
             [DOC_TABLE],
         )
         row = cursor.fetchone()
+        cursor.execute(
+            "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [DOC_TABLE]
+        )
+        documents = float((cursor.fetchone() or (0,))[0])
     frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    _frequency_cache[alias] = (now, frequencies)
-    return frequencies
+    _frequency_cache[alias] = (now, (documents, frequencies))
+    return documents, frequencies
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:

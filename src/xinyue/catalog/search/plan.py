@@ -57,6 +57,22 @@ def docid(title_id: int, popularity: int) -> int:
     return ((POPULARITY_BUCKETS - 1 - bucket) << TITLE_ID_BITS) | title_id
 
 
+# Within a relevance tier titles are ordered by interest: 8 × log2(popularity + 1) — the index
+# order's own scale, +8 each time readers' interest doubles — plus a bonus for a recent edition:
+# RECENCY_BONUS in its year of publication (as if interest were twice as high), falling to 0
+# after RECENCY_YEARS.
+RECENCY_BONUS = 8.0
+RECENCY_YEARS = 5
+
+
+def interest(*, popularity: int, year: int | None, this_year: int) -> float:
+    """How much readers want a title, for ordering equally matching titles."""
+    score = 8 * math.log2(max(0, popularity) + 1)
+    if year:
+        score += RECENCY_BONUS * max(0.0, 1 - max(0, this_year - year) / RECENCY_YEARS)
+    return score
+
+
 def category_token(category_id: int) -> str:
     return f"c{category_id}"
 

@@ -37,10 +37,12 @@ from xinyue.catalog.search.plan import (
     TITLE_ID_MASK,
     Plan,
     category_token,
+    interest,
     make_plan,
     publisher_token,
 )
 from xinyue.catalog.search.text import fold, fold_han, normalize_query
+from xinyue.core import clock
 
 SORTS = ("relevance", "newest", "popularity")
 
@@ -245,41 +247,66 @@ def _search_index(
     src, docid = backend.source, backend.docid
     match, match_params = backend.match(plan)
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
-    in_order = (
-        f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {backend.order_for(plan)}"
-    )
+    dense = backend.is_dense(plan)
+    order = backend.order_for(plan, dense=dense)
+    in_order = f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {order}"
+    head_size = max(limits.facets, limits.rank)
+    # Every match in index order, when one pass fetched them all (PostgreSQL, rarer words).
+    everything: list[int] | None = None
     with connection.cursor() as cursor:
 
         def ids(sql: str, args: list[Any]) -> list[int]:
             cursor.execute(sql, args)
             return [row[0] for row in cursor.fetchall()]
 
-        # The first titles in index order; when they are all the matches, that is the count.
-        head_size = max(limits.facets, limits.rank)
-        first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
-        if len(first) < head_size:
-            matched = len(first)
-            end = first[limits.window] if matched > limits.window else None
+        needs_end = bool(conditions) or sort in _SORT_SQL
+
+        def window_end() -> int:
+            return ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
+
+        end = None
+        if backend.collect_unordered and not dense:
+            # One pass over the matches in any order (the GIN bitmap), stopping after the
+            # window: when that is all of them they are sorted here and nothing more is read
+            # (ordering them in the database, then counting, reads every match twice).
+            found = ids(
+                f"SELECT {docid} FROM {src} WHERE {match} LIMIT %s",
+                [*match_params, limits.window + 1],
+            )
+            matched = len(found)
+            if matched <= limits.window:
+                everything = sorted(found)
+                first = everything[:head_size]
+            else:
+                first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
+                end = window_end() if needs_end else None
         else:
-            # How many match, up to the window, and where it ends: one pass, counted inside
-            # the database (nothing fetched).
-            if backend.count_in_order:
+            # The first titles in index order; when they are all the matches, that is the count.
+            first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
+            if len(first) < head_size:
+                matched = len(first)
+            elif backend.count_in_order:
+                # How many match, up to the window, and where it ends: one pass, counted
+                # inside the database (nothing fetched).
                 cursor.execute(
                     f"SELECT count(*), max(w.docid) FROM ({in_order} LIMIT %s) w",
                     [*match_params, limits.window + 1],
                 )
                 matched, end = cursor.fetchone()
             else:
-                # Counting needs no order; the window's end is looked up only when a filter or
-                # a sort needs it (PostgreSQL: see PostgresBackend.count_in_order).
-                cursor.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {src} WHERE {match} LIMIT %s) w",
-                    [*match_params, limits.window + 1],
-                )
-                (matched,) = cursor.fetchone()
-                end = None
-                if matched > limits.window and (conditions or sort in _SORT_SQL):
-                    end = ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
+                if backend.surely_exceeds(plan, limits.window):
+                    # The database's statistics say the word alone is in far more documents
+                    # than the window holds: counting to 10,001 would only confirm it.
+                    matched = limits.window + 1
+                else:
+                    # Counting needs no order (PostgreSQL: see PostgresBackend.count_in_order).
+                    cursor.execute(
+                        f"SELECT count(*) FROM (SELECT 1 FROM {src} WHERE {match} LIMIT %s) w",
+                        [*match_params, limits.window + 1],
+                    )
+                    (matched,) = cursor.fetchone()
+                if matched > limits.window and needs_end:
+                    end = window_end()
         total_exact = matched <= limits.window
         # "docid < window end" when the window cuts the matches
         bound_sql, bound_params = ("", []) if total_exact else (f" AND {docid} < %s", [end])
@@ -299,6 +326,8 @@ def _search_index(
 
             def in_window(start: int, stop: int) -> list[int]:
                 stop = min(stop, total)
+                if everything is not None:
+                    return everything[start:stop]
                 if stop <= len(first):
                     return first[start:stop]
                 return ids(f"{in_order} LIMIT %s OFFSET %s", [*match_params, stop - start, start])
@@ -335,13 +364,14 @@ _UNFETCHED = {"p": " ", "s": " ", "f": " "}  # columns no relevance tier looks a
 
 
 def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
-    """(title, category_id, year, publisher[, token columns…]) of these documents, by docid."""
+    """(title, category_id, year, publisher, popularity[, token columns…]) of these documents,
+    by docid."""
     tokens = "".join(f", d.{c}" for c in _TOKEN_COLUMNS) if with_tokens else ""
     out: dict[int, tuple] = {}
     for start in range(0, len(docids), 900):
         chunk = docids[start : start + 900]
         cursor.execute(
-            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher{tokens} "
+            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher, t.popularity{tokens} "
             "FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
             f"WHERE d.docid IN ({','.join(['%s'] * len(chunk))})",
             chunk,
@@ -353,9 +383,11 @@ def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int
 
 def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> list[int]:
     """Relevance: the title is the query (tier 0); every term is in the title (1); in the title
-    or the authors (2); anywhere (3); then shorter titles first, then index order (popular
-    first). Tiers are decided from the documents' own tokens with the index's matching rules,
-    so both engines order alike."""
+    or the authors (2); anywhere (3); within a tier the titles readers want first (popularity
+    and recency, ``plan.interest``), then shorter titles, then index order. Tiers are decided
+    from the documents' own tokens with the index's matching rules and interest from the
+    title's row, so both engines order alike."""
+    this_year = clock.today().year
     in_title = plan.restricted(TITLE_GROUP).matcher()
     in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
     wanted = fold_han(fold(query)).replace(" ", "")
@@ -365,7 +397,7 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
         if row is None:
             return (4, 0, d)
         title = row[0] or ""
-        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[4:]), strict=True))
+        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[5:]), strict=True))
         columns.update(_UNFETCHED)
         if wanted and fold_han(fold(title)).replace(" ", "") == wanted:
             tier = 0
@@ -375,7 +407,8 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
             tier = 2
         else:
             tier = 3
-        return (tier, len(title), d)
+        wanted_by_readers = interest(popularity=row[4] or 0, year=row[2], this_year=this_year)
+        return (tier, -round(wanted_by_readers, 6), len(title), d)
 
     return sorted(head, key=key)
 

@@ -114,18 +114,33 @@ def indexed_count() -> int:
 
 
 def set_popularity(*, popularity: Mapping[int, int]) -> int:
-    """Store titles' popularity (e.g. from the usage-event rollups) and move the ones whose
-    popularity bucket changed to their new place in the index order. Returns how many moved."""
-    moved: list[int] = []
+    """Store titles' popularity and move the ones whose popularity bucket changed to their new
+    place in the index order. Returns how many moved."""
+    return store_popularity(popularity=popularity)[1]
+
+
+def store_popularity(*, popularity: Mapping[int, int]) -> tuple[int, int]:
+    """``set_popularity`` in batches: (titles whose popularity changed, documents moved). A move
+    only rewrites the document's ``docid`` (its tokens stay), so a daily refresh that changes
+    many titles stays cheap."""
+    backend = get_backend()
+    changed = moved = 0
+    ids = list(popularity)
     with transaction.atomic():
-        current = dict(
-            Title.objects.filter(id__in=list(popularity)).values_list("id", "popularity")
-        )
-        for title_id, value in popularity.items():
-            if title_id not in current or current[title_id] == value:
-                continue
-            Title.objects.filter(id=title_id).update(popularity=value)
-            if docid(title_id, value) != docid(title_id, current[title_id]):
-                moved.append(title_id)
-        index_titles(title_ids=moved)
-    return len(moved)
+        for start in range(0, len(ids), 2000):
+            chunk = ids[start : start + 2000]
+            current = dict(Title.objects.filter(id__in=chunk).values_list("id", "popularity"))
+            updates = [
+                Title(id=i, popularity=max(0, int(popularity[i])))
+                for i in chunk
+                if i in current and current[i] != max(0, int(popularity[i]))
+            ]
+            Title.objects.bulk_update(updates, ["popularity"], batch_size=500)
+            moves = {
+                t.id: docid(t.id, t.popularity)
+                for t in updates
+                if docid(t.id, t.popularity) != docid(t.id, current[t.id])
+            }
+            moved += backend.move_documents(moves)
+            changed += len(updates)
+    return changed, moved

@@ -92,3 +92,32 @@ def test_a_bulk_load_builds_the_index_at_the_end_and_keeps_it_in_step_afterwards
     Title.objects.filter(pk=weicheng.pk).update(title="围城（新版）")
     index_titles(title_ids=[weicheng.pk])  # the triggers are back: the change is indexed
     assert [t.title for t in search_titles(query="新版").items] == ["围城（新版）"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_leaves_the_tables_vacuumed_and_analysed():
+    from django.db import connection
+
+    categories = dict(demo.Category.objects.values_list("name", "id"))
+    demo.bulk_add_titles(
+        actor=demo.SYSTEM,
+        supplier=demo.demo_supplier(),
+        titles=list(demo.generated_title_data(categories, 0, 120)),
+        bulk=True,
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relpages, relallvisible, reltuples FROM pg_class "
+                "WHERE relname = 'catalog_searchdocument'"
+            )
+            pages, visible, tuples = cursor.fetchone()
+            assert (visible, tuples) == (pages, 120)  # every page all-visible, rows counted
+            cursor.execute(
+                "SELECT count(*) FROM pg_stats WHERE tablename = 'catalog_searchdocument' "
+                "AND attname = 'vector' AND most_common_elems IS NOT NULL"
+            )
+            assert cursor.fetchone()[0] == 1
+        else:
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'catalog_searchdocument'")
+            assert cursor.fetchall() != []

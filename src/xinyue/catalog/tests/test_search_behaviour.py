@@ -253,3 +253,22 @@ def test_popularity_moves_a_title_in_the_index_order(shelf):
     assert Title.objects.get(pk=shelf[1].pk).popularity == 51
     assert title_by_isbn(shelf[4].isbn13[:3] + "-" + shelf[4].isbn13[3:]) == shelf[4]
     assert title_by_isbn("nonsense") is None
+
+
+def test_a_window_the_statistics_say_is_full_is_not_counted(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinyue.catalog.search.backends import get_backend
+
+    add_titles([{"title": f"江南游记第{i}卷"} for i in range(60)])
+    get_backend().optimize()  # fresh statistics (PostgreSQL: ANALYZE)
+    with CaptureQueriesContext(connection) as queries:
+        result = search_titles(query="江南", limits=Limits(window=20, facets=5, rank=5))
+    assert (result.total, result.total_is_exact, len(result.items)) == (20, False, 20)
+    counts = [q["sql"] for q in queries if "count(*)" in q["sql"] and "catalog_search" in q["sql"]]
+    # SQLite counts in the same pass that finds the window's end; PostgreSQL's statistics put
+    # 江南 in all 60 documents, three times the window: nothing to count.
+    assert len(counts) == (0 if connection.vendor == "postgresql" else 1)
+    # A rarer word is counted exactly on both.
+    assert search_titles(query="第7卷", limits=Limits(window=20, facets=5, rank=5)).total == 1
