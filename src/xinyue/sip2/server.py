@@ -1,0 +1,196 @@
+"""The SIP2 server for self-service kiosks: ``xinyue sip2 --port 6001``.
+
+One asyncio event loop holds every kiosk connection (a kiosk keeps its socket open all day and
+talks a few times a minute, so hundreds of them are mostly idle sockets); each request's Django
+work (ORM, password hashes, circulation services) runs in a bounded thread pool, so the number of
+database connections is the pool's size, never the number of kiosks.
+
+Per connection: the kiosk session (account after 93), the last reply (for 97), an idle timeout.
+Frames end with CR (an LF after it, CRLF, is skipped); a frame longer than ``max_frame`` bytes
+closes that connection; a frame with a wrong or (when the account requires it) missing checksum is
+answered with 96; an unknown command is logged and dropped. Nothing one connection sends can reach
+another's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections
+
+from xinyue.sip2.acs import SUPPORTED, KioskSession, NotLoggedIn
+from xinyue.sip2.codec import REQUEST_FIXED_LENGTHS, Sip2ProtocolError, decode, encode
+
+logger = logging.getLogger(__name__)
+
+TERMINATOR = b"\r"
+
+
+@dataclass
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 6001
+    threads: int = 8  # Django work at once (and so database connections)
+    idle_timeout: float = 600.0  # seconds without a frame before the connection is closed
+    max_frame: int = 4096  # bytes, terminator excluded
+    max_connections: int = 2000
+
+
+@dataclass
+class Connection:
+    session: KioskSession = field(default_factory=KioskSession)
+    last_reply: bytes = b""
+
+
+class Sip2Server:
+    """``server = Sip2Server(options); await server.start(); ...; await server.stop()``."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, options.threads), thread_name_prefix="sip2"
+        )
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = options.port
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(
+            self._serve,
+            self.options.host,
+            self.options.port,
+            limit=self.options.max_frame + 2,
+            backlog=1024,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()  # no new connections
+        for writer in list(self._writers):
+            writer.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- one connection ----------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self._writers) >= self.options.max_connections:
+            writer.close()
+            return
+        self._writers.add(writer)
+        connection = Connection()
+        try:
+            while True:
+                frame = await self._read_frame(reader)
+                if frame is None:
+                    return
+                if not frame:
+                    continue  # a blank line, or the LF of a CRLF
+                reply = await self._answer(connection, frame)
+                if reply is _HANG_UP:
+                    return
+                if reply:
+                    writer.write(reply)
+                    await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _read_frame(self, reader: asyncio.StreamReader) -> bytes | None:
+        """The next frame without its terminator; None to close (EOF, idle, too long)."""
+        try:
+            raw = await asyncio.wait_for(
+                reader.readuntil(TERMINATOR), timeout=self.options.idle_timeout
+            )
+        except (TimeoutError, asyncio.IncompleteReadError):
+            return None
+        except asyncio.LimitOverrunError:
+            logger.info(
+                "SIP2 frame longer than %d bytes: connection closed", self.options.max_frame
+            )
+            return None
+        return raw[:-1].lstrip(b"\r\n")
+
+    async def _answer(self, connection: Connection, frame: bytes) -> bytes | object:
+        session = connection.session
+        command = frame[:2].decode("ascii", "replace")
+        if command == "97":
+            return connection.last_reply or self._resend_request(session)
+        fixed = REQUEST_FIXED_LENGTHS.get(command)
+        if fixed is None or command not in SUPPORTED:
+            logger.info("SIP2 command %r not supported: dropped", command)
+            return b"" if session.account is not None else _HANG_UP
+        try:
+            message = decode(frame, encoding=session.charset, fixed_length=fixed)
+        except Sip2ProtocolError as exc:
+            logger.info("SIP2 malformed %s: %s", command, exc)
+            return self._resend_request(session)
+        if message.checksum_ok is False or (
+            message.checksum_ok is None and session.error_detection_required and command != "93"
+        ):
+            return self._resend_request(session)
+        loop = asyncio.get_running_loop()
+        try:
+            body = await loop.run_in_executor(self._pool, _in_django, session, message)
+        except NotLoggedIn:
+            return _HANG_UP
+        except Exception:
+            logger.exception("SIP2 %s failed", command)
+            return _HANG_UP
+        reply = encode(
+            body,
+            encoding=session.charset,
+            sequence=message.sequence,
+            error_detection=message.checksum_ok is not None or session.error_detection_required,
+            errors="replace",
+        )
+        connection.last_reply = reply
+        return reply
+
+    @staticmethod
+    def _resend_request(session: KioskSession) -> bytes:
+        """96: "send that again" (a wrong checksum, a garbled frame)."""
+        return encode("96", encoding="ascii", error_detection=session.error_detection_required)
+
+
+_HANG_UP = object()
+
+
+def _in_django(session: KioskSession, message) -> str:
+    """One request's Django work, on a pool thread (its own database connection)."""
+    close_old_connections()
+    try:
+        return session.handle(message)
+    finally:
+        close_old_connections()
+
+
+def run(options: ServerOptions) -> None:
+    """Serve until interrupted (the management command)."""
+
+    async def main() -> None:
+        server = Sip2Server(options)
+        port = await server.start()
+        logger.warning("SIP2 server listening on %s:%d", options.host, port)
+        print(f"SIP2 server listening on {options.host}:{port}", flush=True)
+        try:
+            await server.serve_forever()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
