@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -179,14 +180,13 @@ def _in_django(session: KioskSession, message) -> str:
         close_old_connections()
 
 
-def run(options: ServerOptions) -> None:
-    """Serve until interrupted (the management command)."""
+def run(options: ServerOptions, *, announce: Callable[[str], object] = logger.warning) -> None:
+    """Serve until interrupted (the management command); ``announce`` hears the bound address."""
 
     async def main() -> None:
         server = Sip2Server(options)
         port = await server.start()
-        logger.warning("SIP2 server listening on %s:%d", options.host, port)
-        print(f"SIP2 server listening on {options.host}:{port}", flush=True)
+        announce(f"SIP2 server listening on {options.host}:{port}")
         try:
             await server.serve_forever()
         finally:

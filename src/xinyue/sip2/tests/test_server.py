@@ -90,7 +90,7 @@ def test_wrong_password_is_refused_and_nothing_else_is_answered(world, server):
 
 
 @pytest.mark.parametrize(
-    "login,charset", [("kiosk-1", "gbk"), ("kiosk-u", "utf-8"), ("kiosk-18030", "gb18030")]
+    ("login", "charset"), [("kiosk-1", "gbk"), ("kiosk-u", "utf-8"), ("kiosk-18030", "gb18030")]
 )
 def test_patron_status_in_the_accounts_charset(world, server, login, charset):
     with Kiosk(server.port, charset=charset) as kiosk:
@@ -150,8 +150,10 @@ def test_end_session_and_fee_paid(world, server):
         kiosk.login()
         end = kiosk.ask(f"35{DATE}AO|AAX0001|")
         fee = kiosk.ask(f"37{DATE}01{'0'}CNYAO|AAX0001|BV10.00|")
-    assert end.command == "36" and end.fixed[0] == "Y"
-    assert fee.command == "38" and fee.fixed[0] == "N"
+    assert end.command == "36"
+    assert end.fixed[0] == "Y"
+    assert fee.command == "38"
+    assert fee.fixed[0] == "N"
     assert fee.get("AF") == "平台没有需要在借还机缴纳的费用"
 
 
@@ -189,7 +191,8 @@ def test_crlf_blank_padding_empty_and_missing_fields(world, server):
         bare = kiosk.ask(f"63019{' ' * 18}{' ' * 10}AAX0001|")  # no AO at all
     assert padded.get("AE") == "林**"
     assert "CQ" not in padded.fields  # no password sent, none judged
-    assert bare.command == "64" and bare.get("AE") == "林**"
+    assert bare.command == "64"
+    assert bare.get("AE") == "林**"
 
 
 def test_a_short_checksum_without_leading_zeros_is_accepted(world, server):

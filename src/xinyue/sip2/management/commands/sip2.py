@@ -28,5 +28,6 @@ class Command(BaseCommand):
                 port=options["port"],
                 threads=options["threads"],
                 idle_timeout=options["idle_timeout"],
-            )
+            ),
+            announce=self.stdout.write,
         )
