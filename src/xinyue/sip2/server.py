@@ -98,8 +98,8 @@ class Sip2Server:
                 if not frame:
                     continue  # a blank line, or the LF of a CRLF
                 reply = await self._answer(connection, frame)
-                if reply is _HANG_UP:
-                    return
+                if reply is None:
+                    return  # hang up
                 if reply:
                     writer.write(reply)
                     await writer.drain()
@@ -126,7 +126,8 @@ class Sip2Server:
             return None
         return raw[:-1].lstrip(b"\r\n")
 
-    async def _answer(self, connection: Connection, frame: bytes) -> bytes | object:
+    async def _answer(self, connection: Connection, frame: bytes) -> bytes | None:
+        """The reply's bytes (empty: no reply), or None to hang up."""
         session = connection.session
         command = frame[:2].decode("ascii", "replace")
         if command == "97":
@@ -134,7 +135,7 @@ class Sip2Server:
         fixed = REQUEST_FIXED_LENGTHS.get(command)
         if fixed is None or command not in SUPPORTED:
             logger.info("SIP2 command %r not supported: dropped", command)
-            return b"" if session.account is not None else _HANG_UP
+            return b"" if session.account is not None else None
         try:
             message = decode(frame, encoding=session.charset, fixed_length=fixed)
         except Sip2ProtocolError as exc:
@@ -148,10 +149,10 @@ class Sip2Server:
         try:
             body = await loop.run_in_executor(self._pool, _in_django, session, message)
         except NotLoggedIn:
-            return _HANG_UP
+            return None
         except Exception:
             logger.exception("SIP2 %s failed", command)
-            return _HANG_UP
+            return None
         reply = encode(
             body,
             encoding=session.charset,
@@ -167,8 +168,6 @@ class Sip2Server:
         """96: "send that again" (a wrong checksum, a garbled frame)."""
         return encode("96", encoding="ascii", error_detection=session.error_detection_required)
 
-
-_HANG_UP = object()
 
 
 def _in_django(session: KioskSession, message) -> str:
