@@ -60,6 +60,12 @@ ACTIONS: dict[str, Promise] = {
     "card.suspended": pgettext_lazy("audit action", "暂停读者证"),
     "card.reinstated": pgettext_lazy("audit action", "恢复读者证"),
     "card.cancelled": pgettext_lazy("audit action", "注销读者证"),
+    "loan.returned": pgettext_lazy("audit action", "归还图书"),
+    "loan.checked_out": pgettext_lazy("audit action", "服务台借出图书"),
+    "loan.renewed": pgettext_lazy("audit action", "续借图书"),
+    "item.transferred": pgettext_lazy("audit action", "归还图书转入本馆馆藏"),
+    "circulation_rule.saved": pgettext_lazy("audit action", "保存流通规则"),
+    "circulation_rule.deleted": pgettext_lazy("audit action", "删除流通规则"),
     "card.linked": pgettext_lazy("audit action", "绑定已有读者证"),
     "card.link_failed": pgettext_lazy("audit action", "绑定读者证未通过核验"),
     "card.link_requested": pgettext_lazy("audit action", "申请人工核验绑定"),
@@ -131,6 +137,9 @@ OBJECTS: dict[str, Promise] = {
     "catalog.pick": pgettext_lazy("audit object", "推荐"),
     "catalog.notice": pgettext_lazy("audit object", "通知"),
     "catalog.shelfentry": pgettext_lazy("audit object", "书架条目"),
+    "circulation.loan": pgettext_lazy("audit object", "借阅"),
+    "circulation.item": pgettext_lazy("audit object", "图书（册）"),
+    "circulation.circulationrule": pgettext_lazy("audit object", "流通规则"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

@@ -22,6 +22,13 @@ class Program(models.TextChoices):
     LOCAL = "local", _("馆藏借阅")
 
 
+class ItemType(models.TextChoices):
+    BOOK = "book", _("普通图书")
+    CHILDREN = "children", _("少儿图书")
+    REFERENCE = "reference", _("工具书")
+    AUDIOVISUAL = "av", _("音像资料")
+
+
 class Item(BaseModel):
     class Status(models.TextChoices):
         AVAILABLE = "available", _("在架")
@@ -33,6 +40,9 @@ class Item(BaseModel):
     barcode = models.CharField(_("条码"), max_length=40, unique=True)
     title = models.ForeignKey("catalog.Title", on_delete=models.PROTECT, related_name="items")
     program = models.CharField(_("来源项目"), max_length=10, choices=Program.choices)
+    item_type = models.CharField(
+        _("文献类型"), max_length=10, choices=ItemType.choices, default=ItemType.BOOK
+    )
     owning_library = models.ForeignKey(
         "libraries.Library", on_delete=models.PROTECT, related_name="owned_items"
     )
@@ -64,6 +74,31 @@ class ItemEvent(EventRow):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
 
 
+class ItemTransfer(models.Model):
+    """A change of owner at a return (floating): from which library to which, when, through which
+    loan. The provenance of the item (supplier, order line, price) stays on the item; this is the
+    chain of owners, and what a library's system pulls as MARC ("transferred to us since")."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="transfers")
+    from_library = models.ForeignKey(
+        "libraries.Library", on_delete=models.PROTECT, related_name="+"
+    )
+    to_library = models.ForeignKey(
+        "libraries.Library", on_delete=models.PROTECT, related_name="items_received"
+    )
+    loan = models.OneToOneField(
+        "Loan", null=True, blank=True, on_delete=models.PROTECT, related_name="transfer"
+    )
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["to_library", "at"], name="transfer_to_library_at")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.from_library_id}→{self.to_library_id}"
+
+
 class Loan(BaseModel):
     class Status(models.TextChoices):
         ON_LOAN = "on_loan", _("借阅中")
@@ -91,8 +126,15 @@ class Loan(BaseModel):
     returned_library = models.ForeignKey(
         "libraries.Library", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Whether the return at ``returned_library`` made the item that library's (a repeated
+    # check-in answers the same).
+    return_transferred = models.BooleanField(default=False)
     lost_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # A provider call this loan still owes its credit order ("complete" after a return,
+    # "extend" after a renewal), with the failed attempts; cleared once the provider has it.
+    credit_sync = models.CharField(max_length=10, blank=True, db_index=True)
+    credit_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -115,3 +157,53 @@ class Loan(BaseModel):
 
 class LoanEvent(EventRow):
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="events")
+
+
+class CirculationRule(BaseModel):
+    """One row of the circulation rules (Koha's model): keyed by library, reader category, item
+    type and program, a blank key meaning "any". For a loan the most specific matching row wins
+    (``xinyue.circulation.selectors.rules``: library, then program, then reader category, then
+    item type). Rows without a library are the province's defaults, kept by the operator; a
+    library's admins keep their library's rows."""
+
+    library = models.ForeignKey(
+        "libraries.Library",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="circulation_rules",
+    )
+    reader_category = models.CharField(_("读者类型"), max_length=10, blank=True)  # a card kind
+    item_type = models.CharField(_("文献类型"), max_length=10, blank=True)
+    program = models.CharField(_("项目"), max_length=10, blank=True)
+    loan_days = models.PositiveSmallIntegerField(_("借期（天）"))
+    renewals = models.PositiveSmallIntegerField(_("可续借次数"))
+    renewal_grace_days = models.PositiveSmallIntegerField(_("逾期后仍可续借天数"))
+    max_open_loans = models.PositiveSmallIntegerField(_("最多在借册数"))
+    compensation_factor_permille = models.PositiveIntegerField(_("赔偿倍数（‰）"))
+    compensation_fee_fen = models.PositiveIntegerField(_("赔偿手续费（分）"))
+
+    class Meta:
+        ordering = ["library_id", "program", "reader_category", "item_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "reader_category", "item_type", "program"],
+                condition=Q(library__isnull=False),
+                name="circulation_rule_key_per_library",
+            ),
+            models.UniqueConstraint(
+                fields=["reader_category", "item_type", "program"],
+                condition=Q(library__isnull=True),
+                name="circulation_rule_key_province",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "/".join(
+            [
+                str(self.library_id or "*"),
+                self.reader_category or "*",
+                self.item_type or "*",
+                self.program or "*",
+            ]
+        )

@@ -1,10 +1,16 @@
-"""Reads of circulation: a reader's loans, titles they have on loan."""
+"""Reads of circulation: items by barcode, a reader's loans and blocks, and which circulation
+rule applies (with the candidates it beat, for the console page that explains it)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
 
-from xinyue.circulation.models import Loan
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from xinyue.circulation.models import CirculationRule, Item, ItemTransfer, Loan
+from xinyue.core import clock
 
 
 def loans_of_reader(*, reader_id: int, open_only: bool = False) -> QuerySet[Loan]:
@@ -28,3 +34,186 @@ def open_platform_loans(*, reader_id: int) -> int:
     return Loan.objects.filter(
         reader_id=reader_id, program="platform", status=Loan.Status.ON_LOAN
     ).count()
+
+
+# --- the desk ---------------------------------------------------------------------------------
+
+
+def item_by_barcode(barcode: str) -> Item | None:
+    """The item with this barcode (blanks around it ignored), or None."""
+    barcode = (barcode or "").strip()
+    if not barcode:
+        return None
+    return (
+        Item.objects.select_related("title", "owning_library", "current_library")
+        .filter(barcode=barcode)
+        .first()
+    )
+
+
+def open_loans(reader) -> QuerySet[Loan]:
+    """The reader's loans not yet returned (on loan), every program, oldest due first."""
+    return (
+        Loan.objects.filter(reader=reader, status=Loan.Status.ON_LOAN)
+        .select_related("item__title", "library")
+        .order_by("due_on", "id")
+    )
+
+
+def open_loan_count(*, reader, program: str, library=None) -> int:
+    """Open loans counted against a quota: per program (a platform loan never counts against a
+    local quota), and for local loans per lending library."""
+    queryset = Loan.objects.filter(reader=reader, status=Loan.Status.ON_LOAN, program=program)
+    if library is not None:
+        queryset = queryset.filter(library=library)
+    return queryset.count()
+
+
+@dataclass(frozen=True)
+class Block:
+    """Why a reader may not borrow or renew now (``code``), and what to tell them (``message``:
+    what it is and what clears it). Returns are never blocked."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
+    """Everything that stops ``reader`` borrowing: lost books not settled, overdue books.
+
+    ``ignoring_loan``: a renewal of an overdue loan within its grace days is not blocked by that
+    same loan being overdue."""
+    blocks: list[Block] = []
+    loans = Loan.objects.filter(reader=reader)
+    if ignoring_loan is not None:
+        loans = loans.exclude(pk=ignoring_loan.pk)
+    lost = loans.filter(status=Loan.Status.LOST).count()
+    if lost:
+        blocks.append(
+            Block(
+                "lost_items",
+                _("有 %(n)s 册图书登记遗失尚未赔付，赔付或找回归还后可继续借阅") % {"n": lost},
+            )
+        )
+    overdue = loans.filter(status=Loan.Status.ON_LOAN, due_on__lt=clock.today()).count()
+    if overdue:
+        blocks.append(
+            Block(
+                "overdue",
+                _("有 %(n)s 册图书已逾期，归还后可继续借阅") % {"n": overdue},
+            )
+        )
+    return blocks
+
+
+def transferred_items(*, library, since: dt.datetime) -> QuerySet[ItemTransfer]:
+    """Items that became ``library``'s at a return since ``since`` (what its system pulls)."""
+    return (
+        ItemTransfer.objects.filter(to_library=library, at__gte=since)
+        .select_related("item__title", "item__supplier", "from_library")
+        .order_by("at", "id")
+    )
+
+
+# --- circulation rules ------------------------------------------------------------------------
+
+# Used when no row matches at all (the province's defaults row was deleted or never made).
+BUILT_IN = CirculationRule(
+    library=None,
+    reader_category="",
+    item_type="",
+    program="",
+    loan_days=30,
+    renewals=1,
+    renewal_grace_days=3,
+    max_open_loans=10,
+    compensation_factor_permille=1000,
+    compensation_fee_fen=0,
+)
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    """The rule that applies and why: the matching rows, most specific first (the winner is the
+    first), and the key that was asked for."""
+
+    rule: CirculationRule
+    candidates: list[CirculationRule]
+    library_id: int | None
+    reader_category: str
+    item_type: str
+    program: str
+
+    @property
+    def built_in(self) -> bool:
+        return self.rule.pk is None
+
+
+def specificity(rule: CirculationRule) -> tuple[int, int, int, int]:
+    """Library outranks program, program outranks reader category, category outranks type."""
+    return (
+        int(rule.library_id is not None),
+        int(bool(rule.program)),
+        int(bool(rule.reader_category)),
+        int(bool(rule.item_type)),
+    )
+
+
+def applicable_rule(
+    *, library_id: int | None, reader_category: str, item_type: str, program: str
+) -> RuleChoice:
+    """The most specific rule matching the key (blank = any); every candidate for the page."""
+    rows = list(
+        CirculationRule.objects.filter(
+            Q(library_id=library_id) | Q(library__isnull=True),
+            reader_category__in=["", reader_category],
+            item_type__in=["", item_type],
+            program__in=["", program],
+        ).select_related("library")
+    )
+    rows.sort(key=lambda rule: (specificity(rule), -(rule.pk or 0)), reverse=True)
+    return RuleChoice(
+        rule=rows[0] if rows else BUILT_IN,
+        candidates=rows,
+        library_id=library_id,
+        reader_category=reader_category,
+        item_type=item_type,
+        program=program,
+    )
+
+
+def reader_category(*, reader, library) -> str:
+    """The reader's category at ``library``: the kind of their card there (credit, deposit,
+    existing), else the kind of their oldest open card, else blank."""
+    from xinyue.cards.models import Card
+
+    cards = list(
+        Card.objects.filter(reader=reader)
+        .exclude(status=Card.Status.CANCELLED)
+        .order_by("issued_at", "id")
+        .values_list("library_id", "kind")
+    )
+    for library_id, kind in cards:
+        if library is not None and library_id == library.pk:
+            return kind
+    return cards[0][1] if cards else ""
+
+
+def rule_for_loan(loan: Loan) -> RuleChoice:
+    return applicable_rule(
+        library_id=loan.library_id,
+        reader_category=reader_category(reader=loan.reader, library=loan.library),
+        item_type=loan.item.item_type,
+        program=loan.program,
+    )
+
+
+def rules_visible(*, library=None) -> QuerySet[CirculationRule]:
+    """The province's rows and, with ``library``, that library's rows."""
+    queryset = CirculationRule.objects.select_related("library")
+    if library is None:
+        return queryset.filter(library__isnull=True)
+    return queryset.filter(Q(library__isnull=True) | Q(library=library))

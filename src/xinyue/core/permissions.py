@@ -61,6 +61,8 @@ class Action(StrEnum):
     CHARGE_CREDIT_ORDER = "charge a credit order"
     ORDER_BOOKS = "order books, follow orders and loans"  # platform orders (信阅借书)
     REPORT_USAGE = "report usage events"  # page views, searches, clicks
+    CIRCULATE = "lend and take back books at a desk"  # check-in, check-out (desk, kiosk)
+    RENEW_LOAN = "renew a loan"
 
 
 EVERYTHING, OWN_READER, OWN_LIBRARY, OWN_SUPPLIER = (
@@ -109,6 +111,19 @@ TABLE: dict[Action, dict[Who, Scope]] = {
     },
     Action.ORDER_BOOKS: {OPERATOR: EVERYTHING, READER: OWN_READER, SYSTEM: EVERYTHING},
     Action.REPORT_USAGE: {
+        OPERATOR: EVERYTHING,
+        ADMIN: OWN_LIBRARY,
+        DESK: OWN_LIBRARY,
+        READER: OWN_READER,
+        SYSTEM: EVERYTHING,
+    },
+    Action.CIRCULATE: {
+        OPERATOR: EVERYTHING,
+        ADMIN: OWN_LIBRARY,
+        DESK: OWN_LIBRARY,
+        SYSTEM: EVERYTHING,
+    },
+    Action.RENEW_LOAN: {
         OPERATOR: EVERYTHING,
         ADMIN: OWN_LIBRARY,
         DESK: OWN_LIBRARY,

@@ -1,7 +1,6 @@
-"""Circulation services. This issue brings the start of the loan cycle: an item per shipped
-platform order line and a platform loan per delivered line (called by the orders app through
-``xinyue.orders.hooks``, inside its transaction). Returns, renewals, floating and losses follow.
-"""
+"""Items and platform loans made from orders: an item per shipped platform order line and a
+platform loan per delivered line (called by the orders app through ``xinyue.orders.hooks``,
+inside its transaction)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,66 @@
+"""Refusals of circulation, each with a stable code (API ``code``, desk pages, SIP2 screens).
+
+A refusal says why in Chinese and, in ``detail``, what the desk or kiosk needs to act on it
+(the reason code, the quota, the blocks). Returns are never refused for the reader's state:
+only an unknown barcode or an item that is not on loan stops a check-in.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from xinyue.core.errors import Conflict, NotFound
+
+
+class ItemUnknown(NotFound):
+    code = "item_unknown"
+    default_message = _("条码不存在：本平台没有这册书")
+
+
+class ItemNotOnLoan(Conflict):
+    code = "item_not_on_loan"
+    default_message = _("这册书没有借出，无需归还")
+
+
+class NotLendableHere(Conflict):
+    """``detail["reason"]``: ``other_library`` (owned by another library), ``on_loan`` (lent to
+    someone else), ``status`` (lost, withdrawn, in transit), ``rule`` (the rule lends it for 0
+    days)."""
+
+    code = "not_lendable_here"
+    default_message = _("这册书不能在本馆借出")
+
+
+class QuotaReached(Conflict):
+    code = "quota_reached"
+    default_message = _("已达到在借册数上限")
+
+
+class RenewalRefused(Conflict):
+    """``detail["reason"]``: ``limit`` (no renewals left), ``overdue`` (beyond the grace
+    days), ``lost``, ``not_on_loan``."""
+
+    code = "renewal_refused"
+    default_message = _("不能续借")
+
+
+class ReaderBlocked(Conflict):
+    """``detail["blocks"]``: ``[{"code", "message"}]``, each saying why and what clears it."""
+
+    code = "reader_blocked"
+    default_message = _("读者暂不能借书")
+
+
+class LoanNotFound(NotFound):
+    code = "loan_not_found"
+    default_message = _("找不到该借阅记录")
+
+
+class RuleNotFound(NotFound):
+    code = "rule_not_found"
+    default_message = _("找不到该流通规则")
+
+
+class CardUnknown(NotFound):
+    code = "card_unknown"
+    default_message = _("本馆没有这个读者证号")

@@ -1,0 +1,15 @@
+"""Circulation services: items and platform loans from orders, the desk (check-in, check-out),
+renewals, circulation rules. Import them from here."""
+
+from xinyue.circulation.services.delivery import create_platform_items, start_platform_loans
+from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
+from xinyue.circulation.services.renewals import renew_loan
+
+__all__ = [
+    "CheckinResult",
+    "check_in",
+    "check_out",
+    "create_platform_items",
+    "renew_loan",
+    "start_platform_loans",
+]
