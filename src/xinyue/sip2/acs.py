@@ -20,7 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from xinyue.cards.models import Card
+from xinyue.circulation import selectors as circulation
 from xinyue.circulation.models import Item, Loan
+from xinyue.circulation.services import check_in, check_out, renew_loan
+from xinyue.core.errors import DomainError
 from xinyue.libraries.models import Library
 from xinyue.readers.masking import mask_name
 from xinyue.readers.models import Reader
@@ -176,6 +179,12 @@ class KioskSession:
         if not patron.reader.is_active:
             flags[0:4] = "YYYY"
             messages.append(_("读者账户已停用，请到服务台办理"))
+        for block in circulation.reader_blocks(patron.reader):
+            flags[0:2] = "YY"  # charge and renewal privileges denied; returns never are
+            flags[3] = YES  # hold
+            if block.code in BLOCK_FLAGS:
+                flags[BLOCK_FLAGS[block.code]] = YES
+            messages.append(block.message)
         return "".join(flags), messages
 
     def _patron_fields(self, message: Message, patron: Patron | None, ok_password: bool | None):
@@ -214,11 +223,7 @@ class KioskSession:
         flags, messages = self._patron_flags(patron)
         loans: list[Loan] = []
         if patron is not None:
-            loans = list(
-                Loan.objects.filter(reader=patron.reader, status=Loan.Status.ON_LOAN)
-                .select_related("item")
-                .order_by("due_on", "id")
-            )
+            loans = list(circulation.open_loans(patron.reader))
         overdue = [loan for loan in loans if loan.is_overdue]
         counts = f"{0:04d}{len(overdue):04d}{len(loans):04d}{0:04d}{0:04d}{0:04d}"
         body = f"64{flags}{LANGUAGE_CHINESE}{transaction_date()}{counts}"
@@ -244,13 +249,7 @@ class KioskSession:
     def item_information(self, message: Message) -> str:
         """18: circulation status, title, due date, owning and current library."""
         barcode = message.get("AB")
-        item = (
-            Item.objects.select_related("title", "owning_library", "current_library")
-            .filter(barcode=barcode)
-            .first()
-            if barcode
-            else None
-        )
+        item = circulation.item_by_barcode(barcode)
         date = transaction_date()
         if item is None:
             body = f"18{'01'}{'00'}{'01'}{date}AB{safe_value(barcode, 40)}|AJ|"
@@ -265,6 +264,80 @@ class KioskSession:
             body += f"AP{item.current_library.code}|"
         return body
 
+    # --- circulation -----------------------------------------------------------------------------
+
+    def checkout(self, message: Message) -> str:
+        """12: lend the book under the local program; a repeated checkout of the same book to
+        the same reader answers ok again (the service returns the open loan)."""
+        barcode = message.get("AB")
+        patron, ok_password = self._patron(message)
+        head = f"AO{self.library.code}|AA{safe_value(message.get('AA'), 40)}|"
+        head += f"AB{safe_value(barcode, 40)}|"
+        item = circulation.item_by_barcode(barcode)
+        title = f"AJ{safe_value(item.title.title) if item else ''}|"
+        refused = f"12{'0'}{NO}{'U'}{NO}{transaction_date()}{head}{title}AH|"
+        if patron is None:
+            return refused + _screen([_("读者证不存在")])
+        if ok_password is False:
+            return refused + _screen([_("读者密码不正确")])
+        try:
+            loan = check_out(
+                actor=actor_of(self), library=self.library, reader=patron.reader, barcode=barcode
+            )
+        except DomainError as exc:
+            return refused + _screen([exc.message])
+        body = f"12{'1'}{NO}{'U'}{YES}{transaction_date()}{head}"
+        body += f"AJ{safe_value(loan.item.title.title)}|AH{loan.due_on:%Y-%m-%d}|"
+        return body + _screen(
+            [_("借书成功，请于 %(due)s 前归还") % {"due": f"{loan.due_on:%Y-%m-%d}"}]
+        )
+
+    def checkin(self, message: Message) -> str:
+        """10: take the book back here; the screen message says when it joins this library.
+        A repeated check-in of the book already returned here answers ok again."""
+        barcode = message.get("AB")
+        head = f"AO{self.library.code}|AB{safe_value(barcode, 40)}|"
+        try:
+            result = check_in(actor=actor_of(self), library=self.library, barcode=barcode)
+        except DomainError as exc:
+            item = circulation.item_by_barcode(barcode)
+            title = safe_value(item.title.title) if item else ""
+            return f"10{'0'}{NO}{'U'}{YES}{transaction_date()}{head}AJ{title}|" + _screen(
+                [exc.message]
+            )
+        item = result.item
+        elsewhere = item.owning_library_id != self.library.pk  # to be sent home: sort it out
+        body = f"10{'1'}{YES}{'U'}{YES if elsewhere else NO}{transaction_date()}{head}"
+        body += f"AQ{item.owning_library.code}|AJ{safe_value(item.title.title)}|"
+        return body + _screen([result.message])
+
+    def renew(self, message: Message) -> str:
+        """30: renew the patron's loan of this book within the rules (grace days included)."""
+        barcode = message.get("AB")
+        patron, ok_password = self._patron(message)
+        head = f"AO{self.library.code}|AA{safe_value(message.get('AA'), 40)}|"
+        head += f"AB{safe_value(barcode, 40)}|"
+        refused = f"30{'0'}{NO}{'U'}{NO}{transaction_date()}{head}"
+        if patron is None:
+            return refused + "AJ|" + _screen([_("读者证不存在")])
+        if ok_password is False:
+            return refused + "AJ|" + _screen([_("读者密码不正确")])
+        loan = circulation.open_loans(patron.reader).filter(item__barcode=barcode).first()
+        if loan is None:
+            return refused + "AJ|" + _screen([_("该读者没有借这册书")])
+        try:
+            loan = renew_loan(actor=actor_of(self), loan=loan)
+        except DomainError as exc:
+            return refused + f"AJ{safe_value(loan.item.title.title)}|" + _screen([exc.message])
+        body = f"30{'1'}{YES}{'U'}{NO}{transaction_date()}{head}"
+        body += f"AJ{safe_value(loan.item.title.title)}|AH{loan.due_on:%Y-%m-%d}|"
+        return body + _screen(
+            [_("续借成功，请于 %(due)s 前归还") % {"due": f"{loan.due_on:%Y-%m-%d}"}]
+        )
+
+
+# Which patron status flag (position in the 14) a block of ``reader_blocks`` sets.
+BLOCK_FLAGS = {"overdue": 6, "lost_items": 9}
 
 # SIP2 circulation status of an item (18).
 ITEM_STATUS = {
@@ -282,6 +355,9 @@ def _screen(messages: list[str]) -> str:
 
 HANDLERS: dict[str, Callable[[KioskSession, Message], str]] = {
     "23": KioskSession.patron_status,
+    "11": KioskSession.checkout,
+    "09": KioskSession.checkin,
+    "29": KioskSession.renew,
     "63": KioskSession.patron_information,
     "17": KioskSession.item_information,
     "35": KioskSession.end_session,

@@ -169,7 +169,6 @@ class Sip2Server:
         return encode("96", encoding="ascii", error_detection=session.error_detection_required)
 
 
-
 def _in_django(session: KioskSession, message) -> str:
     """One request's Django work, on a pool thread (its own database connection)."""
     close_old_connections()
