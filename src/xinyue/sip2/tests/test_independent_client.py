@@ -11,7 +11,8 @@ from Sip2.sip2 import Sip2
 
 from xinyue.cards.tests.factories import CardFactory
 from xinyue.catalog.tests.factories import TitleFactory
-from xinyue.circulation.models import Item, Program
+from xinyue.circulation.models import Item, Loan, Program
+from xinyue.circulation.tests.factories import ItemFactory
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM
 from xinyue.libraries.tests.factories import LibraryFactory
@@ -35,6 +36,7 @@ def world(zhejiang):
         current_library=library,
         acquired_on=clock.today(),
     )
+    ItemFactory(barcode="G-L1", owning_library=library, title=TitleFactory(title="朝花夕拾"))
     for login, charset in (("gbk-kiosk", "gbk"), ("utf-kiosk", "utf-8")):
         create_kiosk_account(
             actor=SYSTEM,
@@ -92,6 +94,21 @@ def test_a_kiosk_session_through_the_pypi_client(world, login, charset):
             )
             assert item["fixed"]["CirculationStatus"] == "03"
             assert item["variable"]["AJ"] == ["呐喊·彷徨"]
+
+            for _attempt in range(2):  # a kiosk retrying: still one loan
+                out = client.sip_checkout_response(
+                    client.get_response(client.sip_checkout_request("G-L1"))
+                )
+                assert out["fixed"]["Ok"] == "1"
+                assert out["variable"]["AJ"] == ["朝花夕拾"]
+            assert Loan.objects.filter(item__barcode="G-L1", status="on_loan").count() == 1
+            for _attempt in range(2):
+                back = client.sip_checkin_response(
+                    client.get_response(client.sip_checkin_request("G-L1"))
+                )
+                assert back["fixed"]["Ok"] == "1"
+                assert back["variable"]["AF"] == ["《朝花夕拾》已归还，请上架。"]
+            assert Loan.objects.get(item__barcode="G-L1").status == "returned"
 
             end = client.get_response(client.sip_end_patron_session_request())
             assert end.startswith("36Y")
