@@ -49,6 +49,14 @@ class Command(BaseCommand):
         orders.add_argument("--port", type=int, default=8550, help="port of the HTTP phase")
         orders.add_argument("--workers", type=int, default=3, help="gunicorn workers")
         orders.add_argument("--json", action="store_true", help="print only the JSON line")
+        circulation = subcommands.add_parser(
+            "circulation", help="check-outs and check-ins per second from SIP2 kiosks"
+        )
+        circulation.add_argument("--kiosks", type=int, default=32)
+        circulation.add_argument("--items", type=int, default=20, help="books per kiosk")
+        circulation.add_argument("--port", type=int, default=8560, help="port of xinyue sip2")
+        circulation.add_argument("--threads", type=int, default=8, help="SIP2 server threads")
+        circulation.add_argument("--json", action="store_true", help="print only the JSON line")
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0)
@@ -58,6 +66,16 @@ class Command(BaseCommand):
                 titles=options["titles"],
                 rounds=options["rounds"],
                 naive_queries=options["naive_queries"],
+                as_json=options["json"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
+        elif options["bench"] == "circulation":
+            load_benchmark("circulation_sip2").main(
+                kiosks=options["kiosks"],
+                items=options["items"],
+                port=options["port"],
+                threads=options["threads"],
                 as_json=options["json"],
                 stdout=self.stdout,
                 stderr=self.stderr,
