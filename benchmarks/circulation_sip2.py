@@ -148,6 +148,21 @@ class Kiosk:
         return command, message.fixed[:1], elapsed
 
 
+async def _kiosk_run(
+    kiosk: Kiosk, card: str, books: list[str], template: str, stats: dict[str, Any]
+) -> None:
+    for barcode in books:
+        body = template.format(date=transaction_date(), blank=" " * 18, card=card, barcode=barcode)
+        try:
+            _command, ok, ms = await kiosk.ask(body)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            stats["errors"] += 1
+            return
+        stats["latencies"].append(ms)
+        if ok != "1":
+            stats["refused"] += 1
+
+
 async def _phase(port: int, cards: list[str], barcodes: list[list[str]]) -> dict[str, Any]:
     kiosks = []
     for _card in cards:
@@ -162,36 +177,23 @@ async def _phase(port: int, cards: list[str], barcodes: list[list[str]]) -> dict
         ("checkout", "11NN{date}{blank}AO|AA{card}|AB{barcode}|"),
         ("checkin", "09N{date}{date}APbench|AO|AB{barcode}|"),
     ):
-        latencies: list[float] = []
-        refused = errors = 0
-
-        async def run(kiosk: Kiosk, card: str, books: list[str]) -> None:
-            nonlocal refused, errors
-            for barcode in books:
-                body = template.format(
-                    date=transaction_date(), blank=" " * 18, card=card, barcode=barcode
-                )
-                try:
-                    command, ok, ms = await kiosk.ask(body)
-                except (ConnectionError, asyncio.IncompleteReadError):
-                    errors += 1
-                    return
-                latencies.append(ms)
-                if ok != "1":
-                    refused += 1
-
+        stats: dict[str, Any] = {"latencies": [], "refused": 0, "errors": 0}
         started = time.perf_counter()
         await asyncio.gather(
-            *(run(k, c, b) for k, c, b in zip(kiosks, cards, barcodes, strict=True))
+            *(
+                _kiosk_run(k, c, b, template, stats)
+                for k, c, b in zip(kiosks, cards, barcodes, strict=True)
+            )
         )
         seconds = time.perf_counter() - started
+        latencies = stats["latencies"]
         result[name] = {
             "per_s": round(len(latencies) / seconds, 1) if seconds else 0.0,
             "p50_ms": _percentile(latencies, 0.5),
             "p99_ms": _percentile(latencies, 0.99),
             "messages": len(latencies),
-            "refused": refused,
-            "errors": errors,
+            "refused": stats["refused"],
+            "errors": stats["errors"],
         }
     for kiosk in kiosks:
         kiosk.writer.close()
@@ -215,10 +217,8 @@ def run(*, kiosks: int, items: int, port: int, threads: int, stderr: Any) -> dic
     cards, barcodes = setup(kiosks=kiosks, items=items, tag="K", stderr=stderr)
     base_cards, base_barcodes = setup(kiosks=1, items=items, tag="B", stderr=stderr)
     server = subprocess.Popen(
-        [
-            sys.executable, "-m", "xinyue.manage", "sip2",
-            "--port", str(port), "--threads", str(threads),
-        ],  # fmt: skip
+        [sys.executable, "-m", "xinyue.manage", "sip2"]
+        + ["--port", str(port), "--threads", str(threads)],
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
         start_new_session=True,
