@@ -65,9 +65,7 @@ def _id_number(n: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def setup(
-    *, kiosks: int, items: int, tag: str, stderr: Any
-) -> tuple[list[str], list[list[str]]]:
+def setup(*, kiosks: int, items: int, tag: str, stderr: Any) -> tuple[list[str], list[list[str]]]:
     """Card numbers of the kiosks' readers and, per reader, the barcodes of fresh books."""
     library = Library.objects.get(code=LIBRARY)
     CirculationRule.objects.get_or_create(
@@ -216,9 +214,9 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) ->
 def run(*, kiosks: int, items: int, port: int, threads: int, stderr: Any) -> dict:
     cards, barcodes = setup(kiosks=kiosks, items=items, tag="K", stderr=stderr)
     base_cards, base_barcodes = setup(kiosks=1, items=items, tag="B", stderr=stderr)
+    command = [sys.executable, "-m", "xinyue.manage", "sip2", "--port", str(port)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "xinyue.manage", "sip2"]
-        + ["--port", str(port), "--threads", str(threads)],
+        [*command, "--threads", str(threads)],
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
         start_new_session=True,
