@@ -29,5 +29,9 @@ class Command(BaseCommand):
                 threads=options["threads"],
                 idle_timeout=options["idle_timeout"],
             ),
-            announce=self.stdout.write,
+            announce=self._announce,
         )
+
+    def _announce(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
