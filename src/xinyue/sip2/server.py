@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, connections
 
 from xinyue.sip2.acs import SUPPORTED, KioskSession, NotLoggedIn
 from xinyue.sip2.codec import REQUEST_FIXED_LENGTHS, Sip2ProtocolError, decode, encode
@@ -29,6 +31,7 @@ from xinyue.sip2.codec import REQUEST_FIXED_LENGTHS, Sip2ProtocolError, decode, 
 logger = logging.getLogger(__name__)
 
 TERMINATOR = b"\r"
+WRITES = frozenset({"11", "09", "29"})  # the messages that change loans
 
 
 @dataclass
@@ -55,6 +58,15 @@ class Sip2Server:
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, options.threads), thread_name_prefix="sip2"
         )
+        # SQLite admits one writer: its busy handler polls with growing sleeps, so writing threads
+        # of one process starve each other ("database is locked", measured with 8 threads). On
+        # SQLite the messages that change loans run one at a time on their own thread; reads
+        # keep the pool. PostgreSQL queues writers on row locks and needs nothing.
+        self._writer = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sip2-writer")
+            if connection.vendor == "sqlite"
+            else self._pool
+        )
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = options.port
@@ -80,7 +92,12 @@ class Sip2Server:
             self._server.close()  # no new connections
         for writer in list(self._writers):
             writer.close()
+        # Each pool thread keeps its database connection (CONN_MAX_AGE); close them all.
+        await asyncio.to_thread(_close_connections, self._pool, max(1, self.options.threads))
+        if self._writer is not self._pool:
+            await asyncio.to_thread(_close_connections, self._writer, 1)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._writer.shutdown(wait=False, cancel_futures=True)
 
     # --- one connection ----------------------------------------------------------------------
 
@@ -147,7 +164,8 @@ class Sip2Server:
             return self._resend_request(session)
         loop = asyncio.get_running_loop()
         try:
-            body = await loop.run_in_executor(self._pool, _in_django, session, message)
+            pool = self._writer if command in WRITES else self._pool
+            body = await loop.run_in_executor(pool, _in_django, session, message)
         except NotLoggedIn:
             return None
         except Exception:
@@ -167,6 +185,19 @@ class Sip2Server:
     def _resend_request(session: KioskSession) -> bytes:
         """96: "send that again" (a wrong checksum, a garbled frame)."""
         return encode("96", encoding="ascii", error_detection=session.error_detection_required)
+
+
+def _close_connections(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Run one task on every thread of ``pool`` (a barrier holds each until all have one) that
+    closes that thread's database connections: a connection can only be closed by its thread."""
+    barrier = threading.Barrier(threads)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=5)
+        connections.close_all()
+
+    wait_for_futures([pool.submit(close) for _ in range(threads)], timeout=15)
 
 
 def _in_django(session: KioskSession, message) -> str:
