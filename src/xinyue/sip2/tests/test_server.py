@@ -254,3 +254,9 @@ def test_a_command_before_login_closes_the_connection(world, server):
         assert sock.recv(100) == b""
     finally:
         sock.close()
+
+
+def test_an_idle_connection_is_closed(world):
+    with RunningSip2Server(threads=1, idle_timeout=0.5) as quick, Kiosk(quick.port) as kiosk:
+        assert kiosk.login().fixed == "1"
+        assert kiosk.closed_by_server()  # nothing sent for longer than the idle timeout
