@@ -1,19 +1,39 @@
-"""API operations of the circulation app (mounted under /api/v1/): the reader's loans."""
+"""API operations of the circulation app (mounted under /api/v1/, DESIGN §11): the reader's
+loans and renewals, the desk (check-in, check-out) for a library's staff or its system's key,
+and the MARC records of the books that joined a library at a return.
+
+A desk operation acts for the caller's library; the operator names one (``library_code``). The
+reader's card at the desk is identified by its number, which is also what the card's QR code on
+the reader's phone holds, so a scanner reads either into ``card_number``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 
+from xinyue.circulation import marc, selectors, services
+from xinyue.circulation.errors import CardUnknown, LoanNotFound
+from xinyue.circulation.models import Loan
 from xinyue.circulation.selectors import loans_of_reader
+from xinyue.core import clock
+from xinyue.core.actors import Actor
+from xinyue.core.errors import InvalidInput
+from xinyue.core.permissions import Action, require
 from xinyue.core.schemas import ErrorOut
+from xinyue.libraries.models import Library
+from xinyue.libraries.selectors import library_get
 from xinyue.readers.errors import NotAReader
 from xinyue.readers.selectors import reader_from_request
 
 router = Router(tags=["circulation"])
+# 4–40 letters, digits or hyphens; blanks a scanner adds around it are ignored.
+BARCODE_PATTERN = r"^\s*[A-Za-z0-9-]{4,40}\s*$"
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class LoanOut(Schema):
@@ -37,6 +57,24 @@ class LoanListOut(Schema):
     items: list[LoanOut]
 
 
+def _loan_out(loan: Loan) -> dict[str, Any]:
+    return {
+        "id": loan.pk,
+        "program": loan.program,
+        "status": loan.status,
+        "title_id": loan.item.title_id,
+        "title": loan.item.title.title,
+        "barcode": loan.item.barcode,
+        "library_code": loan.library.code,
+        "order_number": loan.order_line.order.number if loan.order_line_id else None,
+        "started_at": loan.started_at,
+        "due_on": loan.due_on,
+        "is_overdue": loan.is_overdue,
+        "renewals": loan.renewals,
+        "returned_at": loan.returned_at,
+    }
+
+
 @router.get(
     "/loans",
     response={200: LoanListOut, 401: ErrorOut, 403: ErrorOut},
@@ -49,24 +87,189 @@ def my_loans(request: HttpRequest) -> dict[str, Any]:
     loans = sorted(
         loans_of_reader(reader_id=reader.pk)[:200], key=lambda loan: loan.status != "on_loan"
     )
+    return {"count": len(loans), "items": [_loan_out(loan) for loan in loans]}
+
+
+@router.post(
+    "/loans/{loan_id}/renew",
+    response={200: LoanOut, **ERRORS},
+    summary="Renew a loan (the reader's own; or staff where the reader holds a card)",
+    description=(
+        "Within the circulation rule: renewals left, at most the grace days overdue. Refusals: "
+        "`renewal_refused` with `detail.reason` `limit` | `overdue` | `lost` | `not_on_loan`, "
+        "`reader_blocked` with `detail.blocks`. A platform loan's credit order is extended at "
+        "the provider."
+    ),
+)
+def renew(request: HttpRequest, loan_id: int) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    reader = reader_from_request(request)
+    loans = Loan.objects.select_related("item__title", "library", "order_line__order")
+    if reader is not None:
+        loans = loans.filter(reader=reader)  # a reader never learns of another's loan
+    else:
+        require(actor, Action.RENEW_LOAN)
+    loan = loans.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    loan = services.renew_loan(actor=actor, loan=loan)
+    return _loan_out(Loan.objects.select_related("item__title", "library").get(pk=loan.pk))
+
+
+# --- the desk -------------------------------------------------------------------------------
+
+
+class CheckinIn(Schema):
+    barcode: str = Field(
+        max_length=64, pattern=BARCODE_PATTERN, description="the item's barcode as scanned"
+    )
+    library_code: str | None = Field(
+        None, max_length=12, description="the operator names the library; staff act for theirs"
+    )
+
+
+class CheckinOut(Schema):
+    loan_id: int | None
+    returned: bool = Field(description="the book is checked in (now or by an earlier call)")
+    already_returned: bool = Field(description="an earlier check-in did it; nothing changed")
+    transferred: bool = Field(description="the book now belongs to this library")
+    library_code: str = Field(description="the library that took the book back")
+    owning_library_code: str
+    barcode: str
+    title: str
+    message: str = Field(description="what the desk or kiosk shows (Chinese)")
+
+
+class CheckoutIn(Schema):
+    card_number: str = Field(
+        max_length=64, description="the reader's card number at this library (or its QR code)"
+    )
+    barcode: str = Field(max_length=64, pattern=BARCODE_PATTERN)
+    library_code: str | None = Field(None, max_length=12)
+
+
+class CheckoutOut(Schema):
+    loan_id: int
+    program: str
+    barcode: str
+    title: str
+    library_code: str
+    card_number: str
+    due_on: dt.date
+    message: str
+
+
+def desk_library(actor: Actor, code: str | None) -> Library:
+    """Staff act for their own library; the operator (or a platform key) names one."""
+    if code:
+        library = Library.objects.filter(code=code.strip()).first()
+        if library is None:
+            raise InvalidInput(fields={"library_code": _("没有这个成员馆")})
+        return library
+    if actor.library_id is None:
+        require(actor, Action.CIRCULATE)
+        raise InvalidInput(fields={"library_code": _("请指定成员馆")})
+    return Library.objects.get(pk=actor.library_id)
+
+
+@router.post(
+    "/desk/checkin",
+    response={200: CheckinOut, **ERRORS},
+    summary="Check a book in at this library (any member library's platform book joins it)",
+    description=(
+        "Idempotent: a repeated check-in answers the same with `already_returned` true. "
+        "Refusals: `item_unknown` (404), `item_not_on_loan` (409), `invalid` (barcode)."
+    ),
+)
+def desk_checkin(request: HttpRequest, payload: CheckinIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    result = services.check_in(actor=actor, library=library, barcode=payload.barcode)
     return {
-        "count": len(loans),
-        "items": [
-            {
-                "id": loan.pk,
-                "program": loan.program,
-                "status": loan.status,
-                "title_id": loan.item.title_id,
-                "title": loan.item.title.title,
-                "barcode": loan.item.barcode,
-                "library_code": loan.library.code,
-                "order_number": loan.order_line.order.number if loan.order_line_id else None,
-                "started_at": loan.started_at,
-                "due_on": loan.due_on,
-                "is_overdue": loan.is_overdue,
-                "renewals": loan.renewals,
-                "returned_at": loan.returned_at,
-            }
-            for loan in loans
-        ],
+        "loan_id": result.loan.pk if result.loan else None,
+        "returned": True,
+        "already_returned": result.already_returned,
+        "transferred": result.transferred,
+        "library_code": library.code,
+        "owning_library_code": result.item.owning_library.code,
+        "barcode": result.item.barcode,
+        "title": result.item.title.title,
+        "message": result.message,
     }
+
+
+@router.post(
+    "/desk/checkout",
+    response={201: CheckoutOut, **ERRORS},
+    summary="Lend one of this library's books to the reader whose card (or card QR) is scanned",
+    description=(
+        "Local program, due date from the circulation rules; idempotent for the same reader "
+        "and book. Refusals: `card_unknown`, `reader_blocked` (`detail.blocks`), "
+        "`quota_reached`, `not_lendable_here` (`detail.reason`), `item_unknown`."
+    ),
+)
+def desk_checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
+    from xinyue.cards.selectors import library_card
+
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    card = library_card(actor=actor, library=library, number=payload.card_number)
+    if card is None:
+        raise CardUnknown(card_number=payload.card_number.strip()[:40])
+    loan = services.check_out(
+        actor=actor, library=library, reader=card.reader, barcode=payload.barcode
+    )
+    return Status(
+        201,
+        {
+            "loan_id": loan.pk,
+            "program": loan.program,
+            "barcode": loan.item.barcode,
+            "title": loan.item.title.title,
+            "library_code": library.code,
+            "card_number": card.number,
+            "due_on": loan.due_on,
+            "message": _("《%(title)s》已借出，请于 %(due)s 前归还")
+            % {"title": loan.item.title.title, "due": loan.due_on.isoformat()},
+        },
+    )
+
+
+@router.get(
+    "/libraries/{code}/transferred-items",
+    response={200: None, **ERRORS},
+    summary="MARC records (ISO 2709) of the books that joined this library at a return since a date",
+    description=(
+        "For the library's own system to add them to its catalogue: one MARC21 record per "
+        "item transferred on or after `since` (Asia/Shanghai), with the barcode and provenance "
+        "in 852/541. `format=marcxml` gives MARCXML."
+    ),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "MARC records",
+                "content": {
+                    "application/marc": {"schema": {"type": "string", "format": "binary"}},
+                    "application/marcxml+xml": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    },
+)
+def transferred_items(
+    request: HttpRequest,
+    code: str,
+    since: dt.date = Query(..., description="YYYY-MM-DD"),  # noqa: B008
+    format: str = Query("marc", pattern="^(marc|marcxml)$"),
+) -> HttpResponse:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = library_get(code=code)
+    require(actor, Action.WORK_AT_LIBRARY, library_id=library.pk)
+    transfers = selectors.transferred_items(library=library, since=clock.start_of_day(since))
+    records = [marc.item_record(transfer) for transfer in transfers[:5000]]
+    if format == "marcxml":
+        return HttpResponse(marc.as_marcxml(records), content_type="application/marcxml+xml")
+    response = HttpResponse(marc.as_iso2709(records), content_type="application/marc")
+    response["Content-Disposition"] = f'attachment; filename="{library.code}-{since}.mrc"'
+    return response

@@ -1,4 +1,17 @@
-"""Pages of the circulation app."""
+"""Pages of the circulation app: the return desk, desk lending, the circulation rules."""
+
+from django.urls import path
+
+from xinyue.circulation import views
 
 app_name = "circulation"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
+    path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
+    path("console/circulation/rules/", views.console_rules, name="console_rules"),
+    path(
+        "console/circulation/rules/<int:rule_id>/delete/",
+        views.console_rule_delete,
+        name="console_rule_delete",
+    ),
+]

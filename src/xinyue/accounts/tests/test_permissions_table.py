@@ -83,6 +83,25 @@ def review(decision: str):
     return call
 
 
+def shelf_item(w: World, t: str) -> str:
+    """The barcode of a book on the shelf of the ``t`` library (made once per world)."""
+    from xinyue.circulation.models import Item
+    from xinyue.core import clock
+
+    library = w.libraries[t]
+    item, _created = Item.objects.get_or_create(
+        barcode=f"PROBE-{library.code}",
+        defaults={
+            "title_id": w.title_id,
+            "program": "local",
+            "owning_library": library,
+            "current_library": library,
+            "acquired_on": clock.today(),
+        },
+    )
+    return item.barcode
+
+
 API: dict[str, Probe] = {
     "health": Probe(PUBLIC, get("/api/v1/health")),
     "list_libraries": Probe(PUBLIC, get("/api/v1/libraries")),
@@ -288,6 +307,43 @@ API: dict[str, Probe] = {
         kind="none",
     ),
     "my_loans": Probe(Action.ORDER_BOOKS, get("/api/v1/loans")),
+    "renew": Probe(
+        Action.RENEW_LOAN,
+        lambda w, t: ("post", "/api/v1/loans/999999/renew", {}),
+        kind="none",
+    ),
+    # A book on the library's shelf: a check-in answers 409 (not on loan), a check-out lends it
+    # (rolled back) — where the table allows; 403 elsewhere.
+    "desk_checkin": Probe(
+        Action.CIRCULATE,
+        lambda w, t: (
+            "post",
+            "/api/v1/desk/checkin",
+            {"barcode": shelf_item(w, t), "library_code": w.libraries[t].code},
+        ),
+        ("own", "other"),
+        "library",
+    ),
+    "desk_checkout": Probe(
+        Action.CIRCULATE,
+        lambda w, t: (
+            "post",
+            "/api/v1/desk/checkout",
+            {
+                "barcode": shelf_item(w, t),
+                "card_number": w.cards[t].number,
+                "library_code": w.libraries[t].code,
+            },
+        ),
+        ("own", "other"),
+        "library",
+    ),
+    "transferred_items": Probe(
+        Action.WORK_AT_LIBRARY,
+        lib("get", "/api/v1/libraries/{code}/transferred-items?since=2020-01-01"),
+        ("own", "other"),
+        "library",
+    ),
     "supplier_orders": Probe(Action.WORK_FOR_SUPPLIER, get("/api/v1/supplier/orders"), kind="none"),
     "ship": Probe(
         Action.WORK_FOR_SUPPLIER,
@@ -389,6 +445,20 @@ PAGES: dict[str, Probe] = {
         "library",
     ),
     "cards:desk_home": Probe(Action.WORK_AT_LIBRARY, page("/console/desk/"), kind="none"),
+    "circulation:desk_checkin": Probe(
+        Action.CIRCULATE, page("/console/desk/checkin/"), kind="none"
+    ),
+    "circulation:desk_checkout": Probe(
+        Action.CIRCULATE, page("/console/desk/checkout/"), kind="none"
+    ),
+    "circulation:console_rules": Probe(
+        Action.WORK_AT_LIBRARY, page("/console/circulation/rules/"), kind="none"
+    ),
+    "circulation:console_rule_delete": Probe(
+        Action.MANAGE_LIBRARY,
+        lambda w, t: ("post", "/console/circulation/rules/999999/delete/", {}),
+        kind="none",
+    ),
     "cards:desk_deposit_card": Probe(
         Action.WORK_AT_LIBRARY,
         lambda w, t: ("post", "/console/desk/deposit-card/", {}),

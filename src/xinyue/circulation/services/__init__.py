@@ -4,12 +4,15 @@ renewals, circulation rules. Import them from here."""
 from xinyue.circulation.services.delivery import create_platform_items, start_platform_loans
 from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
 from xinyue.circulation.services.renewals import renew_loan
+from xinyue.circulation.services.rules import delete_rule, save_rule
 
 __all__ = [
     "CheckinResult",
     "check_in",
     "check_out",
     "create_platform_items",
+    "delete_rule",
     "renew_loan",
+    "save_rule",
     "start_platform_loans",
 ]

@@ -1,0 +1,305 @@
+"""Console pages of circulation: the return desk (made for a barcode scanner), desk lending by
+card or card QR, and the circulation rules with the page that explains which rule applies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyue.accounts.console import apply_domain_error, console_view, render_console
+from xinyue.circulation import selectors, services
+from xinyue.circulation.errors import CardUnknown, RuleNotFound
+from xinyue.circulation.forms import BarcodeForm, CardForm, ExplainForm, RuleForm
+from xinyue.circulation.models import CirculationRule, ItemType, Program
+from xinyue.core import clock
+from xinyue.core.actors import Actor
+from xinyue.core.errors import DomainError, InvalidInput
+from xinyue.core.permissions import Action, allowed, require
+from xinyue.libraries.models import Library
+from xinyue.libraries.selectors import operator_library
+
+RECENT = 12  # results kept on the desk pages
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _library(request: HttpRequest, actor: Actor, action: Action) -> Library:
+    """Staff work for their library; the operator picks one (``?library=``), the province's by
+    default."""
+    require(actor, action)
+    if actor.library_id is not None:
+        library = Library.objects.get(pk=actor.library_id)
+    else:
+        code = request.GET.get("library") or request.POST.get("library")
+        library = Library.objects.filter(code=code).first() if code else operator_library()
+        if library is None:
+            raise Http404
+    require(actor, action, library_id=library.pk)
+    return library
+
+
+def _self_url(name: str, library: Library, actor: Actor) -> str:
+    url = reverse(name)
+    return url if actor.library_id else f"{url}?library={library.code}"
+
+
+# --- the return desk ------------------------------------------------------------------------
+
+
+@console_view
+def desk_checkin(request: HttpRequest) -> HttpResponse:
+    """Scan, Enter: the book is checked in and the answer shown large; the input is emptied and
+    keeps the focus for the next book; the last results stay listed below."""
+    actor = _actor(request)
+    library = _library(request, actor, Action.CIRCULATE)
+    key = f"desk_checkins:{library.code}"
+    recent: list[dict[str, Any]] = request.session.get(key, [])
+    form = BarcodeForm(request.POST or None)
+    latest = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            barcode = form.cleaned_data["barcode"].strip()
+            try:
+                result = services.check_in(actor=actor, library=library, barcode=barcode)
+                latest = {
+                    "kind": "transferred"
+                    if result.transferred and not result.already_returned
+                    else ("repeat" if result.already_returned else "ok"),
+                    "barcode": result.item.barcode,
+                    "title": result.item.title.title,
+                    "message": result.message,
+                    "already": result.already_returned,
+                }
+            except DomainError as exc:
+                if isinstance(exc, InvalidInput):
+                    status = 422
+                latest = {
+                    "kind": "error",
+                    "barcode": barcode[:64],
+                    "title": "",
+                    "message": exc.message,
+                    "already": False,
+                }
+            latest["at"] = clock.local(clock.now()).strftime("%H:%M:%S")
+            recent = [latest, *recent][:RECENT]
+            request.session[key] = recent
+            form = BarcodeForm()
+        else:
+            status = 422
+    return render_console(
+        request,
+        "circulation/desk_checkin.html",
+        {
+            "library": library,
+            "form": form,
+            "latest": latest,
+            "recent": recent[1:] if latest else recent,
+            "action_url": _self_url("circulation:desk_checkin", library, actor),
+        },
+        status=status,
+    )
+
+
+# --- desk lending ---------------------------------------------------------------------------
+
+
+@console_view
+def desk_checkout(request: HttpRequest) -> HttpResponse:
+    """Scan the reader's card (or the card QR on their phone), then the books, one per Enter.
+    The reader stays chosen until "done"; every refusal says why."""
+    from xinyue.cards.selectors import library_card, masked_reader
+
+    actor = _actor(request)
+    library = _library(request, actor, Action.CIRCULATE)
+    key = f"desk_checkout:{library.code}"
+    state: dict[str, Any] = request.session.get(key) or {}
+    card = (
+        library_card(actor=actor, library=library, number=state["card"])
+        if state.get("card")
+        else None
+    )
+    latest = None
+    status = 200
+    card_form = CardForm(request.POST if request.POST.get("step") == "card" else None)
+    item_form = BarcodeForm(request.POST if request.POST.get("step") == "item" else None)
+    if request.method == "POST" and request.POST.get("step") == "done":
+        request.session.pop(key, None)
+        return redirect(_self_url("circulation:desk_checkout", library, actor))
+    if request.method == "POST" and request.POST.get("step") == "card":
+        if card_form.is_valid():
+            number = card_form.cleaned_data["card_number"].strip()
+            card = library_card(actor=actor, library=library, number=number)
+            if card is None:
+                latest = {"kind": "error", "message": str(CardUnknown.default_message)}
+                state = {}
+            else:
+                state = {"card": card.number, "loans": []}
+            request.session[key] = state
+            card_form = CardForm()
+        else:
+            status = 422
+    elif request.method == "POST" and request.POST.get("step") == "item":
+        if card is None:
+            latest = {"kind": "error", "message": _("请先扫描读者证")}
+        elif item_form.is_valid():
+            barcode = item_form.cleaned_data["barcode"].strip()
+            try:
+                loan = services.check_out(
+                    actor=actor, library=library, reader=card.reader, barcode=barcode
+                )
+                latest = {
+                    "kind": "ok",
+                    "message": _("《%(title)s》已借出，应还日期 %(due)s")
+                    % {"title": loan.item.title.title, "due": loan.due_on.isoformat()},
+                }
+                entry = {
+                    "barcode": loan.item.barcode,
+                    "title": loan.item.title.title,
+                    "due_on": loan.due_on.isoformat(),
+                }
+                if entry not in state.get("loans", []):
+                    state["loans"] = [entry, *state.get("loans", [])][:RECENT]
+                request.session[key] = state
+            except DomainError as exc:
+                if isinstance(exc, InvalidInput):
+                    status = 422
+                blocks = exc.detail.get("blocks") or []
+                latest = {"kind": "error", "message": exc.message, "blocks": blocks}
+            item_form = BarcodeForm()
+        else:
+            status = 422
+    reader_info = None
+    if card is not None:
+        reader = card.reader
+        reader_info = {
+            "card": card,
+            "name": masked_reader(reader)["name"],
+            "blocks": selectors.reader_blocks(reader),
+            "open_loans": selectors.open_loans(reader).filter(library=library).count(),
+        }
+    return render_console(
+        request,
+        "circulation/desk_checkout.html",
+        {
+            "library": library,
+            "card_form": card_form,
+            "item_form": item_form,
+            "reader": reader_info,
+            "latest": latest,
+            "loans": state.get("loans", []),
+            "action_url": _self_url("circulation:desk_checkout", library, actor),
+        },
+        status=status,
+    )
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+def _describe(rule: CirculationRule) -> dict[str, str]:
+    from xinyue.cards.models import Card
+
+    kinds = dict(Card.Kind.choices)
+    return {
+        "library": rule.library.name if rule.library_id else _("全省默认"),
+        "reader_category": str(kinds.get(rule.reader_category, _("任意"))),
+        "item_type": str(dict(ItemType.choices).get(rule.item_type, _("任意"))),
+        "program": str(dict(Program.choices).get(rule.program, _("任意"))),
+    }
+
+
+@console_view
+def console_rules(request: HttpRequest) -> HttpResponse:
+    """The rules that apply at a library (the province's and its own), a form to add or change
+    one, and "which rule applies to this reader and this item here, and why"."""
+    from xinyue.cards.selectors import library_card
+
+    actor = _actor(request)
+    library = _library(request, actor, Action.WORK_AT_LIBRARY)
+    may_edit_library = allowed(actor, Action.MANAGE_LIBRARY, library_id=library.pk)
+    may_edit_province = allowed(actor, Action.RUN_PLATFORM)
+    form = RuleForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        scope = request.POST.get("scope", "library")
+        target = None if scope == "province" else library
+        if form.is_valid():
+            try:
+                services.save_rule(actor=actor, library=target, values=form.cleaned_data)
+                return redirect(_self_url("circulation:console_rules", library, actor))
+            except DomainError as exc:
+                if exc.http_status == 403:
+                    raise
+                apply_domain_error(form, exc)
+        status = 422
+    explain = ExplainForm(request.GET if "program" in request.GET else None)
+    choice = None
+    explain_error = ""
+    if explain.is_bound and explain.is_valid():
+        data = explain.cleaned_data
+        category = data["reader_category"]
+        if data["card_number"]:
+            card = library_card(actor=actor, library=library, number=data["card_number"])
+            if card is None:
+                explain_error = str(CardUnknown.default_message)
+            else:
+                category = card.kind
+        item_type = data["item_type"]
+        if data["barcode"]:
+            item = selectors.item_by_barcode(data["barcode"])
+            if item is None:
+                explain_error = _("条码不存在：本平台没有这册书")
+            else:
+                item_type = item.item_type
+        if not explain_error:
+            choice = selectors.applicable_rule(
+                library_id=library.pk,
+                reader_category=category,
+                item_type=item_type,
+                program=data["program"],
+            )
+    rules = list(selectors.rules_visible(library=library))
+    return render_console(
+        request,
+        "circulation/console_rules.html",
+        {
+            "library": library,
+            "rows": [(rule, _describe(rule)) for rule in rules],
+            "form": form,
+            "may_edit_library": may_edit_library,
+            "may_edit_province": may_edit_province,
+            "explain": explain,
+            "choice": choice,
+            "candidates": [(rule, _describe(rule)) for rule in choice.candidates] if choice else [],
+            "winner": _describe(choice.rule) if choice else None,
+            "explain_error": explain_error,
+            "action_url": _self_url("circulation:console_rules", library, actor),
+        },
+        status=status,
+    )
+
+
+@console_view
+@require_POST
+def console_rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
+    actor = _actor(request)
+    rule = CirculationRule.objects.select_related("library").filter(pk=rule_id).first()
+    if rule is None:
+        require(actor, Action.MANAGE_LIBRARY)
+        raise Http404
+    try:
+        services.delete_rule(actor=actor, rule=rule)
+    except RuleNotFound:
+        raise Http404 from None
+    library = rule.library or operator_library()
+    if library is None:
+        return redirect(reverse("circulation:console_rules"))
+    return redirect(_self_url("circulation:console_rules", library, actor))
