@@ -213,6 +213,12 @@ XINYUE_SMS_HTTP_URL = config.env_str("XINYUE_SMS_HTTP_URL", "")  # for readers.s
 XINYUE_SMS_HTTP_SECRET = config.env_str("XINYUE_SMS_HTTP_SECRET", "")
 # A member library's system has this long to answer a card link check (SIP2 or REST).
 CARD_LINK_TIMEOUT_SECONDS = config.env_float("XINYUE_CARD_LINK_TIMEOUT", 10.0)
+# The SIP2 server for self-service kiosks (``xinyue sip2``; ``xinyue up`` starts it too; port 0
+# there leaves it off). Threads = Django work at once = its database connections.
+SIP2_HOST = config.env_str("XINYUE_SIP2_HOST", "127.0.0.1")
+SIP2_PORT = config.env_int("XINYUE_SIP2_PORT", 6001)
+SIP2_THREADS = config.env_int("XINYUE_SIP2_THREADS", 8)
+SIP2_IDLE_TIMEOUT_SECONDS = config.env_float("XINYUE_SIP2_IDLE_TIMEOUT", 600.0)
 # Every log record passes a filter that masks ID numbers and phone numbers.
 LOGGING["filters"] = {"pii": {"()": "xinyue.readers.masking.PiiRedactingFilter"}}
 for _handler in LOGGING["handlers"].values():

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("xinyue.credit.urls")),
     path("", include("xinyue.orders.urls")),
     path("", include("xinyue.circulation.urls")),
+    path("", include("xinyue.sip2.urls")),
     path("", include("xinyue.insights.urls")),
     path("", include("xinyue.catalog.urls")),
 ]

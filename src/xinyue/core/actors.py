@@ -44,6 +44,7 @@ class Actor:
     reader_id: int | None = None
     library_id: int | None = None
     supplier_id: int | None = None
+    kiosk_id: int | None = None  # a self-service kiosk account (SIP2) of ``library_id``
     roles: frozenset[Role] = field(default_factory=frozenset)
     channel: Channel = Channel.PC
 
@@ -53,7 +54,10 @@ class Actor:
 
     @property
     def ref(self) -> str:
-        """A stable reference for audit rows: ``user:12``, ``apikey:3``, ``reader:7``, ``system``."""
+        """A stable reference for audit rows: ``user:12``, ``apikey:3``, ``kiosk:5``, ``reader:7``,
+        ``system``."""
+        if self.kiosk_id is not None:
+            return f"kiosk:{self.kiosk_id}"
         if self.api_key_id is not None:
             return f"apikey:{self.api_key_id}"
         if self.user_id is not None:

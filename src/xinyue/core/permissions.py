@@ -49,6 +49,7 @@ class Action(StrEnum):
     USE_CONSOLE = "use the console"  # the staff pages at all; each page checks its own action
     RUN_PLATFORM = "run the platform"  # libraries, catalog curation, credit settings, keys, users
     MANAGE_LIBRARY = "manage a library"  # settings, staff, webhooks
+    MANAGE_KIOSKS = "manage self-service kiosks"  # SIP2 kiosk accounts
     WORK_AT_LIBRARY = "work at a library's desk"  # look readers up, cards, reviews, statistics
     WORK_FOR_SUPPLIER = "work for a supplier"  # stock, orders to fill
     OWN_ACCOUNT = "keep one's reader account"  # profile, consents, phone, export, deletion
@@ -82,6 +83,7 @@ TABLE: dict[Action, dict[Who, Scope]] = {
     },
     Action.RUN_PLATFORM: {OPERATOR: EVERYTHING, SYSTEM: EVERYTHING},
     Action.MANAGE_LIBRARY: {OPERATOR: EVERYTHING, ADMIN: OWN_LIBRARY, SYSTEM: EVERYTHING},
+    Action.MANAGE_KIOSKS: {OPERATOR: EVERYTHING, ADMIN: OWN_LIBRARY, SYSTEM: EVERYTHING},
     Action.WORK_AT_LIBRARY: {
         OPERATOR: EVERYTHING,
         ADMIN: OWN_LIBRARY,

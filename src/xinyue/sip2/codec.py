@@ -1,4 +1,4 @@
-"""SIP2 (3M Standard Interchange Protocol 2.00) framing shared by our client and, later, our server.
+"""SIP2 (3M Standard Interchange Protocol 2.00) framing shared by our client and our server.
 
 A message is a two-digit command, fixed-length fields, then variable fields ``XXvalue|``; with error
 detection on, it ends with ``AY<sequence digit>AZ<checksum>`` and a carriage return. The checksum is
@@ -39,11 +39,25 @@ def field_value(value: str) -> str:
     return value
 
 
+def safe_value(value: str, limit: int = 255) -> str:
+    """Our own data (a title, a message) as a field value: delimiter and line breaks become
+    blanks, and it is cut to ``limit`` characters."""
+    return value.replace("|", " ").replace("\r", " ").replace("\n", " ")[:limit]
+
+
 def encode(
-    body: str, *, encoding: str, sequence: int | None = None, error_detection: bool = True
+    body: str,
+    *,
+    encoding: str,
+    sequence: int | None = None,
+    error_detection: bool = True,
+    errors: str = "strict",
 ) -> bytes:
-    """``body`` (command + fields) framed for the wire, with ``AY``/``AZ`` when error detection is on."""
-    data = body.encode(encoding)
+    """``body`` (command + fields) framed for the wire, with ``AY``/``AZ`` when error detection is on.
+
+    ``errors="replace"`` sends ``?`` for a character the terminal's charset lacks (a rare
+    character of a title in GBK) instead of failing the whole reply."""
+    data = body.encode(encoding, errors=errors)
     if error_detection:
         if sequence is not None:
             data += f"AY{sequence % 10}".encode("ascii")
@@ -84,8 +98,10 @@ def decode(raw: bytes, *, encoding: str, fixed_length: int) -> Message:
     checksum_ok: bool | None = None
     sequence: int | None = None
     az = data.rfind(b"AZ")
-    if az != -1 and len(data) - az == 6:
-        checksum_ok = checksum(data[: az + 2]) == data[az + 2 :].decode("ascii", "replace").upper()
+    digits = data[az + 2 :] if az != -1 else b""
+    if az != -1 and 1 <= len(digits) <= 4 and _is_hex(digits):
+        # Some clients drop the leading zeros of the checksum ("AZ9B1" for 09B1): same value.
+        checksum_ok = int(checksum(data[: az + 2]), 16) == int(digits, 16)
         data = data[:az]
         if len(data) >= 3 and data[-3:-1] == b"AY" and data[-1:].isdigit():
             sequence = int(data[-1:])
@@ -99,16 +115,44 @@ def decode(raw: bytes, *, encoding: str, fixed_length: int) -> Message:
     fixed, variable = rest[:fixed_length], rest[fixed_length:]
     fields: dict[str, list[str]] = {}
     for part in variable.split("|"):
+        # Kiosks pad values with blanks and may put blanks or line breaks between fields.
+        part = part.lstrip(" \r\n")
         if len(part) >= 2:
-            fields.setdefault(part[:2], []).append(part[2:])
+            fields.setdefault(part[:2], []).append(part[2:].strip(" "))
     return Message(
         command=command, fixed=fixed, fields=fields, sequence=sequence, checksum_ok=checksum_ok
     )
 
 
-# Fixed-part lengths of the messages this platform reads (after the two-digit command).
+def _is_hex(data: bytes) -> bool:
+    return all(c in b"0123456789abcdefABCDEF" for c in data)
+
+
+# Fixed-part lengths (after the two-digit command) of the messages this platform reads: the
+# replies our client reads from a library's system, and the requests our server reads from kiosks.
 FIXED_LENGTHS = {
     "94": 1,  # login response: ok
+    "98": 6 + 3 + 3 + 18 + 4,  # six Y/N, timeout, retries, date, protocol version
+    "24": 14 + 3 + 18,  # patron status, language, date
     "64": 14 + 3 + 18 + 6 * 4,  # patron status, language, date, six counts
-    "96": 0,  # the ACS asks us to resend
+    "12": 4 + 18,  # ok, renewal ok, magnetic media, desensitize, date
+    "10": 4 + 18,  # ok, resensitize, magnetic media, alert, date
+    "18": 2 + 2 + 2 + 18,  # circulation status, security marker, fee type, date
+    "30": 4 + 18,  # ok, renewal ok, magnetic media, desensitize, date
+    "36": 1 + 18,  # end session, date
+    "38": 1 + 18,  # payment accepted, date
+    "96": 0,  # the other side asks for a resend
+}
+REQUEST_FIXED_LENGTHS = {
+    "93": 2,  # UID algorithm, PWD algorithm
+    "99": 1 + 3 + 4,  # status code, max print width, protocol version
+    "23": 3 + 18,  # language, transaction date
+    "63": 3 + 18 + 10,  # language, transaction date, summary
+    "11": 1 + 1 + 18 + 18,  # SC renewal policy, no block, transaction date, nb due date
+    "09": 1 + 18 + 18,  # no block, transaction date, return date
+    "17": 18,  # transaction date
+    "29": 1 + 1 + 18 + 18,  # third party allowed, no block, transaction date, nb due date
+    "35": 18,  # transaction date
+    "37": 18 + 2 + 1 + 3,  # transaction date, fee type, payment type, currency type
+    "97": 0,
 }

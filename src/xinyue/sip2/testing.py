@@ -119,3 +119,42 @@ class FakeAcs:
         if not valid_password:
             body += "AF密码错误|"
         return body
+
+
+class RunningSip2Server:
+    """Our SIP2 server on a loopback port, its event loop in a background thread:
+    ``with RunningSip2Server() as server: socket.create_connection(("127.0.0.1", server.port))``."""
+
+    def __init__(self, **options: object) -> None:
+        from xinyue.sip2.server import ServerOptions
+
+        self.options = ServerOptions(host="127.0.0.1", port=0, **options)  # type: ignore[arg-type]
+        self.port = 0
+
+    def __enter__(self) -> RunningSip2Server:
+        import asyncio
+
+        from xinyue.sip2.server import Sip2Server
+
+        self._loop = asyncio.new_event_loop()
+        self._server = Sip2Server(self.options)
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            self.port = self._loop.run_until_complete(self._server.start())
+            started.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError("the SIP2 server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

@@ -387,6 +387,16 @@ API: dict[str, Probe] = {
 }
 
 
+def kiosk_page(w: World, t: str) -> tuple[str, str, Any]:
+    from xinyue.sip2.models import KioskAccount
+
+    library = w.libraries[t]
+    account, _created = KioskAccount.objects.get_or_create(
+        login=f"probe-{library.code}", defaults={"library": library, "password": "!"}
+    )
+    return "get", f"/console/libraries/{library.code}/kiosks/{account.pk}/", None
+
+
 def page(path: str) -> Callable[[World, str], tuple[str, str, Any]]:
     return lambda w, t: ("get", path, None)
 
@@ -420,6 +430,18 @@ PAGES: dict[str, Probe] = {
     "libraries:console_webhooks": Probe(
         Action.MANAGE_LIBRARY,
         lib("get", "/console/libraries/{code}/webhooks/"),
+        ("own", "other"),
+        "library",
+    ),
+    "sip2:console_kiosks": Probe(
+        Action.MANAGE_KIOSKS,
+        lib("get", "/console/libraries/{code}/kiosks/"),
+        ("own", "other"),
+        "library",
+    ),
+    "sip2:console_kiosk": Probe(
+        Action.MANAGE_KIOSKS,
+        kiosk_page,
         ("own", "other"),
         "library",
     ),

@@ -38,11 +38,12 @@ def test_a_dead_worker_is_restarted_and_the_site_keeps_serving(tmp_path):
         k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
     }
     env.update(XINYUE_DATA_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
-    port = free_port()
+    port, sip2_port = free_port(), free_port()
     out = tmp_path / "up.log"
+    command = [sys.executable, "-m", "xinyue.manage", "up", "--no-seed", "--port", str(port)]
     with out.open("wb") as log:
         up = subprocess.Popen(
-            [sys.executable, "-m", "xinyue.manage", "up", "--no-seed", "--port", str(port)],
+            [*command, "--sip2-port", str(sip2_port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -69,6 +70,11 @@ def test_a_dead_worker_is_restarted_and_the_site_keeps_serving(tmp_path):
                     assert time.monotonic() < deadline, out.read_text()
                     time.sleep(0.3)
             assert status == 200
+            # The kiosks' SIP2 server runs beside it: an SC status before login is answered.
+            wait_for(out, f"SIP2 server listening on 127.0.0.1:{sip2_port}")
+            with socket.create_connection(("127.0.0.1", sip2_port), timeout=10) as kiosk:
+                kiosk.sendall(b"9900802.00\r")
+                assert kiosk.recv(100).startswith(b"98YYYYNN")
             assert up.poll() is None
         finally:
             up.send_signal(signal.SIGINT)

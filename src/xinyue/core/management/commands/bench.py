@@ -62,6 +62,14 @@ class Command(BaseCommand):
         http.add_argument("--threads", type=int, default=settings.XINYUE_WEB_THREADS)
         http.add_argument("--port", type=int, default=None, help="port of the started server")
         http.add_argument("--json", action="store_true", help="print only the JSON line")
+        circulation = subcommands.add_parser(
+            "circulation", help="check-outs and check-ins per second from SIP2 kiosks"
+        )
+        circulation.add_argument("--kiosks", type=int, default=32)
+        circulation.add_argument("--items", type=int, default=20, help="books per kiosk")
+        circulation.add_argument("--port", type=int, default=8560, help="port of xinyue sip2")
+        circulation.add_argument("--threads", type=int, default=8, help="SIP2 server threads")
+        circulation.add_argument("--json", action="store_true", help="print only the JSON line")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["bench"] == "http" and options["url"]:
@@ -86,6 +94,16 @@ class Command(BaseCommand):
                 as_json=options["json"], stdout=self.stdout, stderr=self.stderr,
                 **_http_options(options),
             )  # fmt: skip
+        elif options["bench"] == "circulation":
+            load_benchmark("circulation_sip2").main(
+                kiosks=options["kiosks"],
+                items=options["items"],
+                port=options["port"],
+                threads=options["threads"],
+                as_json=options["json"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
         elif options["bench"] == "orders":
             load_benchmark("orders").main(
                 clients=options["clients"],

@@ -1,4 +1,5 @@
-"""``xinyue up``: migrate, seed the demo on an empty database, run web + worker until Ctrl-C."""
+"""``xinyue up``: migrate, seed the demo on an empty database, run web + worker + the SIP2 server
+for kiosks until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.XINYUE_PORT)
         parser.add_argument("--web-workers", type=int, default=settings.XINYUE_WEB_WORKERS)
         parser.add_argument(
+            "--sip2-port", type=int, default=settings.SIP2_PORT, help="0: no SIP2 server"
+        )
+        parser.add_argument(
             "--no-seed", action="store_true", help="do not load demo data into an empty database"
         )
 
@@ -61,6 +65,19 @@ class Command(BaseCommand):
             "web": subprocess.Popen(web_command, start_new_session=True),
             "worker": self._start_worker(),
         }
+        if options["sip2_port"]:
+            # The kiosks' SIP2 server; if it stops (its port taken), the site keeps serving.
+            children["sip2"] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "xinyue.manage",
+                    "sip2",
+                    "--port",
+                    str(options["sip2_port"]),
+                ],
+                start_new_session=True,
+            )
         self.stdout.write(
             self.style.SUCCESS(f"信阅 is running at http://{bind}/  (Ctrl-C stops everything)")
         )
