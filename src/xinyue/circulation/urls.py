@@ -1,4 +1,5 @@
-"""Pages of the circulation app: the return desk, desk lending, the circulation rules."""
+"""Pages of the circulation app: the reader's renewal, the return desk, desk lending, the
+circulation rules."""
 
 from django.urls import path
 
@@ -6,6 +7,7 @@ from xinyue.circulation import views
 
 app_name = "circulation"
 urlpatterns: list = [
+    path("loans/<int:loan_id>/renew/", views.renew_my_loan, name="renew"),
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
     path("console/circulation/rules/", views.console_rules, name="console_rules"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,6 +23,7 @@ from xinyue.core.errors import DomainError, InvalidInput
 from xinyue.core.permissions import Action, allowed, require
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import operator_library
+from xinyue.readers.views import reader_required
 
 RECENT = 12  # results kept on the desk pages
 
@@ -303,3 +305,28 @@ def console_rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     if library is None:
         return redirect(reverse("circulation:console_rules"))
     return redirect(_self_url("circulation:console_rules", library, actor))
+
+
+# --- the reader's renewal (a button on 我的借阅) ------------------------------------------------
+
+
+@require_POST
+@reader_required
+def renew_my_loan(request: HttpRequest, loan_id: int) -> HttpResponse:
+    """续借 from 我的借阅: only the reader's own loan (another's is 404, never "not yours"); the
+    service decides and says why it refuses."""
+    reader_id = _actor(request).reader_id
+    loan = selectors.loans_of_reader(reader_id=reader_id).filter(pk=loan_id).first()
+    if loan is None:
+        raise Http404
+    try:
+        loan = services.renew_loan(actor=_actor(request), loan=loan)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("《%(title)s》已续借，应还日期 %(due)s")
+            % {"title": loan.item.title.title, "due": f"{loan.due_on:%Y-%m-%d}"},
+        )
+    return redirect("orders:loans")
