@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from xinyue.cards.models import Card
@@ -69,7 +70,9 @@ from xinyue.orders.models import (
 from xinyue.orders.selectors import current_budget_period, platform_rules, postage_for
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
+from xinyue.readers.services.messages import notify_reader
 from xinyue.readers.validation import clean_district_code, clean_name, clean_phone
+from xinyue.suppliers.services import publish_supplier_event
 
 log = logging.getLogger("xinyue.orders")
 
@@ -84,20 +87,91 @@ LineStatus = OrderLine.Status
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def _event(order: Order, actor: Actor, from_state: str, to_state: str, note: str = "") -> None:
+def _event(
+    order: Order,
+    actor: Actor,
+    from_state: str,
+    to_state: str,
+    note: str = "",
+    *,
+    step: str = "",
+    **data: Any,
+) -> None:
+    """The one place an order step is recorded, inside the step's transaction: the event row,
+    the webhooks (the operator library's subscribers and the order's suppliers'), and the
+    reader's message. ``step`` names it (default ``order.<to_state>``); ``data`` goes into the
+    webhook and the message."""
+    step = step or f"order.{to_state}"
     OrderEvent.record(order=order, actor=actor, from_state=from_state, to_state=to_state, note=note)
+    _publish(order, step, **data)
+    _notify(order, step, **data)
 
 
 def _publish(order: Order, event_type: str, **data: Any) -> None:
-    """Tell the operator library's systems (signed webhook after commit; masked data only)."""
+    """Tell the operator library's systems and the order's suppliers' (signed webhooks after
+    the commit; no personal data: the number, the state, what changed)."""
+    payload = {
+        "number": order.number,
+        "status": order.status,
+        "channel": order.channel,
+        "list_price_total_fen": order.list_price_total_fen,
+        **data,
+    }
     library = operator_library()
-    if library is None:
-        return
-    publish_library_event(
-        library=library,
-        event_type=event_type,
-        data={"number": order.number, "status": order.status, **data},
-    )
+    if library is not None:
+        publish_library_event(library=library, event_type=event_type, data=payload)
+    supplier_ids = OrderLine.objects.filter(order=order).values_list("supplier_id", flat=True)
+    publish_supplier_event(supplier_ids=supplier_ids, event_type=event_type, data=payload)
+
+
+def _reason_words(reason: str) -> str:
+    if reason == "reader":
+        return _("您取消了订单")
+    if reason.startswith("credit:"):
+        return _("信用服务机构未通过本次借阅")
+    if reason == "confirm_expired":
+        return _("未在时限内完成信用确认")
+    return reason
+
+
+def _notify(order: Order, step: str, **data: Any) -> None:
+    """The reader's message for an order step (in Chinese, whatever the request's language)."""
+    with translation.override("zh-hans"):
+        words = {"number": order.number, **{k: v for k, v in data.items() if k != "lines"}}
+        if "reason" in data:
+            words["reason"] = _reason_words(str(data["reason"]))
+        texts: dict[str, tuple[str, str]] = {
+            "order.placed": (
+                _("订单 %(number)s 已提交"),
+                _("我们正在为您开通信用借阅，确认后书商即开始备货。"),
+            ),
+            "order.awaiting_confirmation": (
+                _("请确认订单 %(number)s 的信用借阅"),
+                _("请在 %(expires)s 前到信用服务页面完成确认，逾时订单将自动取消。"),
+            ),
+            "order.confirmed": (_("订单 %(number)s 已确认"), _("书商正在备货，发货后会通知您。")),
+            "order.shipped": (
+                _("订单 %(number)s 已发货"),
+                _("%(carrier)s 运单号 %(tracking_number)s。"),
+            ),
+            "order.partially_shipped": (
+                _("订单 %(number)s 部分发货"),
+                _("%(carrier)s 运单号 %(tracking_number)s；其余图书将另行发出。"),
+            ),
+            "order.line_rejected": (
+                _("订单 %(number)s 中《%(title)s》无法供货"),
+                _("原因：%(reason)s。该书占用的额度已退回。"),
+            ),
+            "order.delivered": (_("订单 %(number)s 已送达"), _("借阅已开始，请留意到期日。")),
+            "order.received": (_("订单 %(number)s 已确认收货"), _("祝您阅读愉快。")),
+            "order.cancelled": (_("订单 %(number)s 已取消"), _("原因：%(reason)s。")),
+            "order.expired": (_("订单 %(number)s 已过期取消"), _("原因：%(reason)s。")),
+            "order.rejected": (_("订单 %(number)s 无法供货，已关闭"), _("原因：%(reason)s。")),
+        }
+        subject, body = texts[step]
+        if "expires" not in words and order.confirm_expires_at is not None:
+            words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
+        notify_reader(reader=order.reader, kind=step, subject=subject % words, body=body % words)
 
 
 def _require_reader_or_operator(actor: Actor, order: Order) -> None:
@@ -577,7 +651,6 @@ def _follow_credit(*, actor: Actor, order: Order, credit: CreditOrder) -> Order:
             locked.confirm_url = ""
             locked.save(update_fields=["status", "confirmed_at", "confirm_url", "updated_at"])
             _event(locked, actor, Status.PLACED, Status.CONFIRMED, "credit order open")
-            _publish(locked, "order.confirmed")
         return locked
     if credit.state in (State.REJECTED, State.CANCELLED):
         return _close(actor=actor, order=order, to=Status.CANCELLED, reason="credit:rejected")
@@ -585,10 +658,21 @@ def _follow_credit(*, actor: Actor, order: Order, credit: CreditOrder) -> Order:
         expires = order.confirm_expires_at or clock.now() + dt.timedelta(
             minutes=platform_rules().confirm_minutes
         )
-        Order.objects.filter(pk=order.pk).update(
-            confirm_url=credit.confirm_url, confirm_expires_at=expires
-        )
-        order.confirm_url, order.confirm_expires_at = credit.confirm_url, expires
+        with transaction.atomic():
+            first = Order.objects.filter(pk=order.pk, status=Status.PLACED, confirm_url="").update(
+                confirm_url=credit.confirm_url, confirm_expires_at=expires
+            )
+            order.confirm_url, order.confirm_expires_at = credit.confirm_url, expires
+            if first:  # told once, when the provider first asks the reader to confirm
+                _event(
+                    order,
+                    actor,
+                    Status.PLACED,
+                    Status.PLACED,
+                    "awaiting the reader's confirmation at the provider",
+                    step="order.awaiting_confirmation",
+                    confirm_expires_at=expires.isoformat(),
+                )
     return order  # NEW with an operation pending at the provider: finished by a retry
 
 
@@ -691,11 +775,11 @@ def _close(*, actor: Actor, order: Order, to: str, reason: str) -> Order:
         locked.save(
             update_fields=["status", "status_reason", "closed_at", "confirm_url", "updated_at"]
         )
-        _event(locked, actor, before, to, reason)
+        step = "order.expired" if reason == "confirm_expired" else f"order.{to}"
+        _event(locked, actor, before, to, reason, step=step, reason=reason)
         audit.record(
             actor=actor, action=f"order.{to}", obj=locked, number=locked.number, reason=reason
         )
-        _publish(locked, f"order.{to}", reason=reason)
     _cancel_credit(actor, locked)
     return locked
 
@@ -727,7 +811,18 @@ def reject_line(*, actor: Actor, order: Order, line_id: int, reason: str) -> Ord
             raise OrderState(status=locked.status, line_status=line.status)
         _release_lines(actor=actor, order=locked, lines=[line], to=LineStatus.REJECTED)
         OrderLine.objects.filter(pk=line.pk).update(status_reason=reason)
-        _event(locked, actor, locked.status, locked.status, f"line {line.pk} rejected: {reason}")
+        _event(
+            locked,
+            actor,
+            locked.status,
+            locked.status,
+            f"line {line.pk} rejected: {reason}",
+            step="order.line_rejected",
+            line_id=line.pk,
+            title_id=line.title_id,
+            title=line.title.title,
+            reason=reason,
+        )
         audit.record(
             actor=actor, action="order.line_rejected", obj=locked, line_id=line.pk, reason=reason
         )
@@ -743,8 +838,7 @@ def reject_line(*, actor: Actor, order: Order, line_id: int, reason: str) -> Ord
             locked.status_reason = reason[:200]
             locked.closed_at = clock.now()
             locked.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
-            _event(locked, actor, before, Status.REJECTED, reason)
-            _publish(locked, "order.rejected", reason=reason)
+            _event(locked, actor, before, Status.REJECTED, reason, reason=reason)
         _cancel_credit(actor, locked)
         return locked
     return finished
@@ -824,7 +918,18 @@ def ship_lines(
             locked.status = Status.SHIPPED
             locked.shipped_at = now
             locked.save(update_fields=["status", "shipped_at", "updated_at"])
-        _event(locked, actor, before, locked.status, f"{carrier} {tracking_number} ×{len(chosen)}")
+        partial = locked.lines.filter(status=LineStatus.PENDING).exists()
+        _event(
+            locked,
+            actor,
+            before,
+            locked.status,
+            f"{carrier} {tracking_number} ×{len(chosen)}",
+            step="order.partially_shipped" if partial else "order.shipped",
+            carrier=carrier,
+            tracking_number=tracking_number,
+            lines=[line.pk for line in chosen],
+        )
         audit.record(
             actor=actor,
             action="order.shipped",
@@ -834,7 +939,6 @@ def ship_lines(
             tracking_number=tracking_number,
             lines=[line.pk for line in chosen],
         )
-        _publish(locked, "order.shipped", carrier=carrier, tracking_number=tracking_number)
     return shipment
 
 
@@ -868,7 +972,6 @@ def _finish_if_done(*, actor: Actor, order: Order) -> Order:
     order.save(update_fields=["status", "delivered_at", "updated_at"])
     _event(order, actor, Status.SHIPPED, Status.DELIVERED)
     audit.record(actor=actor, action="order.delivered", obj=order, number=order.number)
-    _publish(order, "order.delivered")
     return order
 
 
@@ -905,7 +1008,14 @@ def confirm_receipt(*, actor: Actor, order: Order) -> Order:
         if locked.received_at is None:
             locked.received_at = clock.now()
             locked.save(update_fields=["received_at", "updated_at"])
-            _event(locked, actor, locked.status, locked.status, "receipt confirmed")
+            _event(
+                locked,
+                actor,
+                locked.status,
+                locked.status,
+                "receipt confirmed",
+                step="order.received",
+            )
     return locked
 
 
