@@ -78,6 +78,8 @@ ACTIONS: dict[str, Promise] = {
     "order.delivered": pgettext_lazy("audit action", "订单送达，借阅开始"),
     "order.line_rejected": pgettext_lazy("audit action", "书商无法供书（单册退回）"),
     "order.rejected": pgettext_lazy("audit action", "订单被拒绝"),
+    "waitlist.joined": pgettext_lazy("audit action", "加入等候名单"),
+    "waitlist.left": pgettext_lazy("audit action", "退出等候名单"),
     "orders.rules_changed": pgettext_lazy("audit action", "修改信阅借书规则"),
     "orders.budget_period_opened": pgettext_lazy("audit action", "开设预算期"),
     "orders.budget_top_up": pgettext_lazy("audit action", "追加购书预算"),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from xinyue.core import clock
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
-from xinyue.core.permissions import Action, allowed
+from xinyue.core.permissions import Action, allowed, require_reader
 from xinyue.orders.errors import OrderNotFound
 from xinyue.orders.models import (
     BudgetPeriod,
@@ -23,6 +23,7 @@ from xinyue.orders.models import (
     PlatformRules,
     PostagePayer,
     ReaderQuota,
+    WaitListEntry,
 )
 
 
@@ -154,3 +155,16 @@ def order_timeline(order: Order) -> list[dict[str, Any]]:
 
 def live_orders_filter() -> Q:
     return Q(order__status__in=[Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED])
+
+
+def reader_wait_list(*, actor: Actor, reader_id: int) -> list[WaitListEntry]:
+    """The reader's open wait-list entries (waiting, or told and within their window)."""
+    require_reader(actor, reader_id, Action.ORDER_BOOKS)
+    return list(
+        WaitListEntry.objects.filter(
+            reader_id=reader_id,
+            status__in=[WaitListEntry.Status.WAITING, WaitListEntry.Status.NOTIFIED],
+        )
+        .select_related("title")
+        .order_by("created_at", "id")
+    )

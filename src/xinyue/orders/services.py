@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -49,9 +50,11 @@ from xinyue.orders.errors import (
     IdempotencyMismatch,
     NoActiveService,
     NotAdmitted,
+    NotWaiting,
     OrderState,
     PickupDisabled,
     QuotaExceeded,
+    TitleInStock,
     TitleUnavailable,
     TooManyVolumes,
 )
@@ -66,6 +69,7 @@ from xinyue.orders.models import (
     PlatformRules,
     ReaderQuota,
     Shipment,
+    WaitListEntry,
 )
 from xinyue.orders.selectors import current_budget_period, platform_rules, postage_for
 from xinyue.readers import vault
@@ -105,6 +109,8 @@ def _event(
     OrderEvent.record(order=order, actor=actor, from_state=from_state, to_state=to_state, note=note)
     _publish(order, step, **data)
     _notify(order, step, **data)
+    if step == "order.placed":
+        _end_wait_for_order(order)
 
 
 def _publish(order: Order, event_type: str, **data: Any) -> None:
@@ -1034,6 +1040,7 @@ RULE_FIELDS = (
     "confirm_minutes",
     "credit_confirm_by_reader",
     "budget_slots",
+    "waitlist_window_hours",
 )
 
 
@@ -1124,3 +1131,155 @@ def top_up_budget(*, actor: Actor, period: BudgetPeriod, amount_fen: int, note: 
         note=note[:200],
     )
     return BudgetSlot.objects.filter(period=period).aggregate(s=Sum("available_fen"))["s"] or 0
+
+
+# --- the wait-list -------------------------------------------------------------------------------
+#
+# A reader joins the wait-list of a title that has no stock. When copies come back (a supplier's
+# stock update or import, a cancelled order giving its copy back: the catalog's stock listener),
+# the readers are told in the order they joined, as many at a time as there are copies; each has
+# ``waitlist_window_hours`` to order before their turn passes to the next (the periodic
+# ``advance_wait_lists``). Ordering the title ends the entry (``_event`` on ``order.placed``).
+
+Waiting = WaitListEntry.Status
+
+
+def _title_stock(title_id: int) -> int:
+    return (
+        Offer.objects.filter(title_id=title_id, is_active=True, supplier__is_active=True).aggregate(
+            s=Sum("stock")
+        )["s"]
+        or 0
+    )
+
+
+def _end_wait_for_order(order: Order) -> None:
+    """The reader ordered titles they were waiting for: those entries are done."""
+    WaitListEntry.objects.filter(
+        reader_id=order.reader_id,
+        status__in=[Waiting.WAITING, Waiting.NOTIFIED],
+        title_id__in=OrderLine.objects.filter(order=order).values("title_id"),
+    ).update(status=Waiting.ORDERED, updated_at=clock.now())
+
+
+@transaction.atomic
+def join_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> WaitListEntry:
+    """The reader asks to be told when the title is back in stock. Joining twice is one entry."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS, message=_("只能为本人登记"))
+    title = Title.objects.filter(pk=title_id).first()
+    if title is None or not title.is_active:
+        raise TitleUnavailable(_("该书已下架"), title_id=title_id, reason="withdrawn")
+    existing = WaitListEntry.objects.filter(
+        reader=reader, title=title, status__in=[Waiting.WAITING, Waiting.NOTIFIED]
+    ).first()
+    if existing is not None:
+        return existing
+    if _title_stock(title.pk) > 0:
+        raise TitleInStock(title_id=title.pk)
+    entry = WaitListEntry.objects.create(reader=reader, title=title)
+    audit.record(actor=actor, action="waitlist.joined", obj=entry, title_id=title.pk)
+    return entry
+
+
+def leave_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> None:
+    """The reader no longer waits; a turn they held passes to the next reader at once."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS, message=_("只能为本人操作"))
+    with transaction.atomic():
+        entry = (
+            WaitListEntry.objects.select_for_update()
+            .filter(
+                reader=reader, title_id=title_id, status__in=[Waiting.WAITING, Waiting.NOTIFIED]
+            )
+            .first()
+        )
+        if entry is None:
+            raise NotWaiting(title_id=title_id)
+        had_turn = entry.status == Waiting.NOTIFIED
+        entry.status = Waiting.WITHDRAWN
+        entry.save(update_fields=["status", "updated_at"])
+        audit.record(actor=actor, action="waitlist.left", obj=entry, title_id=title_id)
+    if had_turn:
+        advance_wait_list(title_id=title_id)
+
+
+def wait_list_position(entry: WaitListEntry) -> int:
+    """1 for the first reader still waiting (a reader whose turn came is 0)."""
+    if entry.status != Waiting.WAITING:
+        return 0
+    return WaitListEntry.objects.filter(
+        title_id=entry.title_id, status=Waiting.WAITING, id__lte=entry.pk
+    ).count()
+
+
+def advance_wait_list(*, title_id: int, now: dt.datetime | None = None) -> list[WaitListEntry]:
+    """Move one title's wait-list on: turns whose window passed expire, and while there are
+    more copies than open turns the next readers (in the order they joined) are told.
+    Returns the entries told now."""
+    now = now or clock.now()
+    told: list[WaitListEntry] = []
+    with transaction.atomic():
+        # One lock order: the title's entries, oldest first.
+        entries = list(
+            WaitListEntry.objects.select_for_update()
+            .filter(title_id=title_id, status__in=[Waiting.WAITING, Waiting.NOTIFIED])
+            .select_related("title", "reader")
+            .order_by("created_at", "id")
+        )
+        if not entries:
+            return told
+        for entry in entries:
+            if entry.status == Waiting.NOTIFIED and entry.window_ends_at <= now:
+                entry.status = Waiting.EXPIRED
+                entry.save(update_fields=["status", "updated_at"])
+        open_turns = sum(1 for e in entries if e.status == Waiting.NOTIFIED)
+        free = _title_stock(title_id) - open_turns
+        hours = platform_rules().waitlist_window_hours
+        for entry in entries:
+            if free <= 0:
+                break
+            if entry.status != Waiting.WAITING:
+                continue
+            entry.status = Waiting.NOTIFIED
+            entry.notified_at = now
+            entry.window_ends_at = now + dt.timedelta(hours=hours)
+            entry.save(update_fields=["status", "notified_at", "window_ends_at", "updated_at"])
+            with translation.override("zh-hans"):
+                notify_reader(
+                    reader=entry.reader,
+                    kind="waitlist.turn",
+                    subject=_("《%(title)s》有货了") % {"title": entry.title.title},
+                    body=_("请在 %(until)s 前下单；逾时将轮到下一位等候的读者。")
+                    % {"until": f"{clock.local(entry.window_ends_at):%Y-%m-%d %H:%M}"},
+                    link=reverse("catalog:title", args=[title_id]),
+                )
+            told.append(entry)
+            free -= 1
+    return told
+
+
+def wait_list_stock_returned(*, title_ids: Sequence[int]) -> None:
+    """The catalog's stock listener: copies of ``title_ids`` came back."""
+    waiting = set(
+        WaitListEntry.objects.filter(title_id__in=title_ids, status=Waiting.WAITING).values_list(
+            "title_id", flat=True
+        )
+    )
+    for title_id in sorted(waiting):
+        advance_wait_list(title_id=title_id)
+
+
+def advance_wait_lists(*, now: dt.datetime | None = None) -> int:
+    """The periodic job: every title with a turn whose window passed, or with readers waiting
+    and copies in stock, moves on. Returns how many readers were told."""
+    now = now or clock.now()
+    expired = WaitListEntry.objects.filter(status=Waiting.NOTIFIED, window_ends_at__lte=now)
+    titles = set(expired.values_list("title_id", flat=True))
+    titles |= set(
+        WaitListEntry.objects.filter(
+            status=Waiting.WAITING,
+            title_id__in=Offer.objects.filter(
+                is_active=True, stock__gt=0, supplier__is_active=True
+            ).values("title_id"),
+        ).values_list("title_id", flat=True)
+    )
+    return sum(len(advance_wait_list(title_id=t, now=now)) for t in sorted(titles))

@@ -132,6 +132,10 @@ API: dict[str, Probe] = {
     "unlock": Probe(PUBLIC, lambda w, t: ("post", "/api/v1/auth/unlock", {"id_number": ""})),
     "export": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/export")),
     "my_addresses": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/addresses")),
+    "my_messages": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/messages")),
+    "mark_messages_read": Probe(
+        Action.OWN_ACCOUNT, lambda w, t: ("post", "/api/v1/readers/me/messages/read", {})
+    ),
     "add_address": Probe(
         Action.OWN_ACCOUNT,
         lambda w, t: (
@@ -288,6 +292,15 @@ API: dict[str, Probe] = {
         kind="none",
     ),
     "my_loans": Probe(Action.ORDER_BOOKS, get("/api/v1/loans")),
+    "my_wait_list": Probe(Action.ORDER_BOOKS, get("/api/v1/wait-list")),
+    "join_wait_list": Probe(
+        Action.ORDER_BOOKS, lambda w, t: ("post", "/api/v1/wait-list", {"title_id": w.title_id})
+    ),
+    "leave_wait_list": Probe(
+        Action.ORDER_BOOKS,
+        lambda w, t: ("delete", f"/api/v1/wait-list/{w.title_id}", None),
+        kind="none",  # nobody waits for it here: the reader gets 404, like everyone else
+    ),
     "supplier_orders": Probe(Action.WORK_FOR_SUPPLIER, get("/api/v1/supplier/orders"), kind="none"),
     "ship": Probe(
         Action.WORK_FOR_SUPPLIER,
