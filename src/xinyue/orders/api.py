@@ -370,8 +370,8 @@ def join_wait_list(request: HttpRequest, payload: WaitListIn) -> Any:
 
 @router.delete(
     "/wait-list/{title_id}",
-    response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
-    summary="Leave a title's wait-list (a turn held passes to the next reader)",
+    response={204: None, 401: ErrorOut, 403: ErrorOut},
+    summary="Leave a title's wait-list (a turn held passes to the next reader; not on it: no-op)",
 )
 def leave_wait_list(request: HttpRequest, title_id: int) -> Any:
     reader, actor = _reader(request)

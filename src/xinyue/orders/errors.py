@@ -74,8 +74,3 @@ class CreditRefused(Conflict):
 class TitleInStock(Conflict):
     code = "title_in_stock"
     default_message = _("该书有货，可直接下单，无需等候")
-
-
-class NotWaiting(NotFound):
-    code = "not_waiting"
-    default_message = _("您不在该书的等候名单中")

@@ -50,7 +50,6 @@ from xinyue.orders.errors import (
     IdempotencyMismatch,
     NoActiveService,
     NotAdmitted,
-    NotWaiting,
     OrderState,
     PickupDisabled,
     QuotaExceeded,
@@ -1181,8 +1180,9 @@ def join_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> WaitListEn
     return entry
 
 
-def leave_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> None:
-    """The reader no longer waits; a turn they held passes to the next reader at once."""
+def leave_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> bool:
+    """The reader no longer waits; a turn they held passes to the next reader at once.
+    Leaving a list one is not on changes nothing (False)."""
     require_reader(actor, reader.pk, Action.ORDER_BOOKS, message=_("只能为本人操作"))
     with transaction.atomic():
         entry = (
@@ -1193,13 +1193,14 @@ def leave_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> None:
             .first()
         )
         if entry is None:
-            raise NotWaiting(title_id=title_id)
+            return False
         had_turn = entry.status == Waiting.NOTIFIED
         entry.status = Waiting.WITHDRAWN
         entry.save(update_fields=["status", "updated_at"])
         audit.record(actor=actor, action="waitlist.left", obj=entry, title_id=title_id)
     if had_turn:
         advance_wait_list(title_id=title_id)
+    return True
 
 
 def wait_list_position(entry: WaitListEntry) -> int:

@@ -297,9 +297,7 @@ API: dict[str, Probe] = {
         Action.ORDER_BOOKS, lambda w, t: ("post", "/api/v1/wait-list", {"title_id": w.title_id})
     ),
     "leave_wait_list": Probe(
-        Action.ORDER_BOOKS,
-        lambda w, t: ("delete", f"/api/v1/wait-list/{w.title_id}", None),
-        kind="none",  # nobody waits for it here: the reader gets 404, like everyone else
+        Action.ORDER_BOOKS, lambda w, t: ("delete", f"/api/v1/wait-list/{w.title_id}", None)
     ),
     "supplier_orders": Probe(Action.WORK_FOR_SUPPLIER, get("/api/v1/supplier/orders"), kind="none"),
     "ship": Probe(
