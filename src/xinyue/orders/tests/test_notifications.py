@@ -108,9 +108,7 @@ def test_every_step_tells_the_reader_the_library_and_the_supplier(
     assert messages["order.shipped"].body == "中国邮政 运单号 EMS12345678。"
     assert all(m.read_at is None for m in messages.values())
 
-    library_types = list(
-        WebhookDelivery.objects.order_by("id").values_list("event_type", "status")
-    )
+    library_types = list(WebhookDelivery.objects.order_by("id").values_list("event_type", "status"))
     assert library_types == [(step, "delivered") for step in STEPS]
     supplier_types = list(
         SupplierWebhookDelivery.objects.order_by("id").values_list("event_type", "status")
