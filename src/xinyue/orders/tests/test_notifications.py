@@ -131,7 +131,8 @@ def test_every_step_tells_the_reader_the_library_and_the_supplier(
     }
     shipped = json.loads(supplier_system.requests[4]["body"])["data"]
     assert (shipped["carrier"], shipped["tracking_number"]) == ("中国邮政", "EMS12345678")
-    assert "林晓雨" not in first["body"].decode() and "13812345678" not in first["body"].decode()
+    assert "林晓雨" not in first["body"].decode()
+    assert "13812345678" not in first["body"].decode()
     assert [r["headers"]["X-Xinyue-Event"] for r in library_system.requests] == STEPS
 
 
@@ -218,7 +219,8 @@ def test_messages_page_and_api(reader, titles, budget, client):
     client.force_login(reader.user)
     page = client.get("/account/messages/").content.decode()
     assert 'id="unread-count">1<' in page
-    assert "订单" in page and "已提交" in page
+    assert "订单" in page
+    assert "已提交" in page
     response = client.post("/account/messages/", {})
     assert response.status_code == 302
     assert Message.objects.filter(reader=reader, read_at__isnull=True).count() == 0
