@@ -1229,7 +1229,8 @@ def advance_wait_list(*, title_id: int, now: dt.datetime | None = None) -> list[
         if not entries:
             return told
         for entry in entries:
-            if entry.status == Waiting.NOTIFIED and entry.window_ends_at <= now:
+            ends = entry.window_ends_at
+            if entry.status == Waiting.NOTIFIED and ends is not None and ends <= now:
                 entry.status = Waiting.EXPIRED
                 entry.save(update_fields=["status", "updated_at"])
         open_turns = sum(1 for e in entries if e.status == Waiting.NOTIFIED)
