@@ -923,14 +923,16 @@ def ship_lines(
             locked.status = Status.SHIPPED
             locked.shipped_at = now
             locked.save(update_fields=["status", "shipped_at", "updated_at"])
-        partial = locked.lines.filter(status=LineStatus.PENDING).exists()
+        step = "order.shipped"
+        if locked.lines.filter(status=LineStatus.PENDING).exists():
+            step = "order.partially_shipped"  # lines still to ship
         _event(
             locked,
             actor,
             before,
             locked.status,
             f"{carrier} {tracking_number} ×{len(chosen)}",
-            step="order.partially_shipped" if partial else "order.shipped",
+            step=step,
             carrier=carrier,
             tracking_number=tracking_number,
             lines=[line.pk for line in chosen],
