@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "xinyue.core.context_processors.platform",
                 "xinyue.catalog.context_processors.bookshelf",
+                "xinyue.readers.context_processors.messages",
             ],
         },
     }
@@ -211,6 +212,12 @@ XINYUE_SMS_VERIFICATION = config.env_bool("XINYUE_SMS_VERIFICATION", False)
 XINYUE_SMS_SENDER = config.env_str("XINYUE_SMS_SENDER", "xinyue.readers.sms.OutboxSender")
 XINYUE_SMS_HTTP_URL = config.env_str("XINYUE_SMS_HTTP_URL", "")  # for readers.sms.HttpSender
 XINYUE_SMS_HTTP_SECRET = config.env_str("XINYUE_SMS_HTTP_SECRET", "")
+# Notifications: always an in-app message; also sent through each of these senders (comma-
+# separated dotted paths, e.g. xinyue.readers.messaging.SmsMessageSender; empty = in-app only).
+XINYUE_MESSAGE_SENDERS = [
+    p.strip() for p in config.env_str("XINYUE_MESSAGE_SENDERS", "").split(",") if p.strip()
+]
+XINYUE_MESSAGE_MAX_ATTEMPTS = config.env_int("XINYUE_MESSAGE_MAX_ATTEMPTS", 6)
 # A member library's system has this long to answer a card link check (SIP2 or REST).
 CARD_LINK_TIMEOUT_SECONDS = config.env_float("XINYUE_CARD_LINK_TIMEOUT", 10.0)
 # The SIP2 server for self-service kiosks (``xinyue sip2``; ``xinyue up`` starts it too; port 0

@@ -163,3 +163,43 @@ class SharedCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.count}"
+
+
+class WebhookSubscriptionRow(BaseModel):
+    """A system that wants to hear about events (a library's, a supplier's): its endpoint and
+    signing secret. Concrete tables add their owner (``core/webhooks.py``)."""
+
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100)
+    event_types = models.JSONField(default=list, blank=True, help_text="empty = every event")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+
+    def wants(self, event_type: str) -> bool:
+        return self.is_active and (not self.event_types or event_type in self.event_types)
+
+
+class WebhookDeliveryRow(BaseModel):
+    """One event for one subscription; retried through background work until delivered.
+    Concrete tables add ``subscription`` (a FK to their subscription table)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"  # gave up after the last attempt
+
+    event_id = models.CharField(max_length=40, unique=True)
+    event_type = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True

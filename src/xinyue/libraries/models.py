@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.models import BaseModel
+from xinyue.core.models import BaseModel, WebhookDeliveryRow, WebhookSubscriptionRow
 
 
 class Library(BaseModel):
@@ -54,39 +54,17 @@ class Library(BaseModel):
         return self.code[:4] + "00"
 
 
-class WebhookSubscription(BaseModel):
+class WebhookSubscription(WebhookSubscriptionRow):
     """A member library's system that wants to hear about events (new cards, transferred books)."""
 
     library = models.ForeignKey(
         Library, on_delete=models.CASCADE, related_name="webhook_subscriptions"
     )
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100)
-    event_types = models.JSONField(default=list, blank=True, help_text="empty = every event")
-    is_active = models.BooleanField(default=True)
-
-    def wants(self, event_type: str) -> bool:
-        return self.is_active and (not self.event_types or event_type in self.event_types)
 
 
-class WebhookDelivery(BaseModel):
-    """One event for one subscription; retried through background work until delivered."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        DELIVERED = "delivered"
-        FAILED = "failed"  # gave up after the last attempt
+class WebhookDelivery(WebhookDeliveryRow):
+    """One event for one library subscription (``core/webhooks.py`` sends and retries it)."""
 
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
-    event_id = models.CharField(max_length=40, unique=True)
-    event_type = models.CharField(max_length=60)
-    payload = models.JSONField()
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)

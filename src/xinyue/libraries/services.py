@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
-import json
 import logging
 import secrets
-import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xinyue.core import audit, clock, outbound
+from xinyue.core import audit, outbound, webhooks
 from xinyue.core.actors import Actor, Role
 from xinyue.core.errors import InvalidInput
 from xinyue.core.permissions import require_library, require_operator
-from xinyue.core.retries import Backoff
+from xinyue.core.webhooks import (  # noqa: F401  (the names other apps import from here)
+    DELIVERY_FAILED,
+    SIGNATURE_HEADER,
+    sign_webhook,
+    verify_webhook_signature,
+    webhook_backoff,
+)
 from xinyue.libraries import divisions
 from xinyue.libraries.errors import LibraryFileInvalid
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
@@ -241,31 +239,7 @@ def update_library(
     return library
 
 
-# --- outbound webhooks ------------------------------------------------------------------------
-
-SIGNATURE_HEADER = "X-Xinyue-Signature"
-DELIVERY_FAILED = "delivery failed"
-WEBHOOK_CONNECT_TIMEOUT_SECONDS = 3
-
-
-def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
-    """``t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``: receivers recompute and compare."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify_webhook_signature(
-    secret: str, body: bytes, header: str, *, tolerance_s: int = 300
-) -> bool:
-    """What a receiving library system does (and what our tests do)."""
-    try:
-        parts = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(time.time() - timestamp) > tolerance_s:
-        return False
-    return hmac.compare_digest(sign_webhook(secret, body, timestamp), header)
+# --- outbound webhooks (the machinery is core/webhooks.py; here: library subscriptions) -------
 
 
 @transaction.atomic
@@ -301,86 +275,22 @@ def publish_library_event(
     """
     from xinyue.libraries.tasks import deliver_webhook
 
-    deliveries = []
-    for subscription in library.webhook_subscriptions.filter(is_active=True):
-        if not subscription.wants(event_type):
-            continue
-        event_id = f"evt_{uuid.uuid4().hex}"
-        payload = {
-            "id": event_id,
-            "type": event_type,
-            "library_code": library.code,
-            "created_at": clock.now().isoformat(),
-            "data": data,
-        }
-        delivery = WebhookDelivery.objects.create(
-            subscription=subscription, event_id=event_id, event_type=event_type, payload=payload
-        )
-        deliveries.append(delivery)
-        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(delivery_id=pk))
-    return deliveries
-
-
-def webhook_backoff() -> Backoff:
-    """30 s, 1 min, 2 min … capped at one hour, at most ``XINYUE_WEBHOOK_MAX_ATTEMPTS`` tries."""
-    return Backoff.doubling(30, cap=3600, max_attempts=settings.WEBHOOK_MAX_ATTEMPTS)
+    return webhooks.queue_deliveries(
+        subscriptions=library.webhook_subscriptions.filter(is_active=True),
+        delivery_model=WebhookDelivery,
+        event_type=event_type,
+        envelope={"library_code": library.code},
+        data=data,
+        enqueue=lambda pk: deliver_webhook.enqueue(delivery_id=pk),
+    )
 
 
 def attempt_webhook_delivery(*, delivery_id: int) -> WebhookDelivery | None:
-    """Send one delivery once. Returns it when a retry should be scheduled, else None.
-
-    The attempt is claimed with a conditional UPDATE (no lock held during HTTP), so two workers
-    running the same job cannot both send it.
-    """
-    delivery = (
-        WebhookDelivery.objects.select_related("subscription__library")
-        .filter(pk=delivery_id)
-        .first()
+    """Send one delivery once (``core.webhooks.attempt_delivery``) within the networks the
+    operator allowed the library. Returns it when a retry should be scheduled, else None."""
+    return webhooks.attempt_delivery(
+        delivery_model=WebhookDelivery,
+        delivery_id=delivery_id,
+        allowed_networks=lambda s: library_setting(s.library, "outbound_allow_networks"),
+        related="subscription__library",
     )
-    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
-        return None
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
-    ).update(attempts=delivery.attempts + 1, last_attempt_at=clock.now())
-    if not claimed:
-        return None
-    delivery.attempts += 1
-    body = json.dumps(
-        delivery.payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")
-    ).encode()
-    subscription = delivery.subscription
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": "xinyue-webhooks/1",
-        "X-Xinyue-Event": delivery.event_type,
-        "X-Xinyue-Delivery": delivery.event_id,
-        SIGNATURE_HEADER: sign_webhook(subscription.secret, body, int(time.time())),
-    }
-    # The page shows one generic failure whatever happened, so that it cannot be used to tell
-    # open ports from closed ones; what happened goes to the server's log.
-    try:
-        response = outbound.post(
-            subscription.url,
-            allowed_networks=library_setting(subscription.library, "outbound_allow_networks"),
-            data=body,
-            headers=headers,
-            timeout=(WEBHOOK_CONNECT_TIMEOUT_SECONDS, settings.WEBHOOK_TIMEOUT_SECONDS),
-        )
-        if 200 <= response.status_code < 300:
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                status=WebhookDelivery.Status.DELIVERED, delivered_at=clock.now(), last_error=""
-            )
-            return None
-        detail = f"HTTP {response.status_code}"
-    except (requests.RequestException, outbound.OutboundRefused) as exc:
-        detail = type(exc).__name__
-    log.warning(
-        "webhook delivery %s to subscription %s failed: %s", delivery.pk, subscription.pk, detail
-    )
-    error = DELIVERY_FAILED
-    final = webhook_backoff().gives_up(delivery.attempts)
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        last_error=error[:500],
-        status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,
-    )
-    return None if final else delivery

@@ -309,3 +309,71 @@ def delivered(request: HttpRequest, number: str) -> dict[str, Any]:
     order = selectors.order_for(actor=actor, number=number)
     services.mark_delivered(actor=actor, order=order)
     return _reload(actor, order)
+
+
+# --- the wait-list ------------------------------------------------------------------------------
+
+
+class WaitListIn(Schema):
+    title_id: int
+
+
+class WaitListEntryOut(Schema):
+    title_id: int
+    title: str
+    status: str = Field(
+        description="waiting | notified (copies are in: order before window_ends_at)"
+    )
+    position: int = Field(description="1 = next to be told; 0 once told")
+    joined_at: dt.datetime
+    window_ends_at: dt.datetime | None
+
+
+def _entry_out(entry: Any) -> dict[str, Any]:
+    return {
+        "title_id": entry.title_id,
+        "title": entry.title.title,
+        "status": entry.status,
+        "position": services.wait_list_position(entry),
+        "joined_at": entry.created_at,
+        "window_ends_at": entry.window_ends_at,
+    }
+
+
+@router.get(
+    "/wait-list",
+    response={200: list[WaitListEntryOut], 401: ErrorOut, 403: ErrorOut},
+    summary="The reader's wait-list entries (titles out of stock they want to be told about)",
+)
+def my_wait_list(request: HttpRequest) -> Any:
+    reader, actor = _reader(request)
+    return [_entry_out(e) for e in selectors.reader_wait_list(actor=actor, reader_id=reader.pk)]
+
+
+@router.post(
+    "/wait-list",
+    response={201: WaitListEntryOut, **ERRORS},
+    summary="Join the wait-list of a title that is out of stock",
+    description=(
+        "Readers are told (an in-app message) in the order they joined when copies come back, "
+        "and each has the operator's window to order before the next is told. Joining twice is "
+        "one entry. Refusals: `title_in_stock` (order it instead), `title_unavailable`."
+    ),
+)
+def join_wait_list(request: HttpRequest, payload: WaitListIn) -> Any:
+    reader, actor = _reader(request)
+    entry = services.join_wait_list(actor=actor, reader=reader, title_id=payload.title_id)
+    entry = selectors.reader_wait_list(actor=actor, reader_id=reader.pk)
+    (mine,) = [e for e in entry if e.title_id == payload.title_id]
+    return Status(201, _entry_out(mine))
+
+
+@router.delete(
+    "/wait-list/{title_id}",
+    response={204: None, 401: ErrorOut, 403: ErrorOut},
+    summary="Leave a title's wait-list (a turn held passes to the next reader; not on it: no-op)",
+)
+def leave_wait_list(request: HttpRequest, title_id: int) -> Any:
+    reader, actor = _reader(request)
+    services.leave_wait_list(actor=actor, reader=reader, title_id=title_id)
+    return Status(204, None)

@@ -69,3 +69,8 @@ class IdempotencyMismatch(Conflict):
 class CreditRefused(Conflict):
     code = "credit_refused"
     default_message = _("信用服务机构未通过本次借阅，订单已取消")
+
+
+class TitleInStock(Conflict):
+    code = "title_in_stock"
+    default_message = _("该书有货，可直接下单，无需等候")

@@ -49,6 +49,9 @@ class PlatformRules(BaseModel):
     confirm_minutes = models.PositiveSmallIntegerField(_("信用确认时限（分钟）"), default=30)
     credit_confirm_by_reader = models.BooleanField(_("读者在信用服务页确认"), default=False)
     budget_slots = models.PositiveSmallIntegerField(_("预算分片数"), default=8)
+    waitlist_window_hours = models.PositiveSmallIntegerField(
+        _("等候名单下单时限（小时）"), default=48
+    )
 
     class Meta:
         verbose_name = _("信阅借书规则")

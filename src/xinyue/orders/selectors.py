@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from xinyue.core import clock
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
-from xinyue.core.permissions import Action, allowed, require
+from xinyue.core.permissions import Action, allowed, require, require_reader
 from xinyue.orders.errors import OrderNotFound
 from xinyue.orders.models import (
     BudgetPeriod,
@@ -26,6 +26,7 @@ from xinyue.orders.models import (
     PlatformRules,
     PostagePayer,
     ReaderQuota,
+    WaitListEntry,
 )
 
 
@@ -428,4 +429,17 @@ def ledger_entries(*, period: BudgetPeriod) -> QuerySet[LedgerEntry]:
         LedgerEntry.objects.filter(period=period)
         .select_related("order", "line__title")
         .order_by("at", "id")
+    )
+
+
+def reader_wait_list(*, actor: Actor, reader_id: int) -> list[WaitListEntry]:
+    """The reader's open wait-list entries (waiting, or told and within their window)."""
+    require_reader(actor, reader_id, Action.ORDER_BOOKS)
+    return list(
+        WaitListEntry.objects.filter(
+            reader_id=reader_id,
+            status__in=[WaitListEntry.Status.WAITING, WaitListEntry.Status.NOTIFIED],
+        )
+        .select_related("title")
+        .order_by("created_at", "id")
     )

@@ -26,10 +26,12 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from xinyue.cards.models import Card
-from xinyue.catalog.models import Title
+from xinyue.catalog.models import Offer, Title
 from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
@@ -52,6 +54,7 @@ from xinyue.orders.errors import (
     OrderState,
     PickupDisabled,
     QuotaExceeded,
+    TitleInStock,
     TitleUnavailable,
     TooManyVolumes,
 )
@@ -66,6 +69,7 @@ from xinyue.orders.models import (
     PlatformRules,
     ReaderQuota,
     Shipment,
+    WaitListEntry,
 )
 from xinyue.orders.selectors import (
     current_budget_period,
@@ -75,12 +79,14 @@ from xinyue.orders.selectors import (
 )
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
+from xinyue.readers.services.messages import notify_reader
 from xinyue.readers.validation import (
     clean_address_detail,
     clean_district_code,
     clean_name,
     clean_phone,
 )
+from xinyue.suppliers.services import publish_supplier_event
 
 log = logging.getLogger("xinyue.orders")
 
@@ -95,20 +101,93 @@ LineStatus = OrderLine.Status
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def _event(order: Order, actor: Actor, from_state: str, to_state: str, note: str = "") -> None:
+def _event(
+    order: Order,
+    actor: Actor,
+    from_state: str,
+    to_state: str,
+    note: str = "",
+    *,
+    step: str = "",
+    **data: Any,
+) -> None:
+    """The one place an order step is recorded, inside the step's transaction: the event row,
+    the webhooks (the operator library's subscribers and the order's suppliers'), and the
+    reader's message. ``step`` names it (default ``order.<to_state>``); ``data`` goes into the
+    webhook and the message."""
+    step = step or f"order.{to_state}"
     OrderEvent.record(order=order, actor=actor, from_state=from_state, to_state=to_state, note=note)
+    _publish(order, step, **data)
+    _notify(order, step, **data)
+    if step == "order.placed":
+        _end_wait_for_order(order)
 
 
 def _publish(order: Order, event_type: str, **data: Any) -> None:
-    """Tell the operator library's systems (signed webhook after commit; masked data only)."""
+    """Tell the operator library's systems and the order's suppliers' (signed webhooks after
+    the commit; no personal data: the number, the state, what changed)."""
+    payload = {
+        "number": order.number,
+        "status": order.status,
+        "channel": order.channel,
+        "list_price_total_fen": order.list_price_total_fen,
+        **data,
+    }
     library = operator_library()
-    if library is None:
-        return
-    publish_library_event(
-        library=library,
-        event_type=event_type,
-        data={"number": order.number, "status": order.status, **data},
-    )
+    if library is not None:
+        publish_library_event(library=library, event_type=event_type, data=payload)
+    supplier_ids = OrderLine.objects.filter(order=order).values_list("supplier_id", flat=True)
+    publish_supplier_event(supplier_ids=supplier_ids, event_type=event_type, data=payload)
+
+
+def _reason_words(reason: str) -> str:
+    if reason == "reader":
+        return _("您取消了订单")
+    if reason.startswith("credit:"):
+        return _("信用服务机构未通过本次借阅")
+    if reason == "confirm_expired":
+        return _("未在时限内完成信用确认")
+    return reason
+
+
+def _notify(order: Order, step: str, **data: Any) -> None:
+    """The reader's message for an order step (in Chinese, whatever the request's language)."""
+    with translation.override("zh-hans"):
+        words = {"number": order.number, **{k: v for k, v in data.items() if k != "lines"}}
+        if "reason" in data:
+            words["reason"] = _reason_words(str(data["reason"]))
+        texts: dict[str, tuple[str, str]] = {
+            "order.placed": (
+                _("订单 %(number)s 已提交"),
+                _("我们正在为您开通信用借阅，确认后书商即开始备货。"),
+            ),
+            "order.awaiting_confirmation": (
+                _("请确认订单 %(number)s 的信用借阅"),
+                _("请在 %(expires)s 前到信用服务页面完成确认，逾时订单将自动取消。"),
+            ),
+            "order.confirmed": (_("订单 %(number)s 已确认"), _("书商正在备货，发货后会通知您。")),
+            "order.shipped": (
+                _("订单 %(number)s 已发货"),
+                _("%(carrier)s 运单号 %(tracking_number)s。"),
+            ),
+            "order.partially_shipped": (
+                _("订单 %(number)s 部分发货"),
+                _("%(carrier)s 运单号 %(tracking_number)s；其余图书将另行发出。"),
+            ),
+            "order.line_rejected": (
+                _("订单 %(number)s 中《%(title)s》无法供货"),
+                _("原因：%(reason)s。该书占用的额度已退回。"),
+            ),
+            "order.delivered": (_("订单 %(number)s 已送达"), _("借阅已开始，请留意到期日。")),
+            "order.received": (_("订单 %(number)s 已确认收货"), _("祝您阅读愉快。")),
+            "order.cancelled": (_("订单 %(number)s 已取消"), _("原因：%(reason)s。")),
+            "order.expired": (_("订单 %(number)s 已过期取消"), _("原因：%(reason)s。")),
+            "order.rejected": (_("订单 %(number)s 无法供货，已关闭"), _("原因：%(reason)s。")),
+        }
+        subject, body = texts[step]
+        if "expires" not in words and order.confirm_expires_at is not None:
+            words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
+        notify_reader(reader=order.reader, kind=step, subject=subject % words, body=body % words)
 
 
 def _require_reader_or_operator(actor: Actor, order: Order) -> None:
@@ -790,7 +869,6 @@ def _follow_credit(*, actor: Actor, order: Order, credit: CreditOrder) -> Order:
             locked.confirm_url = ""
             locked.save(update_fields=["status", "confirmed_at", "confirm_url", "updated_at"])
             _event(locked, actor, Status.PLACED, Status.CONFIRMED, "credit order open")
-            _publish(locked, "order.confirmed")
         return locked
     if credit.state in (State.REJECTED, State.CANCELLED):
         return _close(actor=actor, order=order, to=Status.CANCELLED, reason="credit:rejected")
@@ -798,10 +876,21 @@ def _follow_credit(*, actor: Actor, order: Order, credit: CreditOrder) -> Order:
         expires = order.confirm_expires_at or clock.now() + dt.timedelta(
             minutes=platform_rules().confirm_minutes
         )
-        Order.objects.filter(pk=order.pk).update(
-            confirm_url=credit.confirm_url, confirm_expires_at=expires
-        )
-        order.confirm_url, order.confirm_expires_at = credit.confirm_url, expires
+        with transaction.atomic():
+            first = Order.objects.filter(pk=order.pk, status=Status.PLACED, confirm_url="").update(
+                confirm_url=credit.confirm_url, confirm_expires_at=expires
+            )
+            order.confirm_url, order.confirm_expires_at = credit.confirm_url, expires
+            if first:  # told once, when the provider first asks the reader to confirm
+                _event(
+                    order,
+                    actor,
+                    Status.PLACED,
+                    Status.PLACED,
+                    "awaiting the reader's confirmation at the provider",
+                    step="order.awaiting_confirmation",
+                    confirm_expires_at=expires.isoformat(),
+                )
     return order  # NEW with an operation pending at the provider: finished by a retry
 
 
@@ -904,11 +993,11 @@ def _close(*, actor: Actor, order: Order, to: str, reason: str) -> Order:
         locked.save(
             update_fields=["status", "status_reason", "closed_at", "confirm_url", "updated_at"]
         )
-        _event(locked, actor, before, to, reason)
+        step = "order.expired" if reason == "confirm_expired" else f"order.{to}"
+        _event(locked, actor, before, to, reason, step=step, reason=reason)
         audit.record(
             actor=actor, action=f"order.{to}", obj=locked, number=locked.number, reason=reason
         )
-        _publish(locked, f"order.{to}", reason=reason)
     _cancel_credit(actor, locked)
     return locked
 
@@ -940,7 +1029,18 @@ def reject_line(*, actor: Actor, order: Order, line_id: int, reason: str) -> Ord
             raise OrderState(status=locked.status, line_status=line.status)
         _release_lines(actor=actor, order=locked, lines=[line], to=LineStatus.REJECTED)
         OrderLine.objects.filter(pk=line.pk).update(status_reason=reason)
-        _event(locked, actor, locked.status, locked.status, f"line {line.pk} rejected: {reason}")
+        _event(
+            locked,
+            actor,
+            locked.status,
+            locked.status,
+            f"line {line.pk} rejected: {reason}",
+            step="order.line_rejected",
+            line_id=line.pk,
+            title_id=line.title_id,
+            title=line.title.title,
+            reason=reason,
+        )
         audit.record(
             actor=actor, action="order.line_rejected", obj=locked, line_id=line.pk, reason=reason
         )
@@ -956,8 +1056,7 @@ def reject_line(*, actor: Actor, order: Order, line_id: int, reason: str) -> Ord
             locked.status_reason = reason[:200]
             locked.closed_at = clock.now()
             locked.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
-            _event(locked, actor, before, Status.REJECTED, reason)
-            _publish(locked, "order.rejected", reason=reason)
+            _event(locked, actor, before, Status.REJECTED, reason, reason=reason)
         _cancel_credit(actor, locked)
         return locked
     return finished
@@ -1037,7 +1136,20 @@ def ship_lines(
             locked.status = Status.SHIPPED
             locked.shipped_at = now
             locked.save(update_fields=["status", "shipped_at", "updated_at"])
-        _event(locked, actor, before, locked.status, f"{carrier} {tracking_number} ×{len(chosen)}")
+        step = "order.shipped"
+        if locked.lines.filter(status=LineStatus.PENDING).exists():
+            step = "order.partially_shipped"  # lines still to ship
+        _event(
+            locked,
+            actor,
+            before,
+            locked.status,
+            f"{carrier} {tracking_number} ×{len(chosen)}",
+            step=step,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            lines=[line.pk for line in chosen],
+        )
         audit.record(
             actor=actor,
             action="order.shipped",
@@ -1047,7 +1159,6 @@ def ship_lines(
             tracking_number=tracking_number,
             lines=[line.pk for line in chosen],
         )
-        _publish(locked, "order.shipped", carrier=carrier, tracking_number=tracking_number)
     return shipment
 
 
@@ -1081,7 +1192,6 @@ def _finish_if_done(*, actor: Actor, order: Order) -> Order:
     order.save(update_fields=["status", "delivered_at", "updated_at"])
     _event(order, actor, Status.SHIPPED, Status.DELIVERED)
     audit.record(actor=actor, action="order.delivered", obj=order, number=order.number)
-    _publish(order, "order.delivered")
     return order
 
 
@@ -1118,7 +1228,14 @@ def confirm_receipt(*, actor: Actor, order: Order) -> Order:
         if locked.received_at is None:
             locked.received_at = clock.now()
             locked.save(update_fields=["received_at", "updated_at"])
-            _event(locked, actor, locked.status, locked.status, "receipt confirmed")
+            _event(
+                locked,
+                actor,
+                locked.status,
+                locked.status,
+                "receipt confirmed",
+                step="order.received",
+            )
     return locked
 
 
@@ -1137,6 +1254,7 @@ RULE_FIELDS = (
     "confirm_minutes",
     "credit_confirm_by_reader",
     "budget_slots",
+    "waitlist_window_hours",
 )
 
 
@@ -1290,3 +1408,158 @@ def reveal_delivery_address(*, actor: Actor, order: Order) -> DeliveryAddress:
         phone=vault.unseal(order, "address_phone_ct"),
         pickup_library=None,
     )
+
+
+# --- the wait-list -------------------------------------------------------------------------------
+#
+# A reader joins the wait-list of a title that has no stock. When copies come back (a supplier's
+# stock update or import, a cancelled order giving its copy back: the catalog's stock listener),
+# the readers are told in the order they joined, as many at a time as there are copies; each has
+# ``waitlist_window_hours`` to order before their turn passes to the next (the periodic
+# ``advance_wait_lists``). Ordering the title ends the entry (``_event`` on ``order.placed``).
+
+Waiting = WaitListEntry.Status
+
+
+def _title_stock(title_id: int) -> int:
+    return (
+        Offer.objects.filter(title_id=title_id, is_active=True, supplier__is_active=True).aggregate(
+            s=Sum("stock")
+        )["s"]
+        or 0
+    )
+
+
+def _end_wait_for_order(order: Order) -> None:
+    """The reader ordered titles they were waiting for: those entries are done."""
+    WaitListEntry.objects.filter(
+        reader_id=order.reader_id,
+        status__in=[Waiting.WAITING, Waiting.NOTIFIED],
+        title_id__in=OrderLine.objects.filter(order=order).values("title_id"),
+    ).update(status=Waiting.ORDERED, updated_at=clock.now())
+
+
+@transaction.atomic
+def join_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> WaitListEntry:
+    """The reader asks to be told when the title is back in stock. Joining twice is one entry."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS, message=_("只能为本人登记"))
+    title = Title.objects.filter(pk=title_id).first()
+    if title is None or not title.is_active:
+        raise TitleUnavailable(_("该书已下架"), title_id=title_id, reason="withdrawn")
+    existing = WaitListEntry.objects.filter(
+        reader=reader, title=title, status__in=[Waiting.WAITING, Waiting.NOTIFIED]
+    ).first()
+    if existing is not None:
+        return existing
+    if _title_stock(title.pk) > 0:
+        raise TitleInStock(title_id=title.pk)
+    entry = WaitListEntry.objects.create(reader=reader, title=title)
+    audit.record(actor=actor, action="waitlist.joined", obj=entry, title_id=title.pk)
+    return entry
+
+
+def leave_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> bool:
+    """The reader no longer waits; a turn they held passes to the next reader at once.
+    Leaving a list one is not on changes nothing (False)."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS, message=_("只能为本人操作"))
+    with transaction.atomic():
+        entry = (
+            WaitListEntry.objects.select_for_update()
+            .filter(
+                reader=reader, title_id=title_id, status__in=[Waiting.WAITING, Waiting.NOTIFIED]
+            )
+            .first()
+        )
+        if entry is None:
+            return False
+        had_turn = entry.status == Waiting.NOTIFIED
+        entry.status = Waiting.WITHDRAWN
+        entry.save(update_fields=["status", "updated_at"])
+        audit.record(actor=actor, action="waitlist.left", obj=entry, title_id=title_id)
+    if had_turn:
+        advance_wait_list(title_id=title_id)
+    return True
+
+
+def wait_list_position(entry: WaitListEntry) -> int:
+    """1 for the first reader still waiting (a reader whose turn came is 0)."""
+    if entry.status != Waiting.WAITING:
+        return 0
+    return WaitListEntry.objects.filter(
+        title_id=entry.title_id, status=Waiting.WAITING, id__lte=entry.pk
+    ).count()
+
+
+def advance_wait_list(*, title_id: int, now: dt.datetime | None = None) -> list[WaitListEntry]:
+    """Move one title's wait-list on: turns whose window passed expire, and while there are
+    more copies than open turns the next readers (in the order they joined) are told.
+    Returns the entries told now."""
+    now = now or clock.now()
+    told: list[WaitListEntry] = []
+    with transaction.atomic():
+        # One lock order: the title's entries, oldest first.
+        entries = list(
+            WaitListEntry.objects.select_for_update()
+            .filter(title_id=title_id, status__in=[Waiting.WAITING, Waiting.NOTIFIED])
+            .select_related("title", "reader")
+            .order_by("created_at", "id")
+        )
+        if not entries:
+            return told
+        for entry in entries:
+            ends = entry.window_ends_at
+            if entry.status == Waiting.NOTIFIED and ends is not None and ends <= now:
+                entry.status = Waiting.EXPIRED
+                entry.save(update_fields=["status", "updated_at"])
+        open_turns = sum(1 for e in entries if e.status == Waiting.NOTIFIED)
+        free = _title_stock(title_id) - open_turns
+        hours = platform_rules().waitlist_window_hours
+        for entry in entries:
+            if free <= 0:
+                break
+            if entry.status != Waiting.WAITING:
+                continue
+            entry.status = Waiting.NOTIFIED
+            entry.notified_at = now
+            entry.window_ends_at = now + dt.timedelta(hours=hours)
+            entry.save(update_fields=["status", "notified_at", "window_ends_at", "updated_at"])
+            with translation.override("zh-hans"):
+                notify_reader(
+                    reader=entry.reader,
+                    kind="waitlist.turn",
+                    subject=_("《%(title)s》有货了") % {"title": entry.title.title},
+                    body=_("请在 %(until)s 前下单；逾时将轮到下一位等候的读者。")
+                    % {"until": f"{clock.local(entry.window_ends_at):%Y-%m-%d %H:%M}"},
+                    link=reverse("catalog:title", args=[title_id]),
+                )
+            told.append(entry)
+            free -= 1
+    return told
+
+
+def wait_list_stock_returned(*, title_ids: Sequence[int]) -> None:
+    """The catalog's stock listener: copies of ``title_ids`` came back."""
+    waiting = set(
+        WaitListEntry.objects.filter(title_id__in=title_ids, status=Waiting.WAITING).values_list(
+            "title_id", flat=True
+        )
+    )
+    for title_id in sorted(waiting):
+        advance_wait_list(title_id=title_id)
+
+
+def advance_wait_lists(*, now: dt.datetime | None = None) -> int:
+    """The periodic job: every title with a turn whose window passed, or with readers waiting
+    and copies in stock, moves on. Returns how many readers were told."""
+    now = now or clock.now()
+    expired = WaitListEntry.objects.filter(status=Waiting.NOTIFIED, window_ends_at__lte=now)
+    titles = set(expired.values_list("title_id", flat=True))
+    titles |= set(
+        WaitListEntry.objects.filter(
+            status=Waiting.WAITING,
+            title_id__in=Offer.objects.filter(
+                is_active=True, stock__gt=0, supplier__is_active=True
+            ).values("title_id"),
+        ).values_list("title_id", flat=True)
+    )
+    return sum(len(advance_wait_list(title_id=t, now=now)) for t in sorted(titles))

@@ -12,3 +12,12 @@ def expire_waiting_orders() -> int:
     from xinyue.orders.services import expire_waiting_orders as run
 
     return run()
+
+
+@periodic(crontab(minute="*/5"))
+def advance_wait_lists() -> int:
+    """Wait-list turns whose window passed go to the next reader; copies in stock reach the
+    readers waiting for them."""
+    from xinyue.orders.services import advance_wait_lists as run
+
+    return run()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from xinyue.orders import views, views_console
+from xinyue.orders import views, views_console, views_waitlist
 
 app_name = "orders"
 urlpatterns: list = [
@@ -52,5 +52,11 @@ urlpatterns: list = [
         "console/orders/budget/<int:period_id>/ledger.<str:fmt>",
         views_console.budget_ledger_export,
         name="console_budget_ledger",
+    ),
+    # The wait-list of a title that has no copies (the title page's button).
+    path(
+        "wait-list/<int:title_id>/<str:action>/",
+        views_waitlist.wait_list,
+        name="wait_list",
     ),
 ]

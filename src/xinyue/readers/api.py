@@ -22,10 +22,12 @@ from xinyue.readers import selectors, services
 from xinyue.readers.errors import NotAReader
 from xinyue.readers.models import ConsentText, Reader
 from xinyue.readers.selectors import addresses as address_selectors
+from xinyue.readers.selectors import messages as message_selectors
 from xinyue.readers.selectors.consents import consent_states, current_texts
 from xinyue.readers.selectors.identity import masked_identity, needs_phone_verification
 from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
+from xinyue.readers.services import messages as message_services
 from xinyue.readers.services import phone as phone_services
 from xinyue.readers.services import rights, tokens
 from xinyue.readers.services.identity import (
@@ -426,3 +428,71 @@ def delete_address(request: HttpRequest, uid: str) -> Any:
     reader, actor = _me(request)
     address_services.delete_address(actor=actor, reader=reader, uid=uid)
     return Status(204, None)
+
+
+# --- in-app messages (消息) -----------------------------------------------------------------
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str = Field(description="the event: order.shipped, waitlist.turn, …")
+    subject: str
+    body: str
+    link: str = Field(description="a path on this site, or empty")
+    created_at: datetime
+    read_at: datetime | None
+
+
+class MessagesOut(Schema):
+    unread: int
+    items: list[MessageOut]
+
+
+class MarkReadIn(Schema):
+    ids: list[int] | None = Field(
+        None, max_length=200, description="the messages read; omitted: all of them"
+    )
+
+
+class MarkedOut(Schema):
+    marked: int
+    unread: int
+
+
+def _message_out(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "kind": m.kind,
+        "subject": m.subject,
+        "body": m.body,
+        "link": m.link,
+        "created_at": m.created_at,
+        "read_at": m.read_at,
+    }
+
+
+@router.get(
+    "/readers/me/messages",
+    response={200: MessagesOut, 401: ErrorOut, 403: ErrorOut},
+    summary="The reader's in-app messages (order steps, wait-list turns), newest first",
+)
+def my_messages(request: HttpRequest) -> Any:
+    reader, actor = _me(request)
+    rows = message_selectors.reader_messages(actor=actor, reader=reader)
+    return {
+        "unread": message_selectors.unread_count(reader_id=reader.pk),
+        "items": [_message_out(m) for m in rows],
+    }
+
+
+@router.post(
+    "/readers/me/messages/read",
+    response={200: MarkedOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Mark messages read (all of them when no ids are given)",
+)
+def mark_messages_read(request: HttpRequest, payload: MarkReadIn) -> Any:
+    reader, actor = _me(request)
+    marked = message_services.mark_messages_read(
+        actor=actor, reader=reader, message_ids=payload.ids
+    )
+    return {"marked": marked, "unread": message_selectors.unread_count(reader_id=reader.pk)}

@@ -92,3 +92,8 @@ class DeletionBlocked(Conflict):
 class AddressNotFound(NotFound):
     code = "address_not_found"
     default_message = _("找不到该地址")
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    default_message = _("找不到该消息")

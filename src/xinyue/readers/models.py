@@ -211,3 +211,50 @@ class SmsOutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sent_at:%Y-%m-%d %H:%M} {self.phone_masked}"
+
+
+class Message(BaseModel):
+    """An in-app message to a reader (消息): every notification lands here whatever else sends it.
+
+    ``kind`` names the event (``order.shipped``, ``waitlist.turn`` …); ``link`` is a path on this
+    site. No personal data in clear: the reader reads it signed in."""
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("类型"), max_length=40)
+    subject = models.CharField(_("标题"), max_length=120)
+    body = models.CharField(_("内容"), max_length=1000, blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reader", "read_at"], name="message_reader_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.reader_id}: {self.subject}"
+
+
+class MessageDelivery(BaseModel):
+    """One message through one extra sender (SMS, a channel's push …), retried on failure.
+
+    The attempt count lives here so a retry survives a restart (``core/retries.py``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"  # gave up after the last attempt
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    sender = models.CharField(max_length=200)  # the dotted path of the sender class
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "sender"], name="message_delivery_once")
+        ]

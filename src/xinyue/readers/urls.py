@@ -24,5 +24,6 @@ urlpatterns: list = [
         views.address_action,
         name="address_action",
     ),
+    path("account/messages/", views.messages_page, name="messages"),
     path("dev/sms-outbox/", views.sms_outbox, name="sms_outbox"),
 ]

@@ -40,6 +40,7 @@ from xinyue.readers.forms import (
 )
 from xinyue.readers.models import ConsentPurpose, SmsOutboxMessage
 from xinyue.readers.selectors import addresses as address_selectors
+from xinyue.readers.selectors import messages as message_selectors
 from xinyue.readers.selectors import reader_from_request
 from xinyue.readers.selectors.consents import (
     consent_states,
@@ -49,6 +50,7 @@ from xinyue.readers.selectors.identity import masked_identity, needs_phone_verif
 from xinyue.readers.services import addresses as address_services
 from xinyue.readers.services import consents as consent_services
 from xinyue.readers.services import identity, phone, rights
+from xinyue.readers.services import messages as message_services
 from xinyue.readers.services.addresses import MAX_ADDRESSES
 
 
@@ -422,3 +424,19 @@ def address_action(request: HttpRequest, uid: UUID, action: str) -> HttpResponse
 def address_picker(request: HttpRequest) -> HttpResponse:
     """htmx: the province → city → district selects for what is picked so far."""
     return render(request, "readers/_address_picker.html", {"form": AddressForm(request.GET)})
+
+
+@reader_required
+def messages_page(request: HttpRequest) -> HttpResponse:
+    """消息: the reader's notifications, newest first; "mark all read" or one at a time."""
+    reader, actor = request.reader, request.actor  # type: ignore[attr-defined]
+    if request.method == "POST":
+        raw = request.POST.get("message_id", "")
+        ids = [int(raw)] if raw.isdigit() else None
+        try:
+            message_services.mark_messages_read(actor=actor, reader=reader, message_ids=ids)
+        except DomainError:
+            raise Http404 from None
+        return redirect("readers:messages")
+    rows = message_selectors.reader_messages(actor=actor, reader=reader)
+    return render(request, "readers/messages.html", {"rows": rows})

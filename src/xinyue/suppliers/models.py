@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.models import BaseModel
+from xinyue.core.models import BaseModel, WebhookDeliveryRow, WebhookSubscriptionRow
 
 
 class Supplier(BaseModel):
@@ -18,6 +18,8 @@ class Supplier(BaseModel):
     contact = models.CharField(_("联系人"), max_length=100, blank=True)
     phone = models.CharField(_("联系电话"), max_length=40, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+    # Networks besides the public internet its webhooks may reach (set by the operator, audited).
+    outbound_allow_networks = models.JSONField(default=list, blank=True)
 
     class Meta:
         # The table was created by the catalog app; the model moved, the data stayed.
@@ -26,3 +28,19 @@ class Supplier(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SupplierWebhookSubscription(WebhookSubscriptionRow):
+    """A supplier's system that wants to hear about its orders (placed, confirmed, cancelled …)."""
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+
+
+class SupplierWebhookDelivery(WebhookDeliveryRow):
+    """One event for one supplier subscription (``core/webhooks.py`` sends and retries it)."""
+
+    subscription = models.ForeignKey(
+        SupplierWebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )

@@ -152,6 +152,10 @@ API: dict[str, Probe] = {
     "unlock": Probe(PUBLIC, lambda w, t: ("post", "/api/v1/auth/unlock", {"id_number": ""})),
     "export": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/export")),
     "my_addresses": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/addresses")),
+    "my_messages": Probe(Action.OWN_ACCOUNT, get("/api/v1/readers/me/messages")),
+    "mark_messages_read": Probe(
+        Action.OWN_ACCOUNT, lambda w, t: ("post", "/api/v1/readers/me/messages/read", {})
+    ),
     "add_address": Probe(
         Action.OWN_ACCOUNT,
         lambda w, t: (
@@ -344,6 +348,13 @@ API: dict[str, Probe] = {
         lib("get", "/api/v1/libraries/{code}/transferred-items?since=2020-01-01"),
         ("own", "other"),
         "library",
+    ),
+    "my_wait_list": Probe(Action.ORDER_BOOKS, get("/api/v1/wait-list")),
+    "join_wait_list": Probe(
+        Action.ORDER_BOOKS, lambda w, t: ("post", "/api/v1/wait-list", {"title_id": w.title_id})
+    ),
+    "leave_wait_list": Probe(
+        Action.ORDER_BOOKS, lambda w, t: ("delete", f"/api/v1/wait-list/{w.title_id}", None)
     ),
     "supplier_orders": Probe(Action.WORK_FOR_SUPPLIER, get("/api/v1/supplier/orders"), kind="none"),
     "ship": Probe(

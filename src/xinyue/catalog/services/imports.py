@@ -26,6 +26,7 @@ from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
 from xinyue.catalog.search.plan import build_document, docid
 from xinyue.catalog.services.indexing import index_titles
+from xinyue.catalog.services.offers import stock_came_back
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
@@ -283,14 +284,20 @@ def _store(data: TitleData, supplier: Supplier) -> tuple[Title, bool]:
         title.save()
     offer = Offer.objects.filter(supplier=supplier, title=title).first()
     price = data.price_fen if data.price_fen is not None else data.list_price_fen
+    before = 0
     if offer is None:
-        Offer.objects.create(supplier=supplier, title=title, stock=data.stock or 0, price_fen=price)
+        offer = Offer.objects.create(
+            supplier=supplier, title=title, stock=data.stock or 0, price_fen=price
+        )
     else:
+        before = offer.stock if offer.is_active else 0
         offer.price_fen = price
         offer.is_active = True
         if data.stock is not None:
             offer.stock = data.stock
         offer.save(update_fields=["price_fen", "is_active", "stock", "updated_at"])
+    if not created and offer.stock > before:
+        stock_came_back(title_ids=[title.pk])  # wait-lists hear of it after the commit
     return title, created
 
 

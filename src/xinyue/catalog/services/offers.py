@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -16,6 +19,29 @@ from xinyue.core.permissions import require_supplier
 from xinyue.suppliers.models import Supplier
 
 MAX_STOCK = 1_000_000
+
+# Who hears that copies of titles came back (orders' wait-list, registered in its
+# ``AppConfig.ready``: the catalog never imports orders). Called after the commit.
+_stock_listeners: list[Callable[..., Any]] = []
+
+
+def register_stock_listener(listener: Callable[..., Any]) -> None:
+    """``listener(title_ids=[…])`` after a commit that gave titles stock again."""
+    if listener not in _stock_listeners:
+        _stock_listeners.append(listener)
+
+
+def stock_came_back(*, title_ids: Iterable[int]) -> None:
+    """Tell the listeners, after the commit, that ``title_ids`` have copies again."""
+    ids = sorted(set(title_ids))
+    if not ids or not _stock_listeners:
+        return
+
+    def tell() -> None:
+        for listener in _stock_listeners:
+            listener(title_ids=ids)
+
+    transaction.on_commit(tell)
 
 
 @transaction.atomic
@@ -41,6 +67,8 @@ def update_stock(*, actor: Actor, supplier: Supplier, isbn: str, stock: int) -> 
     elif offer.stock != stock:
         offer.stock = stock
         offer.save(update_fields=["stock", "updated_at"])
+    if stock > (before or 0):
+        stock_came_back(title_ids=[title.pk])
     audit.record(
         actor=actor,
         action="offer.stock_updated",
@@ -89,3 +117,6 @@ def return_stock(*, offer_id: int, count: int = 1) -> None:
     """Give back copies an order held (cancelled order, rejected line), in the caller's
     transaction."""
     Offer.objects.filter(pk=offer_id).update(stock=F("stock") + count)
+    if _stock_listeners:
+        title_ids = Offer.objects.filter(pk=offer_id).values_list("title_id", flat=True)
+        stock_came_back(title_ids=list(title_ids))

@@ -30,6 +30,7 @@ from xinyue.readers.models import (
     ChannelIdentity,
     Consent,
     LoginThrottle,
+    Message,
     PhoneVerification,
     Reader,
     ReaderEvent,
@@ -182,6 +183,16 @@ def export_reader_data(*, actor: Actor, reader: Reader, reveal: bool = False) ->
             {"at": _iso(e.at), "from": e.from_state, "to": e.to_state, "channel": e.channel}
             for e in ReaderEvent.objects.filter(reader=reader)
         ],
+        "messages": [
+            {
+                "at": _iso(m.created_at),
+                "kind": m.kind,
+                "subject": m.subject,
+                "body": m.body,
+                "read_at": _iso(m.read_at),
+            }
+            for m in Message.objects.filter(reader=reader).order_by("created_at", "id")
+        ],
         "access_log": [
             {"at": _iso(e.at), "action": e.action, "by": e.actor_kind, "channel": e.channel}
             for e in AuditEntry.objects.filter(
@@ -205,7 +216,7 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
     returned, compensation not settled). Otherwise, in one transaction:
 
     - erased: ID number, name, phone (ciphertexts emptied), the blind index (the person may
-      register again), the password, addresses, channel identities, API tokens, SMS codes, the
+      register again), the password, addresses, messages, channel identities, API tokens, SMS codes, the
       region code; other apps' data through their erasers;
     - cancelled: every open card, reason "读者注销账户";
     - kept, without personal data: the anonymised reader row (gender and birth year, for the
@@ -227,6 +238,7 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
     for erase in _erasers:
         erased.update(erase(actor=actor, reader=reader) or {})
     Address.objects.filter(reader=reader).delete()
+    Message.objects.filter(reader=reader).delete()
     ChannelIdentity.objects.filter(reader=reader).delete()
     PhoneVerification.objects.filter(reader=reader).delete()
     revoke_all_tokens(reader=reader)
