@@ -95,7 +95,7 @@ def test_a_bulk_load_builds_the_index_at_the_end_and_keeps_it_in_step_afterwards
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_bulk_load_leaves_the_tables_vacuumed_and_analysed():
+def test_a_bulk_load_leaves_the_tables_vacuumed_and_analysed(categories):
     from django.db import connection
 
     categories = dict(demo.Category.objects.values_list("name", "id"))
