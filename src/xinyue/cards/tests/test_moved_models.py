@@ -19,12 +19,24 @@ BEFORE_THE_MOVE = [
     ("accounts", "0001_initial"),
     ("readers", "0005_alter_manualreview_status"),
 ]
+# Columns added to the moved supplier table since (its webhooks' network allow-list) must go
+# too, or the old model's rows would miss them.
+UNDO = [*BEFORE_THE_MOVE, ("suppliers", None)]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_written_before_the_move_are_read_by_the_moved_models(zhejiang):
     executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE_THE_MOVE)
+    executor.migrate(UNDO)
+    try:
+        check_rows_survive_the_move()
+    finally:  # whatever happened, leave the schema whole for the tests after this one
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def check_rows_survive_the_move() -> None:
+    executor = MigrationExecutor(connection)
     old = executor.loader.project_state(BEFORE_THE_MOVE).apps
     library = old.get_model("libraries", "Library").objects.get(code="330100")
     supplier = old.get_model("catalog", "Supplier").objects.create(code="xinhua", name="新华书店")
