@@ -33,6 +33,9 @@ READER_PAGES: dict[str, Probe] = {
         Action.ORDER_BOOKS, lambda w, t: ("post", f"/orders/{MADE_UP}/receipt/", {})
     ),
     "orders:loans": Probe(Action.ORDER_BOOKS, page("/loans/")),
+    "orders:wait_list": Probe(
+        Action.ORDER_BOOKS, lambda w, t: ("post", f"/wait-list/{w.title_id}/leave/", {})
+    ),
 }
 
 
