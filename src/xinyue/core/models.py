@@ -51,7 +51,22 @@ class EventRow(models.Model):
         **target: Any,
     ) -> Self:
         """Write one transition of ``target`` (e.g. ``card=card``) by ``actor``."""
-        return cls.objects.create(
+        row = cls.build(actor=actor, from_state=from_state, to_state=to_state, note=note, **target)
+        row.save(force_insert=True)
+        return row
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        actor: Actor,
+        from_state: str = "",
+        to_state: str = "",
+        note: str = "",
+        **target: Any,
+    ) -> Self:
+        """The row ``record`` would write, unsaved (for ``bulk_create`` of many)."""
+        return cls(
             actor_ref=actor.ref,
             actor_label=actor.label[:120],
             channel=actor.channel.value,

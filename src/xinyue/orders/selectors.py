@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
@@ -41,9 +42,24 @@ def order_lines_per_title_and_day(*, since: dt.datetime) -> QuerySet:
     )
 
 
+_RULE_COLUMNS = tuple(
+    f.attname
+    for f in PlatformRules._meta.concrete_fields
+    if f.attname not in ("created_at", "updated_at")
+)
+_RULES_SQL = f"SELECT {', '.join(_RULE_COLUMNS)} FROM orders_platformrules WHERE id = 1"
+
+
 def platform_rules() -> PlatformRules:
-    """The operator's rules (an unsaved row with the defaults until the operator saves them)."""
-    return PlatformRules.objects.filter(pk=1).first() or PlatformRules(pk=1)
+    """The operator's rules (an unsaved row with the defaults until the operator saves them).
+    Read fresh every time, as SQL: every order reads them (docs/decisions.md, "Placing: the hot
+    path in SQL, writes per batch")."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RULES_SQL)
+        row = cursor.fetchone()
+    if row is None:
+        return PlatformRules(pk=1)
+    return PlatformRules.from_db(connection.alias, _RULE_COLUMNS, row)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -36,6 +36,7 @@ from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
 from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
+from xinyue.core.models import AuditEntry
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import credit_order_by_reference, current_admittance
@@ -72,7 +73,6 @@ from xinyue.orders.models import (
     WaitListEntry,
 )
 from xinyue.orders.selectors import (
-    current_budget_period,
     may_reveal_address,
     platform_rules,
     postage_for,
@@ -117,6 +117,12 @@ def _event(
     webhook and the message."""
     step = step or f"order.{to_state}"
     OrderEvent.record(order=order, actor=actor, from_state=from_state, to_state=to_state, note=note)
+    _announce(order, step, **data)
+
+
+def _announce(order: Order, step: str, **data: Any) -> None:
+    """What follows an order step's event row (written one by one by ``_event``, or in bulk by
+    the placing batch): the webhooks, the reader's message, the wait-list."""
     _publish(order, step, **data)
     _notify(order, step, **data)
     if step == "order.placed":
@@ -229,21 +235,13 @@ def _ledger(
     )
 
 
-def _slot_numbers(period_id: int) -> list[int]:
-    return list(
-        BudgetSlot.objects.filter(period_id=period_id)
-        .order_by("slot")
-        .values_list("slot", flat=True)
-    )
-
-
 _COMMIT_SLOT = """
     UPDATE orders_budgetslot SET available_fen = available_fen - %s, committed_fen = committed_fen + %s
     WHERE period_id = %s AND slot = %s AND available_fen >= %s"""
 
 
 def _commit_budget(
-    *, period: BudgetPeriod, slots: Sequence[int], amount: int, hint: int
+    *, period_id: int, slots: Sequence[int], amount: int, hint: int
 ) -> list[tuple[int, int]] | None:
     """Take ``amount`` fen from the period's ``slots``: first from one slot picked by ``hint`` (so
     concurrent orders spread over the slots; one conditional UPDATE), else piecewise from every
@@ -253,7 +251,7 @@ def _commit_budget(
         return None
     first = slots[hint % len(slots)]
     with connection.cursor() as cursor:
-        cursor.execute(_COMMIT_SLOT, [amount, amount, period.pk, first, amount])
+        cursor.execute(_COMMIT_SLOT, [amount, amount, period_id, first, amount])
         if cursor.rowcount:
             return [(first, amount)]
         pieces: list[tuple[int, int]] = []
@@ -261,11 +259,11 @@ def _commit_budget(
         cursor.execute(
             "SELECT slot, available_fen FROM orders_budgetslot WHERE period_id = %s"
             " AND available_fen > 0 ORDER BY slot",
-            [period.pk],
+            [period_id],
         )
         for slot, available in cursor.fetchall():
             take = min(available, remaining)
-            cursor.execute(_COMMIT_SLOT, [take, take, period.pk, slot, take])
+            cursor.execute(_COMMIT_SLOT, [take, take, period_id, slot, take])
             if cursor.rowcount:
                 pieces.append((slot, take))
                 remaining -= take
@@ -420,9 +418,38 @@ def _clean_address(reader: Reader, address: dict[str, Any] | None, address_uid: 
 
 
 def _has_active_service(reader: Reader) -> bool:
-    return Card.objects.filter(
-        reader=reader, status=Card.Status.ACTIVE, service_activated_at__isnull=False
-    ).exists()
+    """An active card with its credit service activated (SQL: read for every order)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Card._meta.db_table} WHERE reader_id = %s AND status = %s"
+            " AND service_activated_at IS NOT NULL LIMIT 1",
+            [reader.pk, Card.Status.ACTIVE],
+        )
+        return cursor.fetchone() is not None
+
+
+@dataclass(frozen=True)
+class _TitleRow:
+    """What placing needs of a title (read as one SQL statement for every order)."""
+
+    pk: int
+    title: str
+    list_price_fen: int
+    is_active: bool
+    category_name: str
+
+
+def _titles(ids: list[int]) -> dict[int, _TitleRow]:
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.title, t.list_price_fen, t.is_active, COALESCE(c.name, '')"
+            " FROM catalog_title t LEFT JOIN catalog_category c ON c.id = t.category_id"
+            f" WHERE t.id IN ({marks})",
+            ids,
+        )
+        rows = cursor.fetchall()
+    return {row[0]: _TitleRow(row[0], row[1], row[2], bool(row[3]), row[4]) for row in rows}
 
 
 def _next_number(order: Order) -> str:
@@ -460,7 +487,7 @@ class _Prepared:
     reader: Reader
     rules: PlatformRules
     ids: list[int]
-    titles: dict[int, Title]
+    titles: dict[int, _TitleRow]
     order: Order  # unsaved; the address already sealed
     idempotency_key: str
 
@@ -475,20 +502,65 @@ class _AlreadyPlaced(Exception):
 
 
 @dataclass
+class _Placed:
+    """An order whose limits are taken inside the writing transaction; its rows are written with
+    the rest of the batch (``_write``)."""
+
+    prepared: _Prepared
+    taken: dict[int, tuple[int, int]]  # title id → (offer id, supplier id)
+    pieces: list[tuple[int, int]]  # budget (slot, fen)
+
+
+@dataclass
 class _Batch:
-    """What every order of one writing transaction shares (read once, inside it)."""
+    """What every order of one writing transaction shares: the budget period and its slots (read
+    once, inside it), and the orders placed so far, whose rows are written together at the end
+    (one statement per table for the whole batch)."""
 
-    _period: BudgetPeriod | None = None
-    _period_read: bool = False
+    period_id: int | None = None
     slots: tuple[int, ...] = ()
+    _period_read: bool = False
+    placed: list[_Placed] = field(default_factory=list)
 
-    def period(self) -> BudgetPeriod | None:
+    def period(self) -> int | None:
         if not self._period_read:
-            self._period = current_budget_period()
+            self.period_id, self.slots = _current_period_and_slots()
             self._period_read = True
-            if self._period is not None:
-                self.slots = tuple(_slot_numbers(self._period.pk))
-        return self._period
+        return self.period_id
+
+    def pending_key(self, prepared: _Prepared) -> _Placed | None:
+        """An order of this batch, not yet written, with the same reader and idempotency key."""
+        if not prepared.idempotency_key:
+            return None
+        for placed in self.placed:
+            p = placed.prepared
+            if p.reader.pk == prepared.reader.pk and p.idempotency_key == prepared.idempotency_key:
+                return placed
+        return None
+
+    def pending_titles(self, reader_id: int) -> set[int]:
+        """Titles of this batch's not yet written orders of ``reader_id``."""
+        return {
+            t for placed in self.placed if placed.prepared.reader.pk == reader_id
+            for t in placed.prepared.ids
+        }  # fmt: skip
+
+
+def _current_period_and_slots() -> tuple[int | None, tuple[int, ...]]:
+    """Today's budget period and its slot numbers, one statement (SQL: read per batch)."""
+    today = connection.ops.adapt_datefield_value(clock.today())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, s.slot FROM orders_budgetperiod p"
+            " LEFT JOIN orders_budgetslot s ON s.period_id = p.id"
+            " WHERE p.id = (SELECT id FROM orders_budgetperiod WHERE starts_on <= %s"
+            " AND ends_on > %s ORDER BY starts_on DESC, id LIMIT 1) ORDER BY s.slot",
+            [today, today],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None, ()
+    return rows[0][0], tuple(slot for _pk, slot in rows if slot is not None)
 
 
 class _GroupCommit:
@@ -534,19 +606,29 @@ class _Waiting:
 
 
 def _apply_batch(batch: list[_Waiting]) -> None:
-    """Apply ``batch`` in one transaction: each order in its own savepoint succeeds or fails on
-    its own; if the commit itself fails, every order of the batch fails with it."""
+    """Apply ``batch`` in one transaction: each order's limits in its own savepoint succeed or
+    fail on their own; the placed orders' rows are then written together. If that or the commit
+    fails, every order of the batch fails with it (none was told "placed" before the commit)."""
     shared = _Batch()
+    answers: list[tuple[_Waiting, _Placed, bool]] = []
     try:
         with transaction.atomic():
             for waiting in batch:
                 try:
                     with transaction.atomic():
-                        waiting.result = _apply(waiting.prepared, shared)
+                        outcome = _apply(waiting.prepared, shared)
                 except _AlreadyPlaced as placed:
                     waiting.result = placed.order, False
                 except Exception as exc:  # this order's refusal (or fault) only
                     waiting.error = exc
+                else:
+                    if isinstance(outcome, Order):
+                        waiting.result = outcome, False
+                    else:
+                        answers.append((waiting, *outcome))
+            _write(shared)
+        for waiting, placed, created in answers:
+            waiting.result = placed.prepared.order, created
     except Exception as exc:
         for waiting in batch:
             waiting.result, waiting.error = None, waiting.error or exc
@@ -595,7 +677,10 @@ def place_order(
         # commits with it, so it is never batched with other threads' orders.)
         try:
             with transaction.atomic():
-                order, _created = _apply(prepared, _Batch())
+                batch = _Batch()
+                outcome = _apply(prepared, batch)
+                _write(batch)
+            order = outcome if isinstance(outcome, Order) else outcome[0].prepared.order
         except _AlreadyPlaced as placed:
             order = placed.order
     if open_credit and order.status == Status.PLACED and not order.credit_reference:
@@ -654,7 +739,7 @@ def _prepare(
         raise NotAdmitted(reason="expired" if admittance is None else "refused")
     if not _has_active_service(reader):
         raise NoActiveService()
-    titles = {t.pk: t for t in Title.objects.filter(pk__in=ids).select_related("category")}
+    titles = _titles(ids)
     for title_id in ids:
         title = titles.get(title_id)
         if title is None or not title.is_active:
@@ -691,7 +776,7 @@ def _prepare(
     )
 
 
-def _duplicate(title: Title, rules: PlatformRules, reason: str) -> DuplicateTitle:
+def _duplicate(title: _TitleRow, rules: PlatformRules, reason: str) -> DuplicateTitle:
     return DuplicateTitle(
         _("《%(title)s》您正在借阅或 %(days)s 天内已订购过")
         % {"title": title.title, "days": rules.duplicate_window_days},
@@ -722,16 +807,23 @@ def _raise_if_placed_meanwhile(prepared: _Prepared) -> None:
             raise _AlreadyPlaced(existing)
 
 
-def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
-    """The writing part of placing, inside the caller's transaction (or savepoint)."""
+def _apply(prepared: _Prepared, batch: _Batch) -> Order | tuple[_Placed, bool]:
+    """The limits of placing, inside the caller's transaction (or savepoint): the first order
+    when the idempotency key was used already, else what this order took (added to ``batch``;
+    its rows are written by ``_write`` with the batch's others) and whether it is new."""
     reader, rules, ids, titles = prepared.reader, prepared.rules, prepared.ids, prepared.titles
     existing = _existing_order(reader, prepared.idempotency_key, ids)
     if existing is not None:
-        return existing, False
-    period = batch.period()
+        return existing
+    same = batch.pending_key(prepared)
+    if same is not None:  # the same submission twice in one batch
+        if same.prepared.ids != ids:
+            raise IdempotencyMismatch()
+        return same, False
+    period_id = batch.period()
     order = prepared.order
     total = order.list_price_total_fen
-    if period is None:
+    if period_id is None:
         raise BudgetExhausted(amount_fen=total)
     try:
         _take_quota(reader=reader, volumes=len(ids), quota=rules.platform_quota)
@@ -742,9 +834,12 @@ def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
     now = clock.now()
     if rules.duplicate_window_days:
         # Behind the quota row: a concurrent order of the same reader has committed (or not) by
-        # now, so two submissions of one title cannot both pass.
+        # now, so two submissions of one title cannot both pass; orders of this batch not yet
+        # written count too.
         since = now - dt.timedelta(days=rules.duplicate_window_days)
-        recent = _recently_ordered(reader.pk, ids, since)
+        recent = (_recently_ordered(reader.pk, ids, since) | batch.pending_titles(reader.pk)) & set(
+            ids
+        )
         if recent:
             raise _duplicate(titles[min(recent)], rules, "recently_ordered")
     taken: dict[int, tuple[int, int]] = {}
@@ -757,64 +852,95 @@ def _apply(prepared: _Prepared, batch: _Batch) -> tuple[Order, bool]:
                 reason="out_of_stock",
             )
         taken[title_id] = copy
-    pieces = _commit_budget(period=period, slots=batch.slots, amount=total, hint=reader.pk)
+    pieces = _commit_budget(period_id=period_id, slots=batch.slots, amount=total, hint=reader.pk)
     if pieces is None:
         raise BudgetExhausted(amount_fen=total)
-    order.budget_period = period
+    order.budget_period_id = period_id
     order.placed_at = now
-    if prepared.idempotency_key:
+    placed = _Placed(prepared=prepared, taken=taken, pieces=pieces)
+    batch.placed.append(placed)
+    return placed, True
+
+
+def _write(batch: _Batch) -> None:
+    """The rows of every order placed in ``batch``: one INSERT per table for the whole batch
+    (orders, their numbers, lines, ledger commitments, events, audit rows)."""
+    placed = batch.placed
+    if not placed:
+        return
+    orders = [p.prepared.order for p in placed]
+    if any(p.prepared.idempotency_key for p in placed) and len(placed) == 1:
         try:
             with transaction.atomic():
-                order.save(force_insert=True)
+                Order.objects.bulk_create(orders)
         except IntegrityError:
             # The same idempotency key committed a moment ago by a concurrent request.
             raise IdempotencyMismatch(_("该订单正在提交，请稍候刷新")) from None
     else:
-        order.save(force_insert=True)
-    order.number = _next_number(order)
+        Order.objects.bulk_create(orders)
+    for order in orders:
+        order.number = _next_number(order)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE orders_order SET number = %s WHERE id = %s", [order.number, order.pk]
+        cursor.executemany(
+            "UPDATE orders_order SET number = %s WHERE id = %s",
+            [(order.number, order.pk) for order in orders],
         )
-    OrderLine.objects.bulk_create(
-        [
+    lines: list[OrderLine] = []
+    ledger: list[LedgerEntry] = []
+    events: list[OrderEvent] = []
+    entries = []
+    for p in placed:
+        order, titles, actor = p.prepared.order, p.prepared.titles, p.prepared.actor
+        lines += [
             OrderLine(
                 order=order,
                 title_id=t,
-                offer_id=taken[t][0],
-                supplier_id=taken[t][1],
-                category_name=getattr(titles[t].category, "name", ""),
+                offer_id=p.taken[t][0],
+                supplier_id=p.taken[t][1],
+                category_name=titles[t].category_name,
                 list_price_fen=titles[t].list_price_fen,
             )
-            for t in ids
+            for t in p.prepared.ids
         ]
-    )
-    LedgerEntry.objects.bulk_create(
-        [
+        ledger += [
             LedgerEntry(
-                period_id=period.pk,
+                period_id=order.budget_period_id,
                 slot=slot,
                 kind=LedgerEntry.Kind.COMMITMENT,
                 amount_fen=fen,
                 order=order,
-                actor_ref=prepared.actor.ref,
+                actor_ref=actor.ref,
             )
-            for slot, fen in pieces
+            for slot, fen in p.pieces
         ]
-    )
-    actor = prepared.actor
-    _event(order, actor, "", Status.PLACED, f"volumes={len(ids)}")
-    audit.record(
-        actor=actor,
-        action="order.placed",
-        obj=order,
-        number=order.number,
-        volumes=len(ids),
-        list_price_total_fen=total,
-        delivery_kind=order.delivery_kind,
-        postage_payer=order.postage_payer,
-    )
-    return order, True
+        volumes = len(p.prepared.ids)
+        events.append(
+            OrderEvent.build(
+                actor=actor,
+                from_state="",
+                to_state=Status.PLACED,
+                note=f"volumes={volumes}",
+                order=order,
+            )
+        )
+        entries.append(
+            audit.entry(
+                actor=actor,
+                action="order.placed",
+                obj=order,
+                number=order.number,
+                volumes=volumes,
+                list_price_total_fen=order.list_price_total_fen,
+                delivery_kind=order.delivery_kind,
+                postage_payer=order.postage_payer,
+            )
+        )
+    OrderLine.objects.bulk_create(lines)
+    LedgerEntry.objects.bulk_create(ledger)
+    OrderEvent.objects.bulk_create(events)
+    AuditEntry.objects.bulk_create(entries)
+    for order in orders:
+        _announce(order, "order.placed")
 
 
 # --- the credit order -----------------------------------------------------------------------

@@ -259,3 +259,71 @@ def test_an_order_larger_than_any_slot_takes_from_several(reader, titles, zhejia
         list(BudgetSlot.objects.order_by("slot").values_list("available_fen", flat=True))
         == [2000] * 4
     )
+
+
+def _prepared(reader, titles, **extra):
+    return services._prepare(
+        actor=reader_actor(reader).via(Channel.ALIPAY),
+        reader=reader,
+        title_ids=[t.pk for t in titles],
+        channel=Channel.ALIPAY,
+        delivery_kind="home",
+        address=ADDRESS,
+        address_uid=None,
+        pickup_library=None,
+        idempotency_key=extra.get("idempotency_key", ""),
+    )
+
+
+def test_one_group_commit_batch_writes_its_orders_together_and_checks_its_own_pending_orders(
+    zhejiang, titles, budget
+):
+    """Orders of one batch are written after all of them took their limits: a second order of
+    the same title for the same reader in the batch is a duplicate, the same idempotency key twice
+    is one order, and a refusal leaves the others placed."""
+    first, second = make_reader(1), make_reader(2)
+    services.set_rules(actor=SYSTEM, duplicate_window_days=30)
+    waiting = [
+        services._Waiting(_prepared(first, titles[:1])),
+        services._Waiting(_prepared(first, titles[:1])),  # same title, same reader
+        services._Waiting(_prepared(second, titles[1:3], idempotency_key="tap")),
+        services._Waiting(_prepared(second, titles[1:3], idempotency_key="tap")),
+        services._Waiting(_prepared(second, titles[3:4], idempotency_key="tap")),  # other titles
+    ]
+    services._apply_batch(waiting)
+    assert all(w.done for w in waiting)
+    placed_first, created = waiting[0].outcome()
+    assert created
+    with pytest.raises(DuplicateTitle) as refused:
+        waiting[1].outcome()
+    assert refused.value.detail["reason"] == "recently_ordered"
+    tapped, created = waiting[2].outcome()
+    again, created_again = waiting[3].outcome()
+    assert (created, created_again, again.pk) == (True, False, tapped.pk)
+    with pytest.raises(services.IdempotencyMismatch):
+        waiting[4].outcome()
+    assert Order.objects.count() == 2
+    assert {o.number for o in Order.objects.all()} == {placed_first.number, tapped.number}
+    assert re.fullmatch(r"XY\d{14}", tapped.number)
+    assert list(OrderLine.objects.filter(order=tapped).values_list("title_id", flat=True)) == [
+        titles[1].pk,
+        titles[2].pk,
+    ]
+    assert dict(ReaderQuota.objects.values_list("reader_id", "open_volumes")) == {
+        first.pk: 1,
+        second.pk: 2,
+    }
+    assert list(Offer.objects.order_by("title_id").values_list("stock", flat=True)) == [
+        4,
+        4,
+        4,
+        5,
+        5,
+    ]
+    assert LedgerEntry.objects.filter(kind="commitment").aggregate(s=Sum("amount_fen"))["s"] == (
+        3100 + 3200 + 3300
+    )
+    assert OrderEvent.objects.filter(to_state="placed").count() == 2
+    assert sorted(
+        AuditEntry.objects.filter(action="order.placed").values_list("detail__number", flat=True)
+    ) == sorted([placed_first.number, tapped.number])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.utils.translation import gettext
 
 from xinyue.readers.models import Consent, ConsentPurpose, ConsentText, Reader
@@ -28,12 +29,18 @@ def has_consent(*, reader: Reader, purpose: str) -> bool:
     still counts. Unknown purposes are never consented."""
     if purpose not in ConsentPurpose.values or not reader.is_active:
         return False
-    return Consent.objects.filter(
-        reader=reader,
-        purpose=purpose,
-        withdrawn_at__isnull=True,
-        version__gte=_required_version(purpose),
-    ).exists()
+    # One statement, written as SQL (every order re-checks admittance, and with it this): the
+    # required version is a subquery, read fresh each time — nothing to invalidate when the
+    # operator publishes a text that requires re-consent.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM readers_consent WHERE reader_id = %s AND purpose = %s"
+            " AND withdrawn_at IS NULL AND version >= COALESCE(("
+            "SELECT MAX(version) FROM readers_consenttext"
+            " WHERE purpose = %s AND requires_reconsent = %s), 1) LIMIT 1",
+            [reader.pk, purpose, purpose, True],
+        )
+        return cursor.fetchone() is not None
 
 
 @dataclass(frozen=True)
