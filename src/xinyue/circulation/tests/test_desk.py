@@ -18,6 +18,7 @@ from xinyue.circulation.errors import (
 )
 from xinyue.circulation.models import (
     CirculationRule,
+    CreditRecord,
     Item,
     ItemEvent,
     ItemTransfer,
@@ -25,10 +26,9 @@ from xinyue.circulation.models import (
     LoanEvent,
 )
 from xinyue.circulation.services import check_in, check_out
+from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.circulation.tests.factories import ItemFactory
 from xinyue.core import clock
-from xinyue.circulation.models import CreditRecord
-from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.core.actors import SYSTEM
 from xinyue.core.errors import InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
