@@ -10,8 +10,17 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from xinyue.circulation.models import CirculationRule, CreditRecord, Item, ItemTransfer, Loan
+from xinyue.circulation.models import (
+    CirculationRule,
+    CreditDrift,
+    CreditRecord,
+    Item,
+    ItemTransfer,
+    Loan,
+)
 from xinyue.core import clock
+from xinyue.core.actors import Actor
+from xinyue.core.permissions import Action, library_scope, require, require_reader
 
 
 def loans_of_reader(*, reader_id: int, open_only: bool = False) -> QuerySet[Loan]:
@@ -249,3 +258,33 @@ def rules_visible(*, library=None) -> QuerySet[CirculationRule]:
     if library is None:
         return queryset.filter(library__isnull=True)
     return queryset.filter(Q(library__isnull=True) | Q(library=library))
+
+
+# --- the credit record, disputes, drift ---------------------------------------------------------
+
+
+def credit_records_of_reader(*, actor: Actor, reader) -> list[CreditRecord]:
+    """Every row of the credit outbox about ``reader``, newest first."""
+    require_reader(actor, reader.pk, Action.DISPUTE_CREDIT_RECORD)
+    return list(
+        CreditRecord.objects.filter(reader=reader)
+        .select_related("loan__item__title")
+        .order_by("-created_at", "-id")
+    )
+
+
+def credit_record(record_id: int) -> CreditRecord:
+    return CreditRecord.objects.select_related("loan__item__title").get(pk=record_id)
+
+
+def open_disputes(*, actor: Actor) -> list[CreditRecord]:
+    """Open disputes the caller answers: their library's (the operator: every library's)."""
+    require(actor, Action.ANSWER_CREDIT_DISPUTE)
+    rows = CreditRecord.objects.filter(library_scope(actor), dispute=CreditRecord.Dispute.OPEN)
+    return list(
+        rows.select_related("loan__item__title", "reader", "library").order_by("disputed_at")
+    )
+
+
+def credit_drift() -> list[CreditDrift]:
+    return list(CreditDrift.objects.order_by("-found_on", "-id")[:500])
