@@ -4,7 +4,7 @@ First the outbox rows left pending (a worker died, the provider was down past th
 memory) are sent again; then every open credit order that backs a loan is asked for at the
 provider (``sync_credit_order``). A difference — the provider says another state than ours, or
 the provider could not be asked — is a ``CreditDrift`` row that the operator sees on the console
-until a later run finds the order in step again (then the row is closed by deleting it: the
+until a later run finds the order in step again (each run replaces the list; the
 reconciliation's audit row keeps the counts).
 """
 
@@ -36,11 +36,11 @@ def reconcile() -> dict[str, int]:
         Loan.objects.exclude(credit_reference="").values_list("credit_reference", flat=True)
     )
     checked = drift = 0
+    CreditDrift.objects.all().delete()  # each night's list replaces the last
     orders = CreditOrder.objects.filter(state__in=OPEN, reference__in=references)
     for order in orders.iterator(chunk_size=500):
         ours = order.state
         checked += 1
-        CreditDrift.objects.filter(credit_reference=order.reference).delete()
         try:
             after = sync_credit_order(order=order)
         except DomainError as exc:
