@@ -128,7 +128,6 @@ def test_a_library_cannot_answer_another_librarys_dispute(
 def test_reconciliation_after_a_provider_outage_shows_drift_then_clears(
     platform_loans, hangzhou, hz_desk, client, operator_user
 ):
-    first, second = platform_loans
     client.force_login(operator_user)
     down = client.post(
         "/sandbox/zhima/control/faults",
