@@ -184,7 +184,3 @@ def run_daily(*, today: dt.date | None = None) -> dict[str, int]:
                 if credit_sync.record(loan=loan, kind=CreditRecord.Kind.OVERDUE):
                     done["overdue"] += 1
     return done
-
-
-def found_message(loan: Loan) -> str:
-    return _("这册书曾登记遗失（%(state)s），已找回入藏") % {"state": loan.get_status_display()}
