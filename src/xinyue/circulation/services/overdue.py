@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from xinyue.circulation import selectors
 from xinyue.circulation.errors import CompensationNotDue
