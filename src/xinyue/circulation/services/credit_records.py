@@ -39,7 +39,7 @@ def dispute_record(*, actor: Actor, reader, record_id: int, reason: str) -> Cred
     reason = _clean_text(reason, "reason")
     with transaction.atomic():
         row = (
-            CreditRecord.objects.select_for_update()
+            CreditRecord.objects.select_for_update(of=("self",))
             .filter(pk=record_id, reader=reader)
             .select_related("library")
             .first()
@@ -75,7 +75,7 @@ def answer_dispute(
     answer = _clean_text(answer, "answer")
     with transaction.atomic():
         row = (
-            CreditRecord.objects.select_for_update()
+            CreditRecord.objects.select_for_update(of=("self",))
             .filter(pk=record_id)
             .select_related("library", "loan")
             .first()
