@@ -173,3 +173,24 @@ def test_reconciliation_shows_a_state_the_provider_changed(platform_loans, clien
     assert reconcile() == {"resent": 0, "checked": 1, "drift": 1}
     drift = CreditDrift.objects.get()
     assert (drift.ours, drift.provider) == ("borrowed", "returned")
+
+
+def test_the_reader_page_lists_the_records_and_takes_a_dispute(
+    client, platform_loans, platform_reader, hz_reader
+):
+    first = platform_loans[0]
+    client.force_login(platform_reader.user)
+    html = client.get("/credit-records/").content.decode()
+    assert html.count('class="dispute-form"') == 2
+    assert "XY-0000001" in html
+    row = CreditRecord.objects.get(key=f"loan:{first.pk}:borrow")
+    blank = client.post("/credit-records/", {"record": row.pk, "reason": "x"}, follow=True)
+    assert "请填写 2–500 字的说明" in blank.content.decode()
+    assert CreditRecord.objects.get(pk=row.pk).dispute == ""
+    done = client.post("/credit-records/", {"record": row.pk, "reason": "这本书我没借过"})
+    assert done.status_code == 302
+    assert CreditRecord.objects.get(pk=row.pk).dispute_reason == "这本书我没借过"
+    # another reader: the row does not exist for them
+    client.force_login(hz_reader.user)
+    assert client.post("/credit-records/", {"record": row.pk, "reason": "试试"}).status_code == 404
+    assert "还没有报送给信用服务商的记录" in client.get("/credit-records/").content.decode()
