@@ -273,3 +273,153 @@ def transferred_items(
     response = HttpResponse(marc.as_iso2709(records), content_type="application/marc")
     response["Content-Disposition"] = f'attachment; filename="{library.code}-{since}.mrc"'
     return response
+
+
+# --- compensation at the desk, the reader's credit record, disputes ----------------------------
+
+
+class CompensationIn(Schema):
+    library_code: str | None = Field(None, max_length=12)
+
+
+@router.post(
+    "/desk/loans/{loan_id}/compensation",
+    response={200: LoanOut, **ERRORS},
+    summary="The reader pays a lost book's compensation at this desk",
+    description=(
+        "The loan is settled and the deduction waiting for the provider is withdrawn. Refused "
+        "with `compensation_not_due` (409) when the loan is not lost or the deduction already "
+        "reached the provider (`detail.status` `charged`)."
+    ),
+)
+def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    loan = services.pay_compensation_at_desk(actor=actor, library=library, loan=loan)
+    return _loan_out(
+        Loan.objects.select_related("item__title", "library", "order_line__order").get(pk=loan.pk)
+    )
+
+
+class CreditRecordOut(Schema):
+    id: int
+    kind: str = Field(description="borrow | renew | return | overdue | charge | correction")
+    kind_label: str
+    state: str = Field(description="pending | sent | failed | cancelled")
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    loan_id: int | None
+    title: str
+    barcode: str
+    charge_fen: int
+    due_on: dt.date | None
+    dispute: str = Field(description="'' | open | corrected | rejected")
+    dispute_reason: str
+    dispute_answer: str
+
+
+class CreditRecordListOut(Schema):
+    count: int
+    items: list[CreditRecordOut]
+
+
+class DisputeIn(Schema):
+    reason: str = Field(max_length=500, description="why the record is wrong (2–500 characters)")
+
+
+class AnswerIn(Schema):
+    correct: bool = Field(description="true: corrected; false: the dispute is rejected")
+    answer: str = Field(max_length=500)
+    due_on: dt.date | None = Field(
+        None, description="a later due date for a loan still open, sent to the provider"
+    )
+
+
+def _record_out(row) -> dict[str, Any]:
+    loan = row.loan
+    return {
+        "id": row.pk,
+        "kind": row.kind,
+        "kind_label": str(row.get_kind_display()),
+        "state": row.state,
+        "created_at": row.created_at,
+        "sent_at": row.sent_at,
+        "loan_id": row.loan_id,
+        "title": loan.item.title.title if loan else "",
+        "barcode": loan.item.barcode if loan else "",
+        "charge_fen": row.charge_fen,
+        "due_on": row.due_on,
+        "dispute": row.dispute,
+        "dispute_reason": row.dispute_reason,
+        "dispute_answer": row.dispute_answer,
+    }
+
+
+def _reader(request: HttpRequest):
+    reader = reader_from_request(request)
+    if reader is None:
+        raise NotAReader()
+    return reader
+
+
+@router.get(
+    "/readers/me/credit-records",
+    response={200: CreditRecordListOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Every record sent (or to be sent) to the credit provider about the reader",
+)
+def my_credit_records(request: HttpRequest) -> dict[str, Any]:
+    reader = _reader(request)
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    rows = selectors.credit_records_of_reader(actor=actor, reader=reader)[:500]
+    return {"count": len(rows), "items": [_record_out(row) for row in rows]}
+
+
+@router.post(
+    "/readers/me/credit-records/{record_id}/dispute",
+    response={200: CreditRecordOut, **ERRORS},
+    summary="Dispute one of the reader's credit records (a reason); the library answers",
+    description="Refusals: `credit_record_not_found` (404), `dispute_state` (409: disputed).",
+)
+def dispute_credit_record(request: HttpRequest, record_id: int, payload: DisputeIn) -> Any:
+    reader = _reader(request)
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    row = services.dispute_record(
+        actor=actor, reader=reader, record_id=record_id, reason=payload.reason
+    )
+    return _record_out(selectors.credit_record(row.pk))
+
+
+@router.get(
+    "/credit-disputes",
+    response={200: CreditRecordListOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Open disputes of credit records for the caller's library (the operator: all)",
+)
+def credit_disputes(request: HttpRequest) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    rows = selectors.open_disputes(actor=actor)[:500]
+    return {"count": len(rows), "items": [_record_out(row) for row in rows]}
+
+
+@router.post(
+    "/credit-disputes/{record_id}/answer",
+    response={200: CreditRecordOut, **ERRORS},
+    summary="Answer a dispute: corrected (optionally a later due date at the provider) or not",
+    description=(
+        "Refusals: `credit_record_not_found` (404), `dispute_state` (409: not open), `invalid` "
+        "(`due_on` not later, loan not open)."
+    ),
+)
+def answer_credit_dispute(request: HttpRequest, record_id: int, payload: AnswerIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    row = services.answer_dispute(
+        actor=actor,
+        record_id=record_id,
+        correct=payload.correct,
+        answer=payload.answer,
+        due_on=payload.due_on,
+    )
+    return _record_out(selectors.credit_record(row.pk))

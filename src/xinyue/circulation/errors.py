@@ -64,3 +64,23 @@ class RuleNotFound(NotFound):
 class CardUnknown(NotFound):
     code = "card_unknown"
     default_message = _("本馆没有这个读者证号")
+
+
+class CompensationNotDue(Conflict):
+    """``detail["status"]``: the loan's status (not lost), or ``charged`` when the provider has
+    already been asked for the deduction."""
+
+    code = "compensation_not_due"
+    default_message = _("这册书没有待赔付的遗失赔偿")
+
+
+class CreditRecordNotFound(NotFound):
+    code = "credit_record_not_found"
+    default_message = _("找不到该信用记录")
+
+
+class DisputeState(Conflict):
+    """``detail["dispute"]``: the record's dispute state (already disputed, nothing to answer)."""
+
+    code = "dispute_state"
+    default_message = _("该信用记录的异议状态不允许此操作")

@@ -46,6 +46,8 @@ class RuleForm(forms.Form):
     max_open_loans = forms.IntegerField(label=_("最多在借册数"))
     compensation_factor_permille = forms.IntegerField(label=_("赔偿倍数（‰，1000 即按定价）"))
     compensation_fee_fen = forms.IntegerField(label=_("赔偿手续费（分）"))
+    remind_days_before = forms.IntegerField(label=_("到期前提醒天数"), required=False, initial=3)
+    lost_after_days = forms.IntegerField(label=_("逾期多少天视为遗失"), required=False, initial=60)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

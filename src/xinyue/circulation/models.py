@@ -131,10 +131,10 @@ class Loan(BaseModel):
     return_transferred = models.BooleanField(default=False)
     lost_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
-    # A provider call this loan still owes its credit order ("complete" after a return,
-    # "extend" after a renewal), with the failed attempts; cleared once the provider has it.
-    credit_sync = models.CharField(max_length=10, blank=True, db_index=True)
-    credit_attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when the loan is declared lost (list price × factor + fee of the rule then in force).
+    compensation_fen = models.PositiveIntegerField(_("赔偿金额（分）"), default=0)
+    # How a lost loan was settled: charged at the provider, or paid at a desk.
+    settled_by = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -182,6 +182,8 @@ class CirculationRule(BaseModel):
     max_open_loans = models.PositiveSmallIntegerField(_("最多在借册数"))
     compensation_factor_permille = models.PositiveIntegerField(_("赔偿倍数（‰）"))
     compensation_fee_fen = models.PositiveIntegerField(_("赔偿手续费（分）"))
+    remind_days_before = models.PositiveSmallIntegerField(_("到期前提醒天数"), default=3)
+    lost_after_days = models.PositiveSmallIntegerField(_("逾期多少天视为遗失"), default=60)
 
     class Meta:
         ordering = ["library_id", "program", "reader_category", "item_type"]
@@ -207,3 +209,77 @@ class CirculationRule(BaseModel):
                 self.program or "*",
             ]
         )
+
+
+class CreditRecord(BaseModel):
+    """One thing sent (or to be sent) to the credit provider about a reader: the outbox row and,
+    once sent, the reader's credit record. Every borrow, renewal, return, overdue and charge is
+    one row with a unique ``key`` (``loan:<id>:<kind>[:<n>]``), so writing it twice is a no-op;
+    a worker sends it with retries (``core.retries``), and the credit order at the provider is
+    idempotent under its ``out_order_no``, so the provider has it exactly once. The reader may
+    dispute a row; the library answers the dispute (and corrects at the provider)."""
+
+    class Kind(models.TextChoices):
+        BORROW = "borrow", _("借出")
+        RENEW = "renew", _("续借")
+        RETURN = "return", _("归还")
+        OVERDUE = "overdue", _("逾期")
+        CHARGE = "charge", _("遗失赔付扣款")
+        CORRECTION = "correction", _("更正")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        CANCELLED = "cancelled", _("已撤回")
+
+    class Dispute(models.TextChoices):
+        NONE = "", _("无")
+        OPEN = "open", _("异议处理中")
+        CORRECTED = "corrected", _("已更正")
+        REJECTED = "rejected", _("异议不成立")
+
+    key = models.CharField(max_length=80, unique=True)
+    reader = models.ForeignKey(
+        "readers.Reader", on_delete=models.PROTECT, related_name="credit_records"
+    )
+    loan = models.ForeignKey(
+        Loan, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_records"
+    )
+    library = models.ForeignKey("libraries.Library", on_delete=models.PROTECT, related_name="+")
+    credit_reference = models.CharField(max_length=80)
+    kind = models.CharField(_("内容"), max_length=12, choices=Kind.choices)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    charge_fen = models.PositiveIntegerField(default=0)
+    due_on = models.DateField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dispute = models.CharField(max_length=10, choices=Dispute.choices, blank=True, db_index=True)
+    dispute_reason = models.CharField(max_length=500, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    dispute_answer = models.CharField(max_length=500, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reader", "created_at"], name="credit_record_reader")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class CreditDrift(BaseModel):
+    """What the nightly reconciliation found: our credit order's state differs from the
+    provider's, or the provider could not be asked. Shown to the operator until resolved."""
+
+    credit_reference = models.CharField(max_length=80, db_index=True)
+    ours = models.CharField(max_length=16)
+    provider = models.CharField(max_length=16, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    found_on = models.DateField(db_index=True)
+
+    class Meta:
+        ordering = ["-found_on", "-id"]

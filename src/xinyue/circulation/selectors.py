@@ -10,8 +10,17 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from xinyue.circulation.models import CirculationRule, Item, ItemTransfer, Loan
+from xinyue.circulation.models import (
+    CirculationRule,
+    CreditDrift,
+    CreditRecord,
+    Item,
+    ItemTransfer,
+    Loan,
+)
 from xinyue.core import clock
+from xinyue.core.actors import Actor
+from xinyue.core.permissions import Action, library_scope, require, require_reader
 
 
 def loans_of_reader(*, reader_id: int, open_only: bool = False) -> QuerySet[Loan]:
@@ -94,7 +103,8 @@ class Block:
 
 
 def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
-    """Everything that stops ``reader`` borrowing: lost books not settled, overdue books.
+    """Everything that stops ``reader`` borrowing or renewing: lost books not settled, overdue
+    books, compensation whose deduction failed at the provider.
 
     ``ignoring_loan``: a renewal of an overdue loan within its grace days is not blocked by that
     same loan being overdue."""
@@ -102,12 +112,18 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
     loans = Loan.objects.filter(reader=reader)
     if ignoring_loan is not None:
         loans = loans.exclude(pk=ignoring_loan.pk)
-    lost = loans.filter(status=Loan.Status.LOST).count()
-    if lost:
+    lost = loans.filter(status=Loan.Status.LOST)
+    unpaid = sum(lost.values_list("compensation_fen", flat=True))
+    lost_count = lost.count()
+    if lost_count:
         blocks.append(
             Block(
                 "lost_items",
-                _("有 %(n)s 册图书登记遗失尚未赔付，赔付或找回归还后可继续借阅") % {"n": lost},
+                _(
+                    "有 %(n)s 册图书登记遗失尚未赔付（共 %(yuan)s 元），"
+                    "归还找回的图书、等待信用扣款完成或到馆缴纳赔偿后可继续借阅"
+                )
+                % {"n": lost_count, "yuan": f"{unpaid / 100:.2f}"},
             )
         )
     overdue = loans.filter(status=Loan.Status.ON_LOAN, due_on__lt=clock.today()).count()
@@ -116,6 +132,19 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
             Block(
                 "overdue",
                 _("有 %(n)s 册图书已逾期，归还后可继续借阅") % {"n": overdue},
+            )
+        )
+    failed = CreditRecord.objects.filter(
+        reader=reader,
+        kind=CreditRecord.Kind.CHARGE,
+        state=CreditRecord.State.FAILED,
+        loan__status=Loan.Status.LOST,
+    ).count()
+    if failed:
+        blocks.append(
+            Block(
+                "unpaid_compensation",
+                _("有 %(n)s 笔遗失赔偿信用扣款未成功，请到馆缴纳赔偿后继续借阅") % {"n": failed},
             )
         )
     return blocks
@@ -229,3 +258,33 @@ def rules_visible(*, library=None) -> QuerySet[CirculationRule]:
     if library is None:
         return queryset.filter(library__isnull=True)
     return queryset.filter(Q(library__isnull=True) | Q(library=library))
+
+
+# --- the credit record, disputes, drift ---------------------------------------------------------
+
+
+def credit_records_of_reader(*, actor: Actor, reader) -> list[CreditRecord]:
+    """Every row of the credit outbox about ``reader``, newest first."""
+    require_reader(actor, reader.pk, Action.DISPUTE_CREDIT_RECORD)
+    return list(
+        CreditRecord.objects.filter(reader=reader)
+        .select_related("loan__item__title")
+        .order_by("-created_at", "-id")
+    )
+
+
+def credit_record(record_id: int) -> CreditRecord:
+    return CreditRecord.objects.select_related("loan__item__title").get(pk=record_id)
+
+
+def open_disputes(*, actor: Actor) -> list[CreditRecord]:
+    """Open disputes the caller answers: their library's (the operator: every library's)."""
+    require(actor, Action.ANSWER_CREDIT_DISPUTE)
+    rows = CreditRecord.objects.filter(library_scope(actor), dispute=CreditRecord.Dispute.OPEN)
+    return list(
+        rows.select_related("loan__item__title", "reader", "library").order_by("disputed_at")
+    )
+
+
+def credit_drift() -> list[CreditDrift]:
+    return list(CreditDrift.objects.order_by("-found_on", "-id")[:500])

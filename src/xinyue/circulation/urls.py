@@ -8,6 +8,9 @@ from xinyue.circulation import views
 app_name = "circulation"
 urlpatterns: list = [
     path("loans/<int:loan_id>/renew/", views.renew_my_loan, name="renew"),
+    path("credit-records/", views.my_credit_records, name="my_credit_records"),
+    path("console/circulation/disputes/", views.console_disputes, name="console_disputes"),
+    path("console/circulation/drift/", views.console_credit_drift, name="console_credit_drift"),
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
     path("console/circulation/rules/", views.console_rules, name="console_rules"),

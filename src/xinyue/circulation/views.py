@@ -3,18 +3,19 @@ card or card QR, and the circulation rules with the page that explains which rul
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyue.accounts.console import apply_domain_error, console_view, render_console
 from xinyue.circulation import selectors, services
-from xinyue.circulation.errors import CardUnknown, RuleNotFound
+from xinyue.circulation.errors import CardUnknown, CreditRecordNotFound, RuleNotFound
 from xinyue.circulation.forms import BarcodeForm, CardForm, ExplainForm, RuleForm
 from xinyue.circulation.models import CirculationRule, ItemType, Program
 from xinyue.core import clock
@@ -330,3 +331,87 @@ def renew_my_loan(request: HttpRequest, loan_id: int) -> HttpResponse:
             % {"title": loan.item.title.title, "due": f"{loan.due_on:%Y-%m-%d}"},
         )
     return redirect("orders:loans")
+
+
+# --- the reader's credit record, disputes, reconciliation drift --------------------------------
+
+
+@reader_required
+def my_credit_records(request: HttpRequest) -> HttpResponse:
+    """我的信用记录: every record sent to the provider about the reader; a dispute per row."""
+    actor = _actor(request)
+    reader = request.reader  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            record_id = int(request.POST.get("record", ""))
+        except ValueError:
+            raise Http404 from None
+        try:
+            services.dispute_record(
+                actor=actor,
+                reader=reader,
+                record_id=record_id,
+                reason=request.POST.get("reason", ""),
+            )
+        except CreditRecordNotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            messages.error(request, " ".join(str(m) for m in exc.fields.values()))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("异议已提交，图书馆处理后会在这里答复"))
+        return redirect("circulation:my_credit_records")
+    rows = selectors.credit_records_of_reader(actor=actor, reader=reader)[:500]
+    return render(request, "circulation/my_credit_records.html", {"rows": rows})
+
+
+@console_view
+def console_disputes(request: HttpRequest) -> HttpResponse:
+    """Open disputes of credit records for the staff's library (the operator: all); answer each:
+    corrected (optionally a later due date sent to the provider) or rejected."""
+    actor = _actor(request)
+    require(actor, Action.ANSWER_CREDIT_DISPUTE)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        try:
+            record_id = int(request.POST.get("record", ""))
+        except ValueError:
+            raise Http404 from None
+        due_text = request.POST.get("due_on", "").strip()
+        try:
+            due_on = dt.date.fromisoformat(due_text) if due_text else None
+            services.answer_dispute(
+                actor=actor,
+                record_id=record_id,
+                correct=request.POST.get("decision") == "correct",
+                answer=request.POST.get("answer", ""),
+                due_on=due_on,
+            )
+        except ValueError:
+            errors[record_id] = _("应还日期格式应为 YYYY-MM-DD")
+        except CreditRecordNotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            errors[record_id] = " ".join(str(m) for m in exc.fields.values())
+        except DomainError as exc:
+            errors[record_id] = str(exc.message)
+        else:
+            messages.success(request, _("异议已处理"))
+            return redirect("circulation:console_disputes")
+    rows = selectors.open_disputes(actor=actor)
+    return render_console(
+        request,
+        "circulation/console_disputes.html",
+        {"rows": [(row, errors.get(row.pk, "")) for row in rows]},
+    )
+
+
+@console_view
+def console_credit_drift(request: HttpRequest) -> HttpResponse:
+    """What the nightly reconciliation found: credit orders whose state at the provider differs
+    from ours, or that the provider could not be asked about."""
+    require(_actor(request), Action.RUN_PLATFORM)
+    return render_console(
+        request, "circulation/console_credit_drift.html", {"rows": selectors.credit_drift()}
+    )

@@ -63,6 +63,8 @@ class Action(StrEnum):
     REPORT_USAGE = "report usage events"  # page views, searches, clicks
     CIRCULATE = "lend and take back books at a desk"  # check-in, check-out (desk, kiosk)
     RENEW_LOAN = "renew a loan"
+    DISPUTE_CREDIT_RECORD = "see and dispute one's credit record"
+    ANSWER_CREDIT_DISPUTE = "answer a credit record dispute"
 
 
 EVERYTHING, OWN_READER, OWN_LIBRARY, OWN_SUPPLIER = (
@@ -130,6 +132,8 @@ TABLE: dict[Action, dict[Who, Scope]] = {
         READER: OWN_READER,
         SYSTEM: EVERYTHING,
     },
+    Action.DISPUTE_CREDIT_RECORD: {READER: OWN_READER, SYSTEM: EVERYTHING},
+    Action.ANSWER_CREDIT_DISPUTE: {OPERATOR: EVERYTHING, ADMIN: OWN_LIBRARY, SYSTEM: EVERYTHING},
 }
 
 

@@ -343,6 +343,35 @@ API: dict[str, Probe] = {
         ("own", "other"),
         "library",
     ),
+    "desk_compensation": Probe(
+        Action.CIRCULATE,
+        lambda w, t: ("post", "/api/v1/desk/loans/999999/compensation", {}),
+        kind="none",
+    ),
+    "my_credit_records": Probe(
+        Action.DISPUTE_CREDIT_RECORD, get("/api/v1/readers/me/credit-records")
+    ),
+    "dispute_credit_record": Probe(
+        Action.DISPUTE_CREDIT_RECORD,
+        lambda w, t: (
+            "post",
+            "/api/v1/readers/me/credit-records/999999/dispute",
+            {"reason": "没有逾期"},
+        ),
+        kind="none",
+    ),
+    "credit_disputes": Probe(
+        Action.ANSWER_CREDIT_DISPUTE, get("/api/v1/credit-disputes"), kind="none"
+    ),
+    "answer_credit_dispute": Probe(
+        Action.ANSWER_CREDIT_DISPUTE,
+        lambda w, t: (
+            "post",
+            "/api/v1/credit-disputes/999999/answer",
+            {"correct": False, "answer": "核实无误"},
+        ),
+        kind="none",
+    ),
     "transferred_items": Probe(
         Action.WORK_AT_LIBRARY,
         lib("get", "/api/v1/libraries/{code}/transferred-items?since=2020-01-01"),
@@ -462,6 +491,12 @@ PAGES: dict[str, Probe] = {
     ),
     "circulation:desk_checkout": Probe(
         Action.CIRCULATE, page("/console/desk/checkout/"), kind="none"
+    ),
+    "circulation:console_disputes": Probe(
+        Action.ANSWER_CREDIT_DISPUTE, page("/console/circulation/disputes/"), kind="none"
+    ),
+    "circulation:console_credit_drift": Probe(
+        Action.RUN_PLATFORM, page("/console/circulation/drift/"), kind="none"
     ),
     "circulation:console_rules": Probe(
         Action.WORK_AT_LIBRARY, page("/console/circulation/rules/"), kind="none"

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from xinyue.circulation.models import Item, ItemEvent, Loan, LoanEvent, Program
+from xinyue.circulation.models import CreditRecord, Item, ItemEvent, Loan, LoanEvent, Program
+from xinyue.circulation.services import credit_sync
 from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
@@ -78,5 +79,6 @@ def start_platform_loans(*, actor: Actor, order, lines: Sequence) -> list[Loan]:
             due_on=due,
         )
         LoanEvent.record(loan=loan, actor=actor, to_state=Loan.Status.ON_LOAN, note=order.number)
+        credit_sync.record(loan=loan, kind=CreditRecord.Kind.BORROW)
         loans.append(loan)
     return loans

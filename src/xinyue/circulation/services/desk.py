@@ -29,7 +29,15 @@ from xinyue.circulation.errors import (
     QuotaReached,
     ReaderBlocked,
 )
-from xinyue.circulation.models import Item, ItemEvent, ItemTransfer, Loan, LoanEvent, Program
+from xinyue.circulation.models import (
+    CreditRecord,
+    Item,
+    ItemEvent,
+    ItemTransfer,
+    Loan,
+    LoanEvent,
+    Program,
+)
 from xinyue.circulation.services import credit_sync
 from xinyue.core import clock
 from xinyue.core.actors import Actor
@@ -114,6 +122,12 @@ def check_in(*, actor: Actor, library: Library, barcode: str) -> CheckinResult:
             .select_related("reader")
             .first()
         )
+        if loan is None and item.status == Item.Status.LOST:
+            loan = _found_lost(actor, item, library)
+            if loan is None:
+                raise ItemNotOnLoan(barcode=barcode, status=item.status)
+            if loan.status == Loan.Status.SETTLED:
+                return _return_settled(actor, item, loan, library)
         if loan is None:
             last = (
                 Loan.objects.filter(item=item, status=Loan.Status.RETURNED)
@@ -140,18 +154,18 @@ def check_in(*, actor: Actor, library: Library, barcode: str) -> CheckinResult:
         now = clock.now()
         transferred = _floats_here(item, library)
         previous_owner = item.owning_library
+        loan_before = loan.status
         loan.status = Loan.Status.RETURNED
         loan.returned_at = now
         loan.returned_library = library
         loan.return_transferred = transferred
-        if loan.credit_reference:
-            loan.credit_sync = credit_sync.COMPLETE
         loan.save()
+        credit_sync.record(loan=loan, kind=CreditRecord.Kind.RETURN)
         record_transition(
             LoanEvent,
             loan=loan,
             actor=actor,
-            from_state=Loan.Status.ON_LOAN,
+            from_state=loan_before,
             to_state=Loan.Status.RETURNED,
             note=library.code,
             audit=Audit(
@@ -201,14 +215,77 @@ def check_in(*, actor: Actor, library: Library, barcode: str) -> CheckinResult:
             from xinyue.orders.services import release_platform_volumes
 
             release_platform_volumes(reader_id=loan.reader_id, volumes=1)
-    if loan.credit_reference:
-        credit_sync.send_after_commit(loan)
     return CheckinResult(
         item=item,
         loan=loan,
         transferred=transferred,
         already_returned=False,
         message=_checkin_message(item, loan, library, transferred=transferred),
+    )
+
+
+def _found_lost(actor: Actor, item: Item, library: Library) -> Loan | None:
+    """A book declared lost is checked in. Policy: if its compensation has not reached the
+    provider (the charge row still pending, or nothing charged yet), the loss is undone — the
+    charge is withdrawn and the loan is returned as a late return, so nothing is ever charged. If
+    it was charged or paid at a desk, the loan stays settled (no refund: the compensation bought
+    the copy) and the book comes back into circulation at this library. Never two charges."""
+    loan = (
+        Loan.objects.select_for_update()
+        .filter(item=item, status__in=[Loan.Status.LOST, Loan.Status.SETTLED])
+        .select_related("reader", "library")
+        .order_by("-id")
+        .first()
+    )
+    if loan is None or loan.status == Loan.Status.SETTLED:
+        return loan
+    charge = CreditRecord.objects.select_for_update().filter(
+        loan=loan, kind=CreditRecord.Kind.CHARGE
+    )
+    row = charge.first()
+    if row is not None and row.state == CreditRecord.State.SENT:
+        from xinyue.circulation.services.overdue import settle_loan
+
+        return settle_loan(actor=actor, loan=loan, by="provider")
+    charge.update(state=CreditRecord.State.CANCELLED, last_error="found before the charge")
+    loan.compensation_fen = 0
+    return loan
+
+
+def _return_settled(actor: Actor, item: Item, loan: Loan, library: Library) -> CheckinResult:
+    """A compensated book found and brought to ``library``: it joins this library's shelf (as a
+    platform book would at a return), the settled loan is not touched."""
+    before = item.status
+    previous_owner = item.owning_library
+    transferred = _floats_here(item, library) or item.program == Program.PLATFORM
+    item.current_library = library
+    if transferred and previous_owner.pk != library.pk:
+        item.owning_library = library
+        item.transferred_at = clock.now()
+        ItemTransfer.objects.create(
+            item=item, from_library=previous_owner, to_library=library, at=clock.now()
+        )
+    item.status = Item.Status.AVAILABLE
+    item.save()
+    record_transition(
+        ItemEvent,
+        item=item,
+        actor=actor,
+        from_state=before,
+        to_state=item.status,
+        note="found",
+        audit=Audit(
+            "item.found",
+            library_code=library.code,
+            detail={"barcode": item.barcode, "loan_status": loan.status},
+        ),
+    )
+    return CheckinResult(
+        item=item,
+        loan=loan,
+        transferred=transferred,
+        already_returned=True,
+        message=_("这册书曾登记遗失并已赔付，现已找回，入藏本馆"),
     )
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from xinyue.circulation import selectors
 from xinyue.circulation.errors import ReaderBlocked, RenewalRefused
-from xinyue.circulation.models import Loan, LoanEvent
+from xinyue.circulation.models import CreditRecord, Loan, LoanEvent
 from xinyue.circulation.services import credit_sync
 from xinyue.core import clock
 from xinyue.core.actors import Actor
@@ -65,9 +65,8 @@ def renew_loan(*, actor: Actor, loan: Loan) -> Loan:
         before_due = locked.due_on
         locked.due_on = max(today, locked.due_on) + dt.timedelta(days=rule.loan_days)
         locked.renewals += 1
-        if locked.credit_reference:
-            locked.credit_sync = credit_sync.EXTEND
         locked.save()
+        credit_sync.record(loan=locked, kind=CreditRecord.Kind.RENEW, suffix=str(locked.renewals))
         record_transition(
             LoanEvent,
             loan=locked,
@@ -85,6 +84,4 @@ def renew_loan(*, actor: Actor, loan: Loan) -> Loan:
                 },
             ),
         )
-    if locked.credit_reference:
-        credit_sync.send_after_commit(locked)
     return locked

@@ -26,7 +26,11 @@ LIMITS: dict[str, tuple[int, int]] = {
     "max_open_loans": (0, 500),
     "compensation_factor_permille": (0, 10_000),  # 1000 = the list price once
     "compensation_fee_fen": (0, 100_000),
+    "remind_days_before": (0, 30),
+    "lost_after_days": (1, 365),
 }
+# Added with the daily overdue job: a caller that leaves them out gets the model's defaults.
+OPTIONAL = {"remind_days_before": 3, "lost_after_days": 60}
 
 
 def _require_keeper(actor: Actor, library: Library | None) -> None:
@@ -52,6 +56,8 @@ def clean_rule(values: dict[str, Any]) -> dict[str, Any]:
         cleaned[key] = value
     for key, (low, high) in LIMITS.items():
         number: Any = values.get(key)
+        if key in OPTIONAL and number in (None, ""):
+            number = OPTIONAL[key]
         if isinstance(number, str) and number.strip().isdigit():
             number = int(number.strip())
         if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:

@@ -79,3 +79,17 @@ def hz_reader(hangzhou):
     """A reader with an active deposit card at 杭州 (card number HZ000001)."""
     card = CardFactory(library=hangzhou, number="HZ000001")
     return card.reader
+
+
+def work_outbox() -> list[tuple[str, str]]:
+    """What a worker does with the credit outbox: send every pending row once, oldest first (the
+    tasks queued after the commit; tests run inside one transaction, so nothing was queued).
+    Returns (key, state) of the rows afterwards."""
+    from xinyue.circulation.models import CreditRecord
+    from xinyue.circulation.services.credit_sync import send_credit_record
+
+    for pk in (
+        CreditRecord.objects.filter(state="pending").order_by("id").values_list("pk", flat=True)
+    ):
+        send_credit_record(record_id=pk)
+    return list(CreditRecord.objects.order_by("id").values_list("key", "state"))

@@ -18,6 +18,7 @@ from xinyue.circulation.errors import (
 )
 from xinyue.circulation.models import (
     CirculationRule,
+    CreditRecord,
     Item,
     ItemEvent,
     ItemTransfer,
@@ -25,6 +26,7 @@ from xinyue.circulation.models import (
     LoanEvent,
 )
 from xinyue.circulation.services import check_in, check_out
+from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.circulation.tests.factories import ItemFactory
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM
@@ -42,7 +44,7 @@ def snapshot() -> dict:
     return {
         "loans": list(
             Loan.objects.order_by("id").values_list(
-                "status", "due_on", "renewals", "returned_library_id", "credit_sync"
+                "status", "due_on", "renewals", "returned_library_id"
             )
         ),
         "items": list(
@@ -57,6 +59,7 @@ def snapshot() -> dict:
         "quota": list(ReaderQuota.objects.values_list("reader_id", "open_volumes")),
         "audit": AuditEntry.objects.filter(action__startswith=("loan")).count(),
         "webhooks": WebhookDelivery.objects.count(),
+        "outbox": list(CreditRecord.objects.order_by("id").values_list("key", "state")),
     }
 
 
@@ -138,14 +141,21 @@ def test_the_last_book_of_an_order_completes_the_credit_order_once(
     check_in(actor=nb_desk, library=ningbo, barcode="XY-0000001")
     result = check_in(actor=hz_desk, library=hangzhou, barcode="XY-0000002")
     assert result.transferred is True
+    first, second = (loan.pk for loan in platform_loans)
+    assert work_outbox() == [
+        (f"loan:{first}:borrow", "sent"),
+        (f"loan:{second}:borrow", "sent"),
+        (f"loan:{first}:return", "sent"),
+        (f"loan:{second}:return", "sent"),
+    ]
     credit = CreditOrder.objects.get()
     assert (credit.state, credit.pending_op, credit.charge_fen) == ("returned", "", 0)
-    assert Loan.objects.filter(credit_sync="").count() == 2
     from xinyue.credit.sandbox.models import SandboxOrder
 
     assert SandboxOrder.objects.get(out_order_no=credit.out_order_no).use_state == "restore"
     events = credit.events.filter(to_state="returned").count()
     check_in(actor=hz_desk, library=hangzhou, barcode="XY-0000002")
+    work_outbox()
     assert credit.events.filter(to_state="returned").count() == events == 1
 
 

@@ -11,6 +11,7 @@ from xinyue.circulation.errors import RenewalRefused
 from xinyue.circulation.models import CirculationRule, Loan, LoanEvent
 from xinyue.circulation.services import check_in, renew_loan
 from xinyue.circulation.services.credit_sync import due_at
+from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.core import clock
 from xinyue.core.errors import PermissionDenied
 from xinyue.credit.models import CreditOrder
@@ -45,10 +46,11 @@ def test_a_renewal_extends_the_loan_and_the_credit_order(platform_loans, platfor
     old_due, old_credit_due = loan.due_on, credit.due_at
     renewed = renew_loan(actor=reader_actor(platform_reader), loan=loan)
     assert (renewed.renewals, renewed.due_on) == (1, old_due + dt.timedelta(days=30))
+    assert CreditOrder.objects.get().due_at == old_credit_due  # the worker sends it
+    assert (f"loan:{loan.pk}:renew:1", "sent") in work_outbox()
     credit.refresh_from_db()
     assert credit.due_at == due_at(renewed.due_on) > old_credit_due
     assert (credit.state, credit.pending_op) == ("borrowed", "")
-    assert Loan.objects.get(pk=loan.pk).credit_sync == ""
     # the provider's gateway holds the new time too
     from xinyue.credit.sandbox.models import SandboxOrder
 

@@ -1,0 +1,235 @@
+"""The daily job on exact dates (reminders, overdue report, lost), compensation charged once
+through the sandbox provider (a failed deduction retried), paid at a desk, a lost book found
+before and after the charge, and the blocks that stop loans and renewals but never returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from xinyue.circulation import selectors
+from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked
+from xinyue.circulation.models import CirculationRule, CreditRecord, Item, Loan, LoanEvent
+from xinyue.circulation.services import check_in, check_out, renew_loan
+from xinyue.circulation.services.credit_sync import send_credit_record
+from xinyue.circulation.services.overdue import pay_compensation_at_desk, run_daily
+from xinyue.circulation.tests.conftest import work_outbox
+from xinyue.circulation.tests.factories import ItemFactory
+from xinyue.core import clock
+from xinyue.core.models import AuditEntry
+from xinyue.credit.models import CreditOrder
+from xinyue.credit.sandbox.models import SandboxOrder
+from xinyue.readers.services.identity import reader_actor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rule(province) -> CirculationRule:
+    """Province rule for platform loans: remind 3 days before, lost 30 days after the due date,
+    compensation 1.5 × list price + 5 元."""
+    return CirculationRule.objects.create(
+        program="platform",
+        loan_days=30,
+        renewals=1,
+        renewal_grace_days=2,
+        max_open_loans=5,
+        compensation_factor_permille=1500,
+        compensation_fee_fen=500,
+        remind_days_before=3,
+        lost_after_days=30,
+    )
+
+
+def notes(loan: Loan) -> list[str]:
+    return list(
+        LoanEvent.objects.filter(loan=loan, note__startswith="reminder").values_list(
+            "note", flat=True
+        )
+    )
+
+
+def test_the_daily_job_on_exact_dates(rule, platform_loans, hangzhou, hz_desk):
+    first, second = platform_loans
+    due = first.due_on
+    Loan.objects.filter(pk=second.pk).update(due_on=due + dt.timedelta(days=10))
+    day = lambda n: due + dt.timedelta(days=n)  # noqa: E731
+
+    assert run_daily(today=day(-4)) == {
+        "reminded_before": 0,
+        "reminded_after": 0,
+        "overdue": 0,
+        "lost": 0,
+    }
+    assert run_daily(today=day(-3))["reminded_before"] == 1
+    assert run_daily(today=day(-3))["reminded_before"] == 0  # twice a day: once
+    assert notes(first) == ["reminder:before"]
+    assert run_daily(today=day(0)) == {
+        "reminded_before": 0,
+        "reminded_after": 0,
+        "overdue": 0,
+        "lost": 0,
+    }
+    assert run_daily(today=day(1)) == {
+        "reminded_before": 0,
+        "reminded_after": 1,
+        "overdue": 1,
+        "lost": 0,
+    }
+    assert notes(first) == ["reminder:before", "reminder:after"]
+    assert CreditRecord.objects.filter(kind="overdue").count() == 1
+    assert run_daily(today=day(2))["overdue"] == 0
+    # the second book's reminder came on its own day (due + 10 − 3), caught up if a day is missed
+    assert notes(Loan.objects.get(pk=second.pk)) == []
+    assert run_daily(today=day(9))["reminded_before"] == 1
+    assert run_daily(today=day(29))["lost"] == 0
+    assert Loan.objects.get(pk=first.pk).status == "on_loan"
+    assert run_daily(today=day(30))["lost"] == 1
+    lost = Loan.objects.get(pk=first.pk)
+    assert (lost.status, lost.compensation_fen) == ("lost", 3100 * 3 // 2 + 500)
+    assert Item.objects.get(pk=first.item_id).status == "lost"
+    assert AuditEntry.objects.filter(action="loan.lost").count() == 1
+    assert run_daily(today=day(31))["lost"] == 0
+
+    # the charge waits for the order's other book; its return completes the order with it
+    assert (f"loan:{first.pk}:charge", "pending") in work_outbox()
+    assert CreditOrder.objects.get().state == "borrowed"
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    outbox = dict(work_outbox())
+    assert outbox[f"loan:{first.pk}:charge"] == outbox[f"loan:{second.pk}:return"] == "sent"
+    credit = CreditOrder.objects.get()
+    assert (credit.state, credit.charge_fen, credit.charged_fen) == ("charged", 5150, 5150)
+    sandbox = SandboxOrder.objects.get(out_order_no=credit.out_order_no)
+    assert (sandbox.pay_amount_type, sandbox.pay_amount_fen, sandbox.deduction_attempts) == (
+        "DAMAGE",
+        5150,
+        1,
+    )
+    settled = Loan.objects.get(pk=first.pk)
+    assert (settled.status, settled.settled_by) == ("settled", "provider")
+    assert selectors.reader_blocks(settled.reader) == []
+
+
+def test_a_failed_deduction_is_retried_and_charged_once(
+    rule, platform_loans, hangzhou, hz_desk, client, operator_user
+):
+    first, second = platform_loans
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    work_outbox()  # the first book is still out: the order stays open
+    client.force_login(operator_user)
+    fault = client.post(
+        "/sandbox/zhima/control/faults",
+        {"kind": "failed_deduction", "times": 1},
+        content_type="application/json",
+    )
+    assert fault.status_code == 201, fault.content
+    run_daily(today=first.due_on + dt.timedelta(days=30))
+    work_outbox()
+    charge = CreditRecord.objects.get(kind="charge")
+    assert (charge.state, charge.attempts, charge.last_error) == (
+        "pending",
+        1,
+        "deduction charge_failed",
+    )
+    assert CreditOrder.objects.get().state == "charge_failed"
+    reader = Loan.objects.get(pk=first.pk).reader
+    assert [b.code for b in selectors.reader_blocks(reader)] == ["lost_items"]
+
+    # the worker's retry: charged, once; a late repeat changes nothing
+    work_outbox()
+    send_credit_record(record_id=charge.pk)
+    credit = CreditOrder.objects.get()
+    assert (credit.state, credit.charged_fen) == ("charged", 5150)
+    sandbox = SandboxOrder.objects.get(out_order_no=credit.out_order_no)
+    assert (sandbox.pay_status, sandbox.pay_amount_fen, sandbox.deduction_attempts) == (
+        "PAY_SUCCESS",
+        5150,
+        2,
+    )
+    assert CreditRecord.objects.get(kind="charge").state == "sent"
+    assert credit.events.filter(to_state="charged").count() == 1
+    assert Loan.objects.get(pk=first.pk).status == "settled"
+
+
+def test_a_lost_book_found_before_the_charge_is_a_late_return(
+    rule, platform_loans, hangzhou, ningbo, nb_admin
+):
+    first, second = platform_loans
+    run_daily(today=first.due_on + dt.timedelta(days=30))  # both lost
+    assert Loan.objects.filter(status="lost").count() == 2
+    result = check_in(actor=nb_admin, library=ningbo, barcode=first.item.barcode)
+    assert (result.loan.status, result.transferred) == ("returned", True)
+    assert Loan.objects.get(pk=first.pk).compensation_fen == 0
+    assert CreditRecord.objects.get(key=f"loan:{first.pk}:charge").state == "cancelled"
+    check_in(actor=nb_admin, library=ningbo, barcode=second.item.barcode)
+    work_outbox()
+    credit = CreditOrder.objects.get()
+    assert (credit.state, credit.charge_fen, credit.charged_fen) == ("returned", 0, 0)
+    assert SandboxOrder.objects.get().deduction_attempts == 1  # one completion, no money
+
+
+def test_a_lost_book_found_after_the_charge_joins_the_shelf_without_a_second_charge(
+    rule, platform_loans, hangzhou, ningbo, hz_desk, nb_admin
+):
+    first, second = platform_loans
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    run_daily(today=first.due_on + dt.timedelta(days=30))
+    work_outbox()
+    assert CreditOrder.objects.get().state == "charged"
+    result = check_in(actor=nb_admin, library=ningbo, barcode=first.item.barcode)
+    assert result.loan.status == "settled"
+    assert "已赔付" in result.message
+    item = Item.objects.get(pk=first.item_id)
+    assert (item.status, item.owning_library_id, item.current_library_id) == (
+        "available",
+        ningbo.pk,
+        ningbo.pk,
+    )
+    work_outbox()
+    assert CreditOrder.objects.get().charged_fen == 5150
+    assert SandboxOrder.objects.get().deduction_attempts == 1
+    assert AuditEntry.objects.filter(action="item.found").count() == 1
+
+
+def test_compensation_paid_at_a_desk_withdraws_the_charge(
+    rule, platform_loans, platform_reader, hangzhou, hz_desk
+):
+    first, second = platform_loans
+    run_daily(today=first.due_on + dt.timedelta(days=30))
+    returned = check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode).loan
+    with pytest.raises(CompensationNotDue):
+        pay_compensation_at_desk(actor=hz_desk, library=hangzhou, loan=returned)
+    paid = pay_compensation_at_desk(actor=hz_desk, library=hangzhou, loan=first)
+    assert (paid.status, paid.settled_by) == ("settled", "desk")
+    assert CreditRecord.objects.get(key=f"loan:{first.pk}:charge").state == "cancelled"
+    assert AuditEntry.objects.filter(action="loan.compensation_paid").count() == 1
+    assert selectors.reader_blocks(platform_reader) == []
+    work_outbox()
+    credit = CreditOrder.objects.get()
+    assert (credit.state, credit.charged_fen) == ("returned", 0)
+
+
+def test_blocks_stop_loans_and_renewals_never_returns(
+    rule, platform_loans, platform_reader, hangzhou, hz_desk
+):
+    first, second = platform_loans
+    Loan.objects.filter(pk=first.pk).update(due_on=clock.today() - dt.timedelta(days=40))
+    blocks = selectors.reader_blocks(platform_reader)
+    assert [b.code for b in blocks] == ["overdue"]
+    assert "归还后" in blocks[0].message
+    with pytest.raises(ReaderBlocked):
+        renew_loan(actor=reader_actor(platform_reader), loan=second)
+    item = ItemFactory(owning_library=hangzhou, current_library=hangzhou)
+    with pytest.raises(ReaderBlocked) as refused:
+        check_out(actor=hz_desk, library=hangzhou, reader=platform_reader, barcode=item.barcode)
+    assert refused.value.detail["blocks"][0]["code"] == "overdue"
+    run_daily()  # 40 days overdue: lost
+    blocks = selectors.reader_blocks(platform_reader)
+    assert [b.code for b in blocks] == ["lost_items"]
+    assert "51.50 元" in blocks[0].message
+    # a return is never blocked
+    assert check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode).loan.status == (
+        "returned"
+    )
+    assert Item.objects.get(pk=item.pk).status == "available"
