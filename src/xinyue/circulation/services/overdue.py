@@ -11,8 +11,8 @@ within the reminder window or past due, and for each, by the rule that applies t
   back). A loan without a credit order (or whose reader prefers it) is paid at a desk.
 
 Every step is keyed by the day, so a job run twice (or a missed day caught up the next) does each
-thing once. Reminders are loan events (``reminder:before``, ``reminder:after``): the platform has
-no in-app message service yet; the reader's loan page shows them.
+thing once. Reminders are in-app messages to the reader (``notify_reader``, texts stored in
+Chinese like every message), keyed by their loan events (``reminder:before``, ``reminder:after``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from xinyue.core.actors import SYSTEM, Actor
 from xinyue.core.history import Audit, record_transition
 from xinyue.core.permissions import Action, require
 from xinyue.libraries.models import Library
+from xinyue.readers.services.messages import notify_reader
 
 REMINDER_BEFORE, REMINDER_AFTER = "reminder:before", "reminder:after"
 # How far ahead the job looks for reminders (the longest ``remind_days_before`` it honours).
@@ -44,6 +45,8 @@ def compensation_for(loan: Loan) -> int:
 
 
 def _remind(loan: Loan, note: str) -> bool:
+    """Tell the reader (an in-app message and any configured sender) once per reminder kind:
+    the loan event is both the history and the key that makes a second run do nothing."""
     if LoanEvent.objects.filter(loan=loan, note=note).exists():
         return False
     record_transition(
@@ -54,6 +57,15 @@ def _remind(loan: Loan, note: str) -> bool:
         to_state=loan.status,
         note=note,
     )
+    title, due = loan.item.title.title, f"{loan.due_on:%Y-%m-%d}"
+    if note == REMINDER_BEFORE:
+        subject, body = (
+            "借阅即将到期",
+            f"《{title}》应于 {due} 归还，可在“我的借阅”续借或到任一成员馆归还。",
+        )
+    else:
+        subject, body = "借阅已逾期", f"《{title}》已于 {due} 到期，请尽快到任一成员馆归还。"
+    notify_reader(reader=loan.reader, kind=note, subject=subject, body=body, link="/loans/")
     return True
 
 

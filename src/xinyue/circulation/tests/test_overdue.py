@@ -20,6 +20,7 @@ from xinyue.core import clock
 from xinyue.core.models import AuditEntry
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.sandbox.models import SandboxOrder
+from xinyue.readers.models import Message
 from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,11 @@ def test_the_daily_job_on_exact_dates(rule, platform_loans, hangzhou, hz_desk):
         "lost": 0,
     }
     assert notes(first) == ["reminder:before", "reminder:after"]
+    assert list(
+        Message.objects.filter(reader=first.reader_id, kind__startswith="reminder")
+        .order_by("id")
+        .values_list("kind", "subject")
+    ) == [("reminder:before", "借阅即将到期"), ("reminder:after", "借阅已逾期")]
     assert CreditRecord.objects.filter(kind="overdue").count() == 1
     assert run_daily(today=day(2))["overdue"] == 0
     # the second book's reminder came on its own day (due + 10 − 3), caught up if a day is missed
