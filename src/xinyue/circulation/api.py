@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from xinyue.circulation import marc, selectors, services
 from xinyue.circulation.errors import CardUnknown, LoanNotFound
 from xinyue.circulation.models import Loan
+from xinyue.circulation.qr import borrow_qr_svg, borrow_url
 from xinyue.circulation.selectors import loans_of_reader
 from xinyue.core import clock
 from xinyue.core.actors import Actor
@@ -273,3 +274,55 @@ def transferred_items(
     response = HttpResponse(marc.as_iso2709(records), content_type="application/marc")
     response["Content-Disposition"] = f'attachment; filename="{library.code}-{since}.mrc"'
     return response
+
+
+# --- QR credit borrowing --------------------------------------------------------------------
+
+
+class BorrowSessionIn(Schema):
+    barcodes: list[str] = Field(
+        ..., min_length=1, max_length=10, description="the books to lend, as scanned (1–10)"
+    )
+    library_code: str | None = Field(None, max_length=12)
+
+
+class BorrowSessionOut(Schema):
+    id: int
+    token: str = Field(description="one-time token (also a kiosk's SIP2 patron id once confirmed)")
+    qr_payload: str = Field(description="the URL the QR code holds: the reader's confirm page")
+    qr_svg: str = Field(description="the QR code as an SVG image")
+    expires_at: dt.datetime
+    library_code: str
+    barcodes: list[str]
+
+
+@router.post(
+    "/desk/borrow-sessions",
+    response={201: BorrowSessionOut, **ERRORS},
+    summary="Show a short-lived QR code the reader scans to borrow these books on credit",
+    description=(
+        "The reader opens `qr_payload` while logged in, sees the library and the books and "
+        "confirms; the loans are local ones under one provider credit order. The token works "
+        "once and expires after five minutes. Refusals: `item_unknown`, `not_lendable_here` "
+        "(`detail.reason`, `detail.barcode`), `invalid` (`barcodes[i]`)."
+    ),
+)
+def create_borrow_session(request: HttpRequest, payload: BorrowSessionIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    session, token = services.start_borrow_session(
+        actor=actor, library=library, barcodes=payload.barcodes
+    )
+    url = borrow_url(token)
+    return Status(
+        201,
+        {
+            "id": session.pk,
+            "token": token,
+            "qr_payload": url,
+            "qr_svg": str(borrow_qr_svg(url)),
+            "expires_at": session.expires_at,
+            "library_code": library.code,
+            "barcodes": session.barcodes,
+        },
+    )

@@ -207,3 +207,52 @@ class CirculationRule(BaseModel):
                 self.program or "*",
             ]
         )
+
+
+class BorrowSession(BaseModel):
+    """QR credit borrowing: the desk or a kiosk names the items, shows a short-lived QR code, and
+    the reader who scans it while logged in confirms. The loans are local ones, opened under one
+    provider credit order (reference ``borrow:<id>``). The token is a one-time bearer secret:
+    only its SHA-256 is stored; a session is confirmed once, by one reader, before it expires."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待读者确认")
+        CLAIMED = "claimed", _("确认中")
+        CONFIRMED = "confirmed", _("已借出")
+        FAILED = "failed", _("未能借出")
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    library = models.ForeignKey(
+        "libraries.Library", on_delete=models.PROTECT, related_name="borrow_sessions"
+    )
+    barcodes = models.JSONField(default=list)
+    created_by = models.CharField(max_length=80, blank=True)  # who showed the QR (actor label)
+    expires_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    reader = models.ForeignKey(
+        "readers.Reader",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="borrow_sessions",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"borrow:{self.pk}"
+
+    @property
+    def credit_reference(self) -> str:
+        return f"borrow:{self.pk}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= clock.now()
+
+
+class BorrowSessionEvent(EventRow):
+    session = models.ForeignKey(BorrowSession, on_delete=models.CASCADE, related_name="events")

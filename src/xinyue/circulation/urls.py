@@ -10,6 +10,12 @@ urlpatterns: list = [
     path("loans/<int:loan_id>/renew/", views.renew_my_loan, name="renew"),
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
+    path("borrow/<str:token>/", views.borrow, name="borrow"),
+    path(
+        "console/desk/borrow-session/",
+        views.desk_borrow_session,
+        name="desk_borrow_session",
+    ),
     path("console/circulation/rules/", views.console_rules, name="console_rules"),
     path(
         "console/circulation/rules/<int:rule_id>/delete/",

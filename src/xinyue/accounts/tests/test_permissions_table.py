@@ -339,6 +339,16 @@ API: dict[str, Probe] = {
         ("own", "other"),
         "library",
     ),
+    "create_borrow_session": Probe(
+        Action.CIRCULATE,
+        lambda w, t: (
+            "post",
+            "/api/v1/desk/borrow-sessions",
+            {"barcodes": [shelf_item(w, t)], "library_code": w.libraries[t].code},
+        ),
+        ("own", "other"),
+        "library",
+    ),
     "transferred_items": Probe(
         Action.WORK_AT_LIBRARY,
         lib("get", "/api/v1/libraries/{code}/transferred-items?since=2020-01-01"),
@@ -451,6 +461,9 @@ PAGES: dict[str, Probe] = {
     ),
     "circulation:desk_checkout": Probe(
         Action.CIRCULATE, page("/console/desk/checkout/"), kind="none"
+    ),
+    "circulation:desk_borrow_session": Probe(
+        Action.CIRCULATE, page("/console/desk/borrow-session/"), kind="none"
     ),
     "circulation:console_rules": Probe(
         Action.WORK_AT_LIBRARY, page("/console/circulation/rules/"), kind="none"

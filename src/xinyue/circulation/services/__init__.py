@@ -1,6 +1,13 @@
 """Circulation services: items and platform loans from orders, the desk (check-in, check-out),
 renewals, circulation rules. Import them from here."""
 
+from xinyue.circulation.services.borrowing import (
+    confirm_borrow_session,
+    session_by_token,
+    session_items,
+    session_patron_reader,
+    start_borrow_session,
+)
 from xinyue.circulation.services.delivery import create_platform_items, start_platform_loans
 from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
 from xinyue.circulation.services.renewals import renew_loan
@@ -10,9 +17,14 @@ __all__ = [
     "CheckinResult",
     "check_in",
     "check_out",
+    "confirm_borrow_session",
     "create_platform_items",
     "delete_rule",
     "renew_loan",
     "save_rule",
+    "session_by_token",
+    "session_items",
+    "session_patron_reader",
+    "start_borrow_session",
     "start_platform_loans",
 ]
