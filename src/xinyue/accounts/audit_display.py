@@ -62,6 +62,8 @@ ACTIONS: dict[str, Promise] = {
     "card.cancelled": pgettext_lazy("audit action", "注销读者证"),
     "loan.returned": pgettext_lazy("audit action", "归还图书"),
     "loan.checked_out": pgettext_lazy("audit action", "服务台借出图书"),
+    "loan.return_booked": pgettext_lazy("audit action", "预约快递或书柜归还"),
+    "loan.handed_over": pgettext_lazy("audit action", "归还图书已交寄"),
     "borrow_session.created": pgettext_lazy("audit action", "生成扫码信用借书二维码"),
     "borrow_session.confirmed": pgettext_lazy("audit action", "读者扫码确认信用借书"),
     "loan.renewed": pgettext_lazy("audit action", "续借图书"),

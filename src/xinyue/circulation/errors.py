@@ -88,3 +88,8 @@ class BorrowCreditRefused(Conflict):
 
     code = "borrow_credit_refused"
     default_message = _("信用借阅未获信用服务方同意，未借出")
+
+
+class ReturnNotBooked(Conflict):
+    code = "return_not_booked"
+    default_message = _("这笔借阅没有预约快递或书柜归还")

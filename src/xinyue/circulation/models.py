@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.core import clock
@@ -135,6 +136,11 @@ class Loan(BaseModel):
     # "extend" after a renewal), with the failed attempts; cleared once the provider has it.
     credit_sync = models.CharField(max_length=10, blank=True, db_index=True)
     credit_attempts = models.PositiveSmallIntegerField(default=0)
+    # A return booked by courier or locker; the loan clock stops at ``handed_over_at`` (the
+    # carrier has the book), so a carrier's delay never makes the reader overdue.
+    return_method = models.CharField(_("归还方式"), max_length=10, blank=True)
+    return_booked_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("交寄时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -152,7 +158,23 @@ class Loan(BaseModel):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status == self.Status.ON_LOAN and self.due_on < clock.today()
+        """Past the due date and still with the reader: once handed to a carrier, the clock
+        stopped then (the same rule as ``overdue_q``)."""
+        if self.status != self.Status.ON_LOAN:
+            return False
+        if self.handed_over_at is not None:
+            return self.due_on < clock.local(self.handed_over_at).date()
+        return self.due_on < clock.today()
+
+
+def overdue_q(today) -> Q:
+    """The loans overdue on ``today``, as a filter: the one definition of overdue for queries
+    (``Loan.is_overdue`` is the same for one loan). A loan handed to a carrier is overdue only
+    when it was already overdue at the hand-off."""
+    return Q(status=Loan.Status.ON_LOAN) & (
+        Q(handed_over_at__isnull=True, due_on__lt=today)
+        | Q(handed_over_at__isnull=False, due_on__lt=TruncDate("handed_over_at"))
+    )
 
 
 class LoanEvent(EventRow):

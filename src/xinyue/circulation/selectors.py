@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from xinyue.circulation.models import CirculationRule, Item, ItemTransfer, Loan
+from xinyue.circulation.models import CirculationRule, Item, ItemTransfer, Loan, overdue_q
 from xinyue.core import clock
 
 
@@ -110,7 +110,7 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
                 _("有 %(n)s 册图书登记遗失尚未赔付，赔付或找回归还后可继续借阅") % {"n": lost},
             )
         )
-    overdue = loans.filter(status=Loan.Status.ON_LOAN, due_on__lt=clock.today()).count()
+    overdue = loans.filter(overdue_q(clock.today())).count()
     if overdue:
         blocks.append(
             Block(

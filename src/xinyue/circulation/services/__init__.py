@@ -11,15 +11,18 @@ from xinyue.circulation.services.borrowing import (
 from xinyue.circulation.services.delivery import create_platform_items, start_platform_loans
 from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
 from xinyue.circulation.services.renewals import renew_loan
+from xinyue.circulation.services.returns import book_return, record_hand_over
 from xinyue.circulation.services.rules import delete_rule, save_rule
 
 __all__ = [
     "CheckinResult",
+    "book_return",
     "check_in",
     "check_out",
     "confirm_borrow_session",
     "create_platform_items",
     "delete_rule",
+    "record_hand_over",
     "renew_loan",
     "save_rule",
     "session_by_token",
