@@ -326,3 +326,72 @@ def create_borrow_session(request: HttpRequest, payload: BorrowSessionIn) -> Any
             "barcodes": session.barcodes,
         },
     )
+
+
+# --- courier or locker return -----------------------------------------------------------------
+
+
+class ReturnBookingIn(Schema):
+    method: str = Field(..., pattern="^(courier|locker)$", description="courier | locker")
+
+
+class ReturnBookingOut(Schema):
+    loan_id: int
+    return_method: str = Field(description="courier | locker")
+    return_booked_at: dt.datetime | None
+    handed_over_at: dt.datetime | None = Field(description="the loan clock stopped then")
+    due_on: dt.date
+    is_overdue: bool
+
+
+def _return_out(loan: Loan) -> dict[str, Any]:
+    return {
+        "loan_id": loan.pk,
+        "return_method": loan.return_method,
+        "return_booked_at": loan.return_booked_at,
+        "handed_over_at": loan.handed_over_at,
+        "due_on": loan.due_on,
+        "is_overdue": loan.is_overdue,
+    }
+
+
+@router.post(
+    "/loans/{loan_id}/return-booking",
+    response={200: ReturnBookingOut, **ERRORS},
+    summary="Book a courier pick-up or a locker return of the reader's own loan",
+    description=(
+        "Only the methods the lending library offers (`invalid` on `method` otherwise). The "
+        "loan stays due until the carrier or locker records the hand-off; from then a carrier's "
+        "delay never makes the reader overdue."
+    ),
+)
+def book_return(request: HttpRequest, loan_id: int, payload: ReturnBookingIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    reader = reader_from_request(request)
+    loans = Loan.objects.select_related("library")
+    if reader is not None:
+        loans = loans.filter(reader=reader)
+    else:
+        require(actor, Action.RENEW_LOAN)
+    loan = loans.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    return _return_out(services.book_return(actor=actor, loan=loan, method=payload.method))
+
+
+@router.post(
+    "/desk/loans/{loan_id}/handed-over",
+    response={200: ReturnBookingOut, **ERRORS},
+    summary="Record that the carrier (or locker) has the book of a booked return",
+    description=(
+        "The loan clock stops now; a repeat keeps the first time. The receiving library checks "
+        "the book in on arrival (`/desk/checkin`). Refusal: `return_not_booked`."
+    ),
+)
+def hand_over(request: HttpRequest, loan_id: int) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    require(actor, Action.CIRCULATE)
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    return _return_out(services.record_hand_over(actor=actor, loan=loan))

@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("loans/<int:loan_id>/renew/", views.renew_my_loan, name="renew"),
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
+    path("loans/<int:loan_id>/return/", views.book_my_return, name="book_return"),
     path("borrow/<str:token>/", views.borrow, name="borrow"),
     path(
         "console/desk/borrow-session/",

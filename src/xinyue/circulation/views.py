@@ -426,3 +426,31 @@ def borrow(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+# --- courier or locker return (a button on 我的借阅) -----------------------------------------
+
+
+@require_POST
+@reader_required
+def book_my_return(request: HttpRequest, loan_id: int) -> HttpResponse:
+    """预约快递或书柜归还 from 我的借阅: the reader's own open loan (another's is 404)."""
+    from xinyue.circulation.services.returns import RETURN_METHODS
+
+    actor = _actor(request)
+    loan = selectors.loans_of_reader(reader_id=actor.reader_id).filter(pk=loan_id).first()
+    if loan is None:
+        raise Http404
+    method = request.POST.get("method", "")[:20]
+    try:
+        loan = services.book_return(actor=actor, loan=loan, method=method)
+    except DomainError as exc:
+        fields = exc.detail.get("fields", {}) if isinstance(exc, InvalidInput) else {}
+        messages.error(request, " ".join(str(v) for v in fields.values()) or exc.message)
+    else:
+        messages.success(
+            request,
+            _("《%(title)s》已预约%(method)s归还；交寄后借期即停止计算，承运途中不会逾期")
+            % {"title": loan.item.title.title, "method": RETURN_METHODS[loan.return_method]},
+        )
+    return redirect("orders:loans")

@@ -313,6 +313,16 @@ API: dict[str, Probe] = {
         lambda w, t: ("post", "/api/v1/loans/999999/renew", {}),
         kind="none",
     ),
+    "book_return": Probe(
+        Action.RENEW_LOAN,
+        lambda w, t: ("post", "/api/v1/loans/999999/return-booking", {"method": "courier"}),
+        kind="none",
+    ),
+    "hand_over": Probe(
+        Action.CIRCULATE,
+        lambda w, t: ("post", "/api/v1/desk/loans/999999/handed-over", {}),
+        kind="none",
+    ),
     # A book on the library's shelf: a check-in answers 409 (not on loan), a check-out lends it
     # (rolled back) — where the table allows; 403 elsewhere.
     "desk_checkin": Probe(

@@ -18,8 +18,16 @@ from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
 from xinyue.core.history import Audit, record_transition
 from xinyue.core.permissions import Action, require
+from xinyue.libraries.settings_schema import library_setting
 
 RETURN_METHODS = {"courier": gettext_lazy("快递上门取件"), "locker": gettext_lazy("智能书柜")}
+
+
+def return_methods(loan: Loan) -> list[str]:
+    """The ways the lending library's policy (setting ``return_methods``) lets this loan come
+    back besides a desk or kiosk; the operator's setting for platform loans."""
+    allowed = str(library_setting(loan.library, "return_methods") or "").split(",")
+    return [method for method in RETURN_METHODS if method in allowed]
 
 
 def book_return(*, actor: Actor, loan: Loan, method: str) -> Loan:
@@ -28,9 +36,11 @@ def book_return(*, actor: Actor, loan: Loan, method: str) -> Loan:
     if method not in RETURN_METHODS:
         raise InvalidInput(fields={"method": _("请选择快递上门取件或智能书柜")})
     with transaction.atomic():
-        locked = Loan.objects.select_for_update().get(pk=loan.pk)
+        locked = Loan.objects.select_for_update().select_related("library").get(pk=loan.pk)
         if actor.reader_id != locked.reader_id or locked.status != Loan.Status.ON_LOAN:
             raise LoanNotFound()
+        if method not in return_methods(locked):
+            raise InvalidInput(fields={"method": _("借出馆不提供这种归还方式")})
         if locked.return_method == method:
             return locked
         if locked.handed_over_at is not None:

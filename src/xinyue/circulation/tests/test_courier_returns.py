@@ -71,3 +71,36 @@ def test_only_the_reader_books_their_return(platform_loans, province):
         book_return(actor=reader_actor(other), loan=platform_loans[0], method="courier")
     platform_loans[0].refresh_from_db()
     assert platform_loans[0].return_method == ""
+
+
+def test_the_reader_books_on_my_loans_and_the_carrier_records_the_hand_off(
+    client, platform_loans, platform_reader, hz_key_client, province
+):
+    from xinyue.libraries.services import update_library
+
+    loan = platform_loans[0]
+    client.force_login(platform_reader.user)
+    page = client.get("/loans/").content.decode()
+    assert f'id="courier-{loan.pk}"' in page
+    assert f'id="renew-{loan.pk}"' in page  # the renewal stays
+    answer = client.post(f"/loans/{loan.pk}/return/", {"method": "courier"}, follow=True)
+    assert "已预约" in answer.content.decode()
+    loan.refresh_from_db()
+    assert loan.return_method == "courier"
+    assert f'id="return-status-{loan.pk}"' in answer.content.decode()
+    # The carrier's key (a library's key) records the hand-off over the API.
+    handed = hz_key_client.post(f"/api/v1/desk/loans/{loan.pk}/handed-over")
+    assert handed.status_code == 200, handed.content
+    assert handed.json()["handed_over_at"] is not None
+    assert handed.json()["is_overdue"] is False
+    # The operator's policy offers lockers only: a courier booking is refused, nothing changes.
+    from xinyue.core.actors import SYSTEM
+
+    update_library(actor=SYSTEM, library=province, settings_values={"return_methods": "locker"})
+    other = platform_loans[1]
+    page = client.get("/loans/").content.decode()
+    assert f'id="courier-{other.pk}"' not in page
+    assert f'id="locker-{other.pk}"' in page
+    client.post(f"/loans/{other.pk}/return/", {"method": "courier"})
+    other.refresh_from_db()
+    assert other.return_method == ""
