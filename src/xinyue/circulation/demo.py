@@ -25,6 +25,7 @@ PREFIX = "XYDEMO-"
 
 
 def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
+    from xinyue.cards.selectors import reader_card_at
     from xinyue.catalog.models import Title
     from xinyue.circulation import services
     from xinyue.circulation.models import Item, Loan, Program
@@ -47,6 +48,14 @@ def seed(*, options: dict[str, Any], stdout: Any) -> list[tuple[str, str, str]]:
         return []
     hz, nb, wz = libraries["330100"], libraries["330200"], libraries["330300"]
     jia, yi = readers[0], readers[1]
+    if (
+        reader_card_at(reader=jia, library=hz) is None
+        or reader_card_at(reader=yi, library=nb) is None
+    ):
+        stdout.write(
+            "circulation demo skipped: the demo readers have no cards (credit sandbox off?)"
+        )
+        return []
     today = clock.today()
 
     def item(n: int, library, program=Program.LOCAL) -> Item:
