@@ -23,5 +23,6 @@ def test_seed_makes_two_kiosks_once(zhejiang):
         ("nb-kiosk-1", "utf-8"),
     ]
     account = authenticate_kiosk(login="hz-kiosk-1", password=demo.KIOSK_PASSWORD)
-    assert account is not None and account.library.code == "330100"
+    assert account is not None
+    assert account.library.code == "330100"
     assert authenticate_kiosk(login="hz-kiosk-1", password="wrong") is None
