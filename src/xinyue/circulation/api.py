@@ -10,7 +10,7 @@ the reader's phone holds, so a scanner reads either into ``card_number``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -280,7 +280,7 @@ def transferred_items(
 
 
 class BorrowSessionIn(Schema):
-    barcodes: list[str] = Field(
+    barcodes: list[Annotated[str, Field(max_length=64, pattern=BARCODE_PATTERN)]] = Field(
         ..., min_length=1, max_length=10, description="the books to lend, as scanned (1–10)"
     )
     library_code: str | None = Field(None, max_length=12)
