@@ -411,6 +411,9 @@ def borrow(request: HttpRequest, token: str) -> HttpResponse:
     elif session.status != session.Status.OPEN and session.reader_id != actor.reader_id:
         error = str(_("二维码已使用过，请让馆员或自助机重新生成"))
         status = 409
+    elif session.status == session.Status.FAILED:
+        error = session.failure or str(_("未能借出"))
+        status = 409
     elif session.status == session.Status.OPEN and session.is_expired:
         error = str(_("二维码已过期，请让馆员或自助机重新生成"))
         status = 409

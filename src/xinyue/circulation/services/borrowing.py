@@ -200,7 +200,7 @@ def confirm_borrow_session(*, actor: Actor, token: str) -> tuple[BorrowSession, 
     from xinyue.credit.models import CreditOrder
 
     if credit.state not in (CreditOrder.State.BORROWED, CreditOrder.State.OVERDUE):
-        _fail(session, actor, f"credit:{credit.state}")
+        _fail(session, actor, str(BorrowCreditRefused.default_message))
         raise BorrowCreditRefused(reason=credit.state)
     try:
         with transaction.atomic():
@@ -261,7 +261,7 @@ def _open_credit(session, reader, actor, items, latest_due: dt.date):
             confirm_by_reader=False,
         )
     except DomainError as exc:
-        _fail(session, actor, f"credit:{exc.code}")
+        _fail(session, actor, exc.message)
         raise BorrowCreditRefused(exc.message, reason=exc.code) from exc
     if credit.state == CreditOrder.State.PENDING_CONFIRM:
         try:

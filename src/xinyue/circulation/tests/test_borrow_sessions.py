@@ -173,3 +173,22 @@ def test_the_api_and_the_reader_page(hz_key_client, client, shelf, borrower):
     )
     assert lent.status_code == 409
     assert lent.json()["detail"]["reason"] == "status"
+
+
+def test_a_reader_without_credit_admittance_is_refused_and_nothing_is_lent(
+    hz_desk, shelf, hz_reader, hangzhou, client
+):
+    from xinyue.circulation.errors import BorrowCreditRefused
+
+    session, token = start_borrow_session(actor=hz_desk, library=hangzhou, barcodes=["HZL-0001"])
+    with pytest.raises(BorrowCreditRefused):
+        confirm_borrow_session(actor=reader_actor(hz_reader), token=token)
+    session.refresh_from_db()
+    assert session.status == "failed"
+    assert session.failure
+    assert Loan.objects.count() == 0
+    assert Item.objects.get(barcode="HZL-0001").status == "available"
+    client.force_login(hz_reader.user)
+    page = client.get(f"/borrow/{token}/")
+    assert page.status_code == 409
+    assert 'id="borrow-confirm"' not in page.content.decode()
