@@ -10,7 +10,7 @@ the reader's phone holds, so a scanner reads either into ``card_number``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from xinyue.circulation import marc, selectors, services
 from xinyue.circulation.errors import CardUnknown, LoanNotFound
 from xinyue.circulation.models import Loan
+from xinyue.circulation.qr import borrow_qr_svg, borrow_url
 from xinyue.circulation.selectors import loans_of_reader
 from xinyue.core import clock
 from xinyue.core.actors import Actor
@@ -423,3 +424,124 @@ def answer_credit_dispute(request: HttpRequest, record_id: int, payload: AnswerI
         due_on=payload.due_on,
     )
     return _record_out(selectors.credit_record(row.pk))
+
+
+# --- QR credit borrowing --------------------------------------------------------------------
+
+
+class BorrowSessionIn(Schema):
+    barcodes: list[Annotated[str, Field(max_length=64, pattern=BARCODE_PATTERN)]] = Field(
+        ..., min_length=1, max_length=10, description="the books to lend, as scanned (1–10)"
+    )
+    library_code: str | None = Field(None, max_length=12)
+
+
+class BorrowSessionOut(Schema):
+    id: int
+    token: str = Field(description="one-time token (also a kiosk's SIP2 patron id once confirmed)")
+    qr_payload: str = Field(description="the URL the QR code holds: the reader's confirm page")
+    qr_svg: str = Field(description="the QR code as an SVG image")
+    expires_at: dt.datetime
+    library_code: str
+    barcodes: list[str]
+
+
+@router.post(
+    "/desk/borrow-sessions",
+    response={201: BorrowSessionOut, **ERRORS},
+    summary="Show a short-lived QR code the reader scans to borrow these books on credit",
+    description=(
+        "The reader opens `qr_payload` while logged in, sees the library and the books and "
+        "confirms; the loans are local ones under one provider credit order. The token works "
+        "once and expires after five minutes. Refusals: `item_unknown`, `not_lendable_here` "
+        "(`detail.reason`, `detail.barcode`), `invalid` (`barcodes[i]`)."
+    ),
+)
+def create_borrow_session(request: HttpRequest, payload: BorrowSessionIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    session, token = services.start_borrow_session(
+        actor=actor, library=library, barcodes=payload.barcodes
+    )
+    url = borrow_url(token)
+    return Status(
+        201,
+        {
+            "id": session.pk,
+            "token": token,
+            "qr_payload": url,
+            "qr_svg": str(borrow_qr_svg(url)),
+            "expires_at": session.expires_at,
+            "library_code": library.code,
+            "barcodes": session.barcodes,
+        },
+    )
+
+
+# --- courier or locker return -----------------------------------------------------------------
+
+
+class ReturnBookingIn(Schema):
+    method: str = Field(..., pattern="^(courier|locker)$", description="courier | locker")
+
+
+class ReturnBookingOut(Schema):
+    loan_id: int
+    return_method: str = Field(description="courier | locker")
+    return_booked_at: dt.datetime | None
+    handed_over_at: dt.datetime | None = Field(description="the loan clock stopped then")
+    due_on: dt.date
+    is_overdue: bool
+
+
+def _return_out(loan: Loan) -> dict[str, Any]:
+    return {
+        "loan_id": loan.pk,
+        "return_method": loan.return_method,
+        "return_booked_at": loan.return_booked_at,
+        "handed_over_at": loan.handed_over_at,
+        "due_on": loan.due_on,
+        "is_overdue": loan.is_overdue,
+    }
+
+
+@router.post(
+    "/loans/{loan_id}/return-booking",
+    response={200: ReturnBookingOut, **ERRORS},
+    summary="Book a courier pick-up or a locker return of the reader's own loan",
+    description=(
+        "Only the methods the lending library offers (`invalid` on `method` otherwise). The "
+        "loan stays due until the carrier or locker records the hand-off; from then a carrier's "
+        "delay never makes the reader overdue."
+    ),
+)
+def book_return(request: HttpRequest, loan_id: int, payload: ReturnBookingIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    reader = reader_from_request(request)
+    loans = Loan.objects.select_related("library")
+    if reader is not None:
+        loans = loans.filter(reader=reader)
+    else:
+        require(actor, Action.RENEW_LOAN)
+    loan = loans.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    return _return_out(services.book_return(actor=actor, loan=loan, method=payload.method))
+
+
+@router.post(
+    "/desk/loans/{loan_id}/handed-over",
+    response={200: ReturnBookingOut, **ERRORS},
+    summary="Record that the carrier (or locker) has the book of a booked return",
+    description=(
+        "The loan clock stops now; a repeat keeps the first time. The receiving library checks "
+        "the book in on arrival (`/desk/checkin`). Refusal: `return_not_booked`."
+    ),
+)
+def hand_over(request: HttpRequest, loan_id: int) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    require(actor, Action.CIRCULATE)
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    return _return_out(services.record_hand_over(actor=actor, loan=loan))

@@ -84,3 +84,32 @@ class DisputeState(Conflict):
 
     code = "dispute_state"
     default_message = _("该信用记录的异议状态不允许此操作")
+
+
+class BorrowSessionNotFound(NotFound):
+    code = "borrow_session_not_found"
+    default_message = _("二维码无效：找不到这次借书")
+
+
+class BorrowSessionExpired(Conflict):
+    code = "borrow_session_expired"
+    default_message = _("二维码已过期，请让馆员或自助机重新生成")
+
+
+class BorrowSessionUsed(Conflict):
+    """The session was confirmed (or is being confirmed) by another reader, or failed."""
+
+    code = "borrow_session_used"
+    default_message = _("二维码已使用过，请让馆员或自助机重新生成")
+
+
+class BorrowCreditRefused(Conflict):
+    """The provider did not open the credit order; ``detail["reason"]`` is its code."""
+
+    code = "borrow_credit_refused"
+    default_message = _("信用借阅未获信用服务方同意，未借出")
+
+
+class ReturnNotBooked(Conflict):
+    code = "return_not_booked"
+    default_message = _("这笔借阅没有预约快递或书柜归还")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from xinyue.core import clock
@@ -135,6 +136,11 @@ class Loan(BaseModel):
     compensation_fen = models.PositiveIntegerField(_("赔偿金额（分）"), default=0)
     # How a lost loan was settled: charged at the provider, or paid at a desk.
     settled_by = models.CharField(max_length=10, blank=True)
+    # A return booked by courier or locker; the loan clock stops at ``handed_over_at`` (the
+    # carrier has the book), so a carrier's delay never makes the reader overdue.
+    return_method = models.CharField(_("归还方式"), max_length=10, blank=True)
+    return_booked_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("交寄时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -152,7 +158,23 @@ class Loan(BaseModel):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status == self.Status.ON_LOAN and self.due_on < clock.today()
+        """Past the due date and still with the reader: once handed to a carrier, the clock
+        stopped then (the same rule as ``overdue_q``)."""
+        if self.status != self.Status.ON_LOAN:
+            return False
+        if self.handed_over_at is not None:
+            return self.due_on < clock.local(self.handed_over_at).date()
+        return self.due_on < clock.today()
+
+
+def overdue_q(today) -> Q:
+    """The loans overdue on ``today``, as a filter: the one definition of overdue for queries
+    (``Loan.is_overdue`` is the same for one loan). A loan handed to a carrier is overdue only
+    when it was already overdue at the hand-off."""
+    return Q(status=Loan.Status.ON_LOAN) & (
+        Q(handed_over_at__isnull=True, due_on__lt=today)
+        | Q(handed_over_at__isnull=False, due_on__lt=TruncDate("handed_over_at"))
+    )
 
 
 class LoanEvent(EventRow):
@@ -283,3 +305,52 @@ class CreditDrift(BaseModel):
 
     class Meta:
         ordering = ["-found_on", "-id"]
+
+
+class BorrowSession(BaseModel):
+    """QR credit borrowing: the desk or a kiosk names the items, shows a short-lived QR code, and
+    the reader who scans it while logged in confirms. The loans are local ones, opened under one
+    provider credit order (reference ``borrow:<id>``). The token is a one-time bearer secret:
+    only its SHA-256 is stored; a session is confirmed once, by one reader, before it expires."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待读者确认")
+        CLAIMED = "claimed", _("确认中")
+        CONFIRMED = "confirmed", _("已借出")
+        FAILED = "failed", _("未能借出")
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    library = models.ForeignKey(
+        "libraries.Library", on_delete=models.PROTECT, related_name="borrow_sessions"
+    )
+    barcodes = models.JSONField(default=list)
+    created_by = models.CharField(max_length=80, blank=True)  # who showed the QR (actor label)
+    expires_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    reader = models.ForeignKey(
+        "readers.Reader",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="borrow_sessions",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"borrow:{self.pk}"
+
+    @property
+    def credit_reference(self) -> str:
+        return f"borrow:{self.pk}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= clock.now()
+
+
+class BorrowSessionEvent(EventRow):
+    session = models.ForeignKey(BorrowSession, on_delete=models.CASCADE, related_name="events")

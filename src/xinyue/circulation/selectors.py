@@ -17,6 +17,7 @@ from xinyue.circulation.models import (
     Item,
     ItemTransfer,
     Loan,
+    overdue_q,
 )
 from xinyue.core import clock
 from xinyue.core.actors import Actor
@@ -126,7 +127,7 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
                 % {"n": lost_count, "yuan": f"{unpaid / 100:.2f}"},
             )
         )
-    overdue = loans.filter(status=Loan.Status.ON_LOAN, due_on__lt=clock.today()).count()
+    overdue = loans.filter(overdue_q(clock.today())).count()
     if overdue:
         blocks.append(
             Block(

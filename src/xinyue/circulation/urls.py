@@ -13,6 +13,13 @@ urlpatterns: list = [
     path("console/circulation/drift/", views.console_credit_drift, name="console_credit_drift"),
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
+    path("loans/<int:loan_id>/return/", views.book_my_return, name="book_return"),
+    path("borrow/<str:token>/", views.borrow, name="borrow"),
+    path(
+        "console/desk/borrow-session/",
+        views.desk_borrow_session,
+        name="desk_borrow_session",
+    ),
     path("console/circulation/rules/", views.console_rules, name="console_rules"),
     path(
         "console/circulation/rules/<int:rule_id>/delete/",

@@ -415,3 +415,130 @@ def console_credit_drift(request: HttpRequest) -> HttpResponse:
     return render_console(
         request, "circulation/console_credit_drift.html", {"rows": selectors.credit_drift()}
     )
+
+
+# --- QR credit borrowing ----------------------------------------------------------------------
+
+
+@console_view
+def desk_borrow_session(request: HttpRequest) -> HttpResponse:
+    """The desk scans the books, the page shows the QR code the reader scans with the phone."""
+    from xinyue.circulation.qr import borrow_qr_svg, borrow_url
+
+    actor = _actor(request)
+    library = _library(request, actor, Action.CIRCULATE)
+    error = ""
+    shown = None
+    status = 200
+    raw = request.POST.get("barcodes", "")[:2000] if request.method == "POST" else ""
+    if request.method == "POST":
+        barcodes = [part for part in raw.split() if part]
+        try:
+            session, token = services.start_borrow_session(
+                actor=actor, library=library, barcodes=barcodes
+            )
+        except DomainError as exc:
+            if exc.http_status == 403:
+                raise
+            error = exc.message
+            if getattr(exc, "detail", {}).get("barcode"):
+                error = f"{exc.detail['barcode']}：{error}"
+            status = 422 if isinstance(exc, InvalidInput) else 409
+            if isinstance(exc, InvalidInput):
+                error = " ".join(str(v) for v in exc.detail.get("fields", {}).values()) or error
+        else:
+            url = borrow_url(token)
+            shown = {
+                "session": session,
+                "items": services.session_items(session),
+                "qr": borrow_qr_svg(url),
+                "url": url,
+            }
+    return render_console(
+        request,
+        "circulation/desk_borrow.html",
+        {
+            "library": library,
+            "barcodes": raw,
+            "error": error,
+            "shown": shown,
+            "action_url": _self_url("circulation:desk_borrow_session", library, actor),
+        },
+        status=status,
+    )
+
+
+@reader_required
+def borrow(request: HttpRequest, token: str) -> HttpResponse:
+    """The page the QR code opens on the reader's phone: the library and the books, a confirm
+    button; after it, the loans with their due dates. Expired or used codes say so."""
+    from xinyue.circulation.errors import BorrowSessionNotFound
+
+    actor = _actor(request)
+    try:
+        session = services.session_by_token(token)
+    except BorrowSessionNotFound as exc:
+        return render(request, "circulation/borrow.html", {"error": exc.message}, status=404)
+    loans: list = []
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            session, loans = services.confirm_borrow_session(actor=actor, token=token)
+        except DomainError as exc:
+            error = exc.message
+            status = 409
+            session.refresh_from_db()
+    elif session.status == session.Status.CONFIRMED and session.reader_id == actor.reader_id:
+        from xinyue.circulation.services.borrowing import session_loans
+
+        loans = list(session_loans(session))
+    elif session.status != session.Status.OPEN and session.reader_id != actor.reader_id:
+        error = str(_("二维码已使用过，请让馆员或自助机重新生成"))
+        status = 409
+    elif session.status == session.Status.FAILED:
+        error = session.failure or str(_("未能借出"))
+        status = 409
+    elif session.status == session.Status.OPEN and session.is_expired:
+        error = str(_("二维码已过期，请让馆员或自助机重新生成"))
+        status = 409
+    return render(
+        request,
+        "circulation/borrow.html",
+        {
+            "session": session,
+            "items": services.session_items(session),
+            "loans": loans,
+            "error": error,
+            "may_confirm": not loans and not error and session.status == session.Status.OPEN,
+        },
+        status=status,
+    )
+
+
+# --- courier or locker return (a button on 我的借阅) -----------------------------------------
+
+
+@require_POST
+@reader_required
+def book_my_return(request: HttpRequest, loan_id: int) -> HttpResponse:
+    """预约快递或书柜归还 from 我的借阅: the reader's own open loan (another's is 404)."""
+    from xinyue.circulation.services.returns import RETURN_METHODS
+
+    actor = _actor(request)
+    loan = selectors.loans_of_reader(reader_id=actor.reader_id).filter(pk=loan_id).first()
+    if loan is None:
+        raise Http404
+    method = request.POST.get("method", "")[:20]
+    try:
+        loan = services.book_return(actor=actor, loan=loan, method=method)
+    except DomainError as exc:
+        fields = exc.detail.get("fields", {}) if isinstance(exc, InvalidInput) else {}
+        messages.error(request, " ".join(str(v) for v in fields.values()) or exc.message)
+    else:
+        messages.success(
+            request,
+            _("《%(title)s》已预约%(method)s归还；交寄后借期即停止计算，承运途中不会逾期")
+            % {"title": loan.item.title.title, "method": RETURN_METHODS[loan.return_method]},
+        )
+    return redirect("orders:loans")

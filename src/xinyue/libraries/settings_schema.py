@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "rest_verify_secret": "",
     # Whether this library's own (local) books float to the library they are returned at.
     "local_books_float": False,
+    # How readers may return this library's loans besides a desk or kiosk: "courier", "locker",
+    # both (comma-separated) or "" (neither).
+    "return_methods": "courier,locker",
     # The deposit (fen) of a deposit card issued at this library's desk; None = not known to
     # the platform, shown as "以馆内公告为准" (see the deposit alternative of a refusal).
     "deposit_fen": None,
@@ -106,6 +109,12 @@ def clean_settings(
             errors[key] = _("只能是 %(values)s") % {
                 "values": pgettext("enumeration separator", "、").join(SIP2_ENCODINGS)
             }
+            continue
+        if key == "return_methods" and not set(filter(None, value.split(","))) <= {
+            "courier",
+            "locker",
+        }:
+            errors[key] = _("只能是 courier、locker，用逗号分隔，或留空")
             continue
         if key == "card_prefix" and value and not (value.isalnum() and len(value) <= 10):
             errors[key] = _("只能是不超过 10 位的字母或数字")

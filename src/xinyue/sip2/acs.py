@@ -80,6 +80,21 @@ def patron_by_card(library: Library, identifier: str) -> Patron | None:
 register_patron_resolver(patron_by_card)
 
 
+def patron_by_borrow_session(library: Library, identifier: str) -> Patron | None:
+    """The one-time token of a QR borrowing session this kiosk showed, once the reader confirmed
+    it on the phone and until it expires."""
+    from xinyue.cards.selectors import reader_card_at
+    from xinyue.circulation.services import session_patron_reader
+
+    reader = session_patron_reader(library=library, token=identifier)
+    if reader is None or reader.deleted_at is not None:
+        return None
+    return Patron(reader=reader, card=reader_card_at(reader=reader, library=library))
+
+
+register_patron_resolver(patron_by_borrow_session)
+
+
 def find_patron(library: Library, identifier: str) -> Patron | None:
     if not identifier:
         return None

@@ -317,6 +317,16 @@ API: dict[str, Probe] = {
         lambda w, t: ("post", "/api/v1/loans/999999/renew", {}),
         kind="none",
     ),
+    "book_return": Probe(
+        Action.RENEW_LOAN,
+        lambda w, t: ("post", "/api/v1/loans/999999/return-booking", {"method": "courier"}),
+        kind="none",
+    ),
+    "hand_over": Probe(
+        Action.CIRCULATE,
+        lambda w, t: ("post", "/api/v1/desk/loans/999999/handed-over", {}),
+        kind="none",
+    ),
     # A book on the library's shelf: a check-in answers 409 (not on loan), a check-out lends it
     # (rolled back) — where the table allows; 403 elsewhere.
     "desk_checkin": Probe(
@@ -371,6 +381,16 @@ API: dict[str, Probe] = {
             {"correct": False, "answer": "核实无误"},
         ),
         kind="none",
+    ),
+    "create_borrow_session": Probe(
+        Action.CIRCULATE,
+        lambda w, t: (
+            "post",
+            "/api/v1/desk/borrow-sessions",
+            {"barcodes": [shelf_item(w, t)], "library_code": w.libraries[t].code},
+        ),
+        ("own", "other"),
+        "library",
     ),
     "transferred_items": Probe(
         Action.WORK_AT_LIBRARY,
@@ -497,6 +517,9 @@ PAGES: dict[str, Probe] = {
     ),
     "circulation:console_credit_drift": Probe(
         Action.RUN_PLATFORM, page("/console/circulation/drift/"), kind="none"
+    ),
+    "circulation:desk_borrow_session": Probe(
+        Action.CIRCULATE, page("/console/desk/borrow-session/"), kind="none"
     ),
     "circulation:console_rules": Probe(
         Action.WORK_AT_LIBRARY, page("/console/circulation/rules/"), kind="none"

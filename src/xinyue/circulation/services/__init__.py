@@ -1,6 +1,13 @@
 """Circulation services: items and platform loans from orders, the desk (check-in, check-out),
 renewals, circulation rules. Import them from here."""
 
+from xinyue.circulation.services.borrowing import (
+    confirm_borrow_session,
+    session_by_token,
+    session_items,
+    session_patron_reader,
+    start_borrow_session,
+)
 from xinyue.circulation.services.credit_records import answer_dispute, dispute_record
 from xinyue.circulation.services.delivery import create_platform_items, start_platform_loans
 from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
@@ -10,20 +17,28 @@ from xinyue.circulation.services.overdue import (
     run_daily,
 )
 from xinyue.circulation.services.renewals import renew_loan
+from xinyue.circulation.services.returns import book_return, record_hand_over
 from xinyue.circulation.services.rules import delete_rule, save_rule
 
 __all__ = [
     "CheckinResult",
     "answer_dispute",
+    "book_return",
     "check_in",
     "check_out",
+    "confirm_borrow_session",
     "create_platform_items",
     "declare_lost",
     "delete_rule",
     "dispute_record",
     "pay_compensation_at_desk",
+    "record_hand_over",
     "renew_loan",
     "run_daily",
     "save_rule",
+    "session_by_token",
+    "session_items",
+    "session_patron_reader",
+    "start_borrow_session",
     "start_platform_loans",
 ]

@@ -63,8 +63,16 @@ class Command(BaseCommand):
         http.add_argument("--port", type=int, default=None, help="port of the started server")
         http.add_argument("--json", action="store_true", help="print only the JSON line")
         circulation = subcommands.add_parser(
-            "circulation", help="check-outs and check-ins per second from SIP2 kiosks"
+            "circulation",
+            help="check-outs and check-ins per second from SIP2 kiosks and over the desk API",
         )
+        circulation.add_argument("--part", choices=["all", "sip2", "api"], default="all")
+        circulation.add_argument("--clients", type=int, default=32, help="API desk clients")
+        circulation.add_argument(
+            "--api-port", type=int, default=None, help="port of the web server"
+        )
+        circulation.add_argument("--workers", type=int, default=settings.XINYUE_WEB_WORKERS)
+        circulation.add_argument("--web-threads", type=int, default=settings.XINYUE_WEB_THREADS)
         circulation.add_argument("--kiosks", type=int, default=32)
         circulation.add_argument("--items", type=int, default=20, help="books per kiosk")
         circulation.add_argument("--port", type=int, default=8560, help="port of xinyue sip2")
@@ -95,11 +103,21 @@ class Command(BaseCommand):
                 **_http_options(options),
             )  # fmt: skip
         elif options["bench"] == "circulation":
-            load_benchmark("circulation_sip2").main(
-                kiosks=options["kiosks"],
-                items=options["items"],
-                port=options["port"],
-                threads=options["threads"],
+            load_benchmark("circulation_api").main(
+                part=options["part"],
+                sip2_options={
+                    "kiosks": options["kiosks"],
+                    "items": options["items"],
+                    "port": options["port"],
+                    "threads": options["threads"],
+                },
+                api_options={
+                    "clients": options["clients"],
+                    "items": options["items"],
+                    "port": options["api_port"],
+                    "workers": options["workers"],
+                    "threads": options["web_threads"],
+                },
                 as_json=options["json"],
                 stdout=self.stdout,
                 stderr=self.stderr,
