@@ -104,7 +104,7 @@ def _db_datetime(value: Any) -> dt.datetime | None:
     """A datetime column read by a cursor, as the ORM would give it (aware on SQLite too)."""
     if value is None or connection.vendor != "sqlite":
         return value
-    return connection.ops.convert_datetimefield_value(value, None, connection)
+    return connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[attr-defined]
 
 
 def _may_see_reader(actor: Actor, reader_id: int) -> bool:

@@ -617,8 +617,8 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                 try:
                     with transaction.atomic():
                         outcome = _apply(waiting.prepared, shared)
-                except _AlreadyPlaced as placed:
-                    waiting.result = placed.order, False
+                except _AlreadyPlaced as already:
+                    waiting.result = already.order, False
                 except Exception as exc:  # this order's refusal (or fault) only
                     waiting.error = exc
                 else:

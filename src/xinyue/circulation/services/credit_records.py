@@ -80,15 +80,16 @@ def answer_dispute(
             .select_related("library", "loan")
             .first()
         )
-        if row is None:
+        if row is None or row.loan is None:
             raise CreditRecordNotFound()
+        record_loan: Loan = row.loan  # every disputable record is about a loan
         require(actor, Action.ANSWER_CREDIT_DISPUTE, library_id=row.library_id)
         if row.dispute != CreditRecord.Dispute.OPEN:
             raise DisputeState(dispute=row.dispute)
         if due_on is not None:
             if not correct:
                 raise InvalidInput(fields={"due_on": _("驳回异议时不能更改应还日期")})
-            loan = Loan.objects.select_for_update().filter(pk=row.loan_id).first()
+            loan = Loan.objects.select_for_update().filter(pk=record_loan.pk).first()
             if loan is None or loan.status != Loan.Status.ON_LOAN:
                 raise InvalidInput(fields={"due_on": _("只有借阅中的图书可以更正应还日期")})
             if due_on <= loan.due_on:
@@ -111,10 +112,10 @@ def answer_dispute(
         row.save(update_fields=["dispute", "dispute_answer", "answered_at", "updated_at"])
         record_transition(
             LoanEvent,
-            loan=row.loan,
+            loan=record_loan,
             actor=actor,
-            from_state=row.loan.status,
-            to_state=row.loan.status,
+            from_state=record_loan.status,
+            to_state=record_loan.status,
             note=f"dispute {row.pk} {row.dispute}",
             audit=Audit(
                 "credit_record.answered",

@@ -62,5 +62,12 @@ def reconcile() -> dict[str, int]:
             )
             drift += 1
     counts = {"resent": resent, "checked": checked, "drift": drift}
-    audit.record(actor=SYSTEM, action="credit.reconciled", object_type="reconciliation", **counts)
+    audit.record(
+        actor=SYSTEM,
+        action="credit.reconciled",
+        object_type="reconciliation",
+        resent=resent,
+        checked=checked,
+        drift=drift,
+    )
     return counts
