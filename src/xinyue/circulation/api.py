@@ -25,7 +25,7 @@ from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
 from xinyue.core.permissions import Action, require
-from xinyue.core.schemas import ErrorOut
+from xinyue.core.schemas import ErrorOut, ObjectIn
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import library_get
 from xinyue.readers.errors import NotAReader
@@ -279,7 +279,7 @@ def transferred_items(
 # --- compensation at the desk, the reader's credit record, disputes ----------------------------
 
 
-class CompensationIn(Schema):
+class CompensationIn(ObjectIn):
     library_code: str | None = Field(None, max_length=12)
 
 

@@ -17,7 +17,7 @@ from xinyue.accounts.middleware import request_actor
 from xinyue.cards.api import CardOut
 from xinyue.cards.models import Card
 from xinyue.core.actors import Actor, Channel
-from xinyue.core.schemas import ErrorOut, non_blank
+from xinyue.core.schemas import ErrorOut, ObjectIn, non_blank
 from xinyue.readers import selectors, services
 from xinyue.readers.errors import NotAReader
 from xinyue.readers.models import ConsentText, Reader
@@ -448,7 +448,7 @@ class MessagesOut(Schema):
     items: list[MessageOut]
 
 
-class MarkReadIn(Schema):
+class MarkReadIn(ObjectIn):
     ids: list[int] | None = Field(
         None, max_length=200, description="the messages read; omitted: all of them"
     )

@@ -214,6 +214,11 @@ def test_messages_page_and_api(reader, titles, budget, client):
         "/api/v1/readers/me/messages/read", {"ids": [999999]}, content_type="application/json"
     )
     assert (response.status_code, response.json()["code"]) == (404, "message_not_found")
+    # a body that is not an object is refused, not read as "mark them all"
+    response = api.post(
+        "/api/v1/readers/me/messages/read", [None, None], content_type="application/json"
+    )
+    assert response.status_code == 422
     assert Message.objects.filter(reader=reader, read_at__isnull=True).count() == 1
 
     client.force_login(reader.user)
