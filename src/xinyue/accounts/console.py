@@ -8,12 +8,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from xinyue.accounts.middleware import request_actor
 from xinyue.core.errors import DomainError, InvalidInput
 from xinyue.core.permissions import Action, require
+from xinyue.libraries.models import Library
+from xinyue.libraries.selectors import operator_library
 
 
 def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -49,3 +51,21 @@ def apply_domain_error(form: Any, exc: DomainError) -> None:
             form.add_error(field if field in form.fields else None, message)
     else:
         form.add_error(None, exc.message)
+
+
+def working_library(
+    request: HttpRequest, actor: Any, action: Action = Action.WORK_AT_LIBRARY
+) -> Library:
+    """The library a desk page acts for: staff work for their own; the operator picks one
+    (``?library=`` or a posted ``library``), the province's by default. ``action`` must be
+    allowed there."""
+    require(actor, action)
+    if actor.library_id is not None:
+        library = Library.objects.get(pk=actor.library_id)
+    else:
+        code = request.GET.get("library") or request.POST.get("library")
+        library = Library.objects.filter(code=code).first() if code else operator_library()
+        if library is None:
+            raise Http404
+    require(actor, action, library_id=library.pk)
+    return library

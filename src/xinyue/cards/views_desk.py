@@ -10,7 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinyue.accounts.console import apply_domain_error, console_view, render_console
+from xinyue.accounts.console import (
+    apply_domain_error,
+    console_view,
+    render_console,
+    working_library,
+)
 from xinyue.cards import selectors
 from xinyue.cards.errors import CardAlreadyHeld
 from xinyue.cards.forms import DepositCardForm, LookupForm, NoteForm, ReasonForm
@@ -19,9 +24,8 @@ from xinyue.cards.services import linking
 from xinyue.core.actors import Actor
 from xinyue.core.errors import DomainError
 from xinyue.core.money import format_fen
-from xinyue.core.permissions import require_library, require_staff
+from xinyue.core.permissions import require_staff
 from xinyue.libraries.models import Library
-from xinyue.libraries.selectors import operator_library
 from xinyue.readers.models import Reader
 
 CARD_ACTIONS = {
@@ -33,20 +37,6 @@ CARD_ACTIONS = {
 
 def _desk_actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]  # channel desk: ``accounts.middleware``
-
-
-def _desk_library(request: HttpRequest, actor: Actor) -> Library:
-    """Staff work for their library; the operator picks one (``?library=``), the province's by
-    default."""
-    require_staff(actor)
-    if actor.library_id is not None:
-        return Library.objects.get(pk=actor.library_id)
-    code = request.GET.get("library") or request.POST.get("library")
-    library = Library.objects.filter(code=code).first() if code else operator_library()
-    if library is None:
-        raise Http404
-    require_library(actor, library.pk)
-    return library
 
 
 def _back_to(library: Library, actor: Actor, card_number: str = "") -> str:
@@ -64,7 +54,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
     """Look a reader up. An ID number is only ever POSTed (never in a URL); a card number of
     this library may come back in ``?card=`` after an action."""
     actor = _desk_actor(request)
-    library = _desk_library(request, actor)
+    library = working_library(request, actor)
     form = LookupForm(request.POST or None)
     found = None
     searched = False
@@ -111,7 +101,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
 @console_view
 def desk_deposit_card(request: HttpRequest) -> HttpResponse:
     actor = _desk_actor(request)
-    library = _desk_library(request, actor)
+    library = working_library(request, actor)
     form = DepositCardForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

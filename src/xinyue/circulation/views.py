@@ -13,7 +13,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinyue.accounts.console import apply_domain_error, console_view, render_console
+from xinyue.accounts.console import (
+    apply_domain_error,
+    console_view,
+    render_console,
+    working_library,
+)
 from xinyue.circulation import selectors, services
 from xinyue.circulation.errors import CardUnknown, CreditRecordNotFound, RuleNotFound
 from xinyue.circulation.forms import BarcodeForm, CardForm, ExplainForm, RuleForm
@@ -33,21 +38,6 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
 
-def _library(request: HttpRequest, actor: Actor, action: Action) -> Library:
-    """Staff work for their library; the operator picks one (``?library=``), the province's by
-    default."""
-    require(actor, action)
-    if actor.library_id is not None:
-        library = Library.objects.get(pk=actor.library_id)
-    else:
-        code = request.GET.get("library") or request.POST.get("library")
-        library = Library.objects.filter(code=code).first() if code else operator_library()
-        if library is None:
-            raise Http404
-    require(actor, action, library_id=library.pk)
-    return library
-
-
 def _self_url(name: str, library: Library, actor: Actor) -> str:
     url = reverse(name)
     return url if actor.library_id else f"{url}?library={library.code}"
@@ -61,7 +51,7 @@ def desk_checkin(request: HttpRequest) -> HttpResponse:
     """Scan, Enter: the book is checked in and the answer shown large; the input is emptied and
     keeps the focus for the next book; the last results stay listed below."""
     actor = _actor(request)
-    library = _library(request, actor, Action.CIRCULATE)
+    library = working_library(request, actor, Action.CIRCULATE)
     key = f"desk_checkins:{library.code}"
     recent: list[dict[str, Any]] = request.session.get(key, [])
     form = BarcodeForm(request.POST or None)
@@ -121,7 +111,7 @@ def desk_checkout(request: HttpRequest) -> HttpResponse:
     from xinyue.cards.selectors import library_card, masked_reader
 
     actor = _actor(request)
-    library = _library(request, actor, Action.CIRCULATE)
+    library = working_library(request, actor, Action.CIRCULATE)
     key = f"desk_checkout:{library.code}"
     state: dict[str, Any] = request.session.get(key) or {}
     card = (
@@ -226,7 +216,7 @@ def console_rules(request: HttpRequest) -> HttpResponse:
     from xinyue.cards.selectors import library_card
 
     actor = _actor(request)
-    library = _library(request, actor, Action.WORK_AT_LIBRARY)
+    library = working_library(request, actor, Action.WORK_AT_LIBRARY)
     may_edit_library = allowed(actor, Action.MANAGE_LIBRARY, library_id=library.pk)
     may_edit_province = allowed(actor, Action.RUN_PLATFORM)
     form = RuleForm(request.POST or None)
@@ -426,7 +416,7 @@ def desk_borrow_session(request: HttpRequest) -> HttpResponse:
     from xinyue.circulation.qr import borrow_qr_svg, borrow_url
 
     actor = _actor(request)
-    library = _library(request, actor, Action.CIRCULATE)
+    library = working_library(request, actor, Action.CIRCULATE)
     error = ""
     shown = None
     status = 200

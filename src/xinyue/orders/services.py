@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from xinyue.cards.models import Card
 from xinyue.catalog.models import Offer, Title
+from xinyue.catalog.selectors.titles import orderable_copies
 from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
@@ -1547,15 +1548,6 @@ def reveal_delivery_address(*, actor: Actor, order: Order) -> DeliveryAddress:
 Waiting = WaitListEntry.Status
 
 
-def _title_stock(title_id: int) -> int:
-    return (
-        Offer.objects.filter(title_id=title_id, is_active=True, supplier__is_active=True).aggregate(
-            s=Sum("stock")
-        )["s"]
-        or 0
-    )
-
-
 def _end_wait_for_order(order: Order) -> None:
     """The reader ordered titles they were waiting for: those entries are done."""
     WaitListEntry.objects.filter(
@@ -1577,7 +1569,7 @@ def join_wait_list(*, actor: Actor, reader: Reader, title_id: int) -> WaitListEn
     ).first()
     if existing is not None:
         return existing
-    if _title_stock(title.pk) > 0:
+    if orderable_copies(title.pk) > 0:
         raise TitleInStock(title_id=title.pk)
     entry = WaitListEntry.objects.create(reader=reader, title=title)
     audit.record(actor=actor, action="waitlist.joined", obj=entry, title_id=title.pk)
@@ -1638,7 +1630,7 @@ def advance_wait_list(*, title_id: int, now: dt.datetime | None = None) -> list[
                 entry.status = Waiting.EXPIRED
                 entry.save(update_fields=["status", "updated_at"])
         open_turns = sum(1 for e in entries if e.status == Waiting.NOTIFIED)
-        free = _title_stock(title_id) - open_turns
+        free = orderable_copies(title_id) - open_turns
         hours = platform_rules().waitlist_window_hours
         for entry in entries:
             if free <= 0:
