@@ -201,6 +201,19 @@ def categories(db) -> None:
     load_tree(Category)
 
 
+# --- in-process counts ----------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _rate_limit_counts():
+    """Each process counts rate-limited hits in memory (``core.throttling.COUNTS``) between
+    exchanges with the shared counter; the test database is rolled back after each test, so
+    these counts must go too."""
+    from xinyue.core.throttling import COUNTS
+
+    COUNTS.clear()
+    yield COUNTS
+    COUNTS.clear()
+
+
 # --- insights ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _usage_event_buffer():
