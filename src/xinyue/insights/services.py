@@ -87,8 +87,41 @@ def write_events(rows: Sequence[EventTuple]) -> None:
         )
 
 
-EVENTS: EventBuffer[EventTuple] = EventBuffer(
-    writer=write_events,
+# A buffered event: its row, and for a search the key of its once-per-searcher claim ("" for
+# none). The claims are decided when the batch is written (``write_buffered``).
+Buffered = tuple[EventTuple, str]
+
+
+def write_buffered(items: Sequence[Buffered]) -> None:
+    """Write a batch from the buffer: claim its searches' once-per-searcher keys with one
+    statement (``core.counters``), drop each search whose claim someone made before (in this
+    batch, another process's or an earlier one), and insert the rest, in one transaction — a
+    failed insert gives the claims back, so the retried batch counts exactly the same searches.
+    """
+    claims: dict[str, int] = {}
+    for _row, claim in items:
+        if claim:
+            claims[claim] = 1
+    with transaction.atomic():
+        counts: dict[str, int] = {}
+        if claims:
+            try:
+                with transaction.atomic():
+                    counts = counters.add(claims, ttl_seconds=SEARCH_ONCE_SECONDS)
+            except DatabaseError:
+                pass  # no dedupe store: count the searches rather than lose them
+        rows: list[EventTuple] = []
+        for row, claim in items:
+            if claim:
+                if claims.get(claim) != 1 or counts.get(claim, 1) > 1:
+                    continue  # a repeat within this batch, or claimed before
+                claims[claim] = 0  # the first of this batch takes it
+            rows.append(row)
+        write_events(rows)
+
+
+EVENTS: EventBuffer[Buffered] = EventBuffer(
+    writer=write_buffered,
     batch_size=settings.XINYUE_EVENTS_BATCH_SIZE,
     max_age=settings.XINYUE_EVENTS_FLUSH_SECONDS,
     background=settings.XINYUE_EVENTS_FLUSH_THREAD,
@@ -115,22 +148,49 @@ def record_event(
     ``query`` must already be normalised (the search engine returns ``normalized_query``); an
     ID number, phone or card number in it is masked here, before it is buffered. Never raises on odd input from a page: an unknown type is a programming error and does.
     """
+    _buffer(
+        type=type,
+        channel=channel,
+        at=at,
+        reader_id=reader_id,
+        path=path,
+        query=query,
+        title_id=title_id,
+        result_count=result_count,
+        library_code=library_code,
+        client=client,
+    )
+
+
+def _buffer(
+    *,
+    type: str,
+    channel: str,
+    at: dt.datetime | None,
+    reader_id: int | None,
+    path: str,
+    query: str,
+    title_id: int | None,
+    result_count: int | None,
+    library_code: str,
+    client: str,
+    claim: str = "",
+) -> None:
     if type not in EventType.values:
         raise ValueError(f"unknown event type {type!r}")
-    EVENTS.add(
-        (
-            at or clock.now(),
-            str(type),
-            str(channel) if channel in CHANNELS else Channel.API.value,
-            reader_id,
-            (path or "")[:PATH_MAX],
-            redact_search_term(query or "")[:QUERY_MAX],
-            title_id,
-            result_count,
-            (library_code or "")[:12],
-            (client or "")[:40],
-        )
+    row = (
+        at or clock.now(),
+        str(type),
+        str(channel) if channel in CHANNELS else Channel.API.value,
+        reader_id,
+        (path or "")[:PATH_MAX],
+        redact_search_term(query or "")[:QUERY_MAX],
+        title_id,
+        result_count,
+        (library_code or "")[:12],
+        (client or "")[:40],
     )
+    EVENTS.add((row, claim))
 
 
 # A searcher's repeats of a term within this long are refinements of one search (facets, sort,
@@ -150,26 +210,29 @@ def record_search_event(
 ) -> bool:
     """Record one search, once: a later page, or the same searcher (``client``) searching the
     same normalised term again within 30 minutes (with a facet, another sort) is the same
-    search. The claim is a shared counter (``core.counters``), so it holds across web processes.
-    Returns whether the search was recorded."""
+    search. The search is buffered with its claim; the claims of a batch are made in the shared
+    counter (``core.counters``) when the batch is written, so they hold across web processes
+    without a statement per request (``write_buffered``). Returns whether the search was
+    buffered (a later page never is)."""
     term = redact_search_term(query or "")[:QUERY_MAX]
     if not term or page > 1:
         return False
+    claim = ""
     if client:
         digest = hashlib.sha256(f"{client}|{term}".encode()).hexdigest()[:32]
-        try:
-            if counters.hit(f"search-once:{digest}", ttl_seconds=SEARCH_ONCE_SECONDS) > 1:
-                return False
-        except DatabaseError:
-            pass  # no dedupe store: count the search rather than lose it
-    record_event(
+        claim = f"search-once:{digest}"
+    _buffer(
         type=EventType.SEARCH,
         channel=channel,
+        at=None,
         reader_id=reader_id,
         path=path,
         query=term,
+        title_id=None,
         result_count=result_count,
+        library_code="",
         client=client,
+        claim=claim,
     )
     return True
 
