@@ -214,6 +214,18 @@ def _rate_limit_counts():
     COUNTS.clear()
 
 
+@pytest.fixture(autouse=True)
+def _search_micro_cache(settings):
+    """Anonymous searches are cached per process for a moment (``catalog.web.SEARCHES``): off in
+    tests, which change the catalog and search again at once; its own tests switch it on."""
+    from xinyue.catalog.web import SEARCHES
+
+    settings.XINYUE_SEARCH_CACHE_SECONDS = 0
+    SEARCHES.clear()
+    yield SEARCHES
+    SEARCHES.clear()
+
+
 # --- insights ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _usage_event_buffer():

@@ -174,6 +174,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
     },
 }
+# Anonymous searches (API and page) answered from a per-process cache for this many seconds
+# (0 = off): catalog and stock changes show within this long (core/microcache.py).
+XINYUE_SEARCH_CACHE_SECONDS = config.env_float("XINYUE_SEARCH_CACHE_SECONDS", 2.0)
 # Public hot searches (大家都在搜): a term is shown once this many distinct readers or clients
 # searched it in the window (insights/selectors.py).
 XINYUE_HOT_SEARCH_MIN_CLIENTS = config.env_int("XINYUE_HOT_SEARCH_MIN_CLIENTS", 3)

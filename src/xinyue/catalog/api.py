@@ -4,9 +4,11 @@ titles, categories, picks, notices (public reads), the reader's bookshelf, and s
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -211,14 +213,48 @@ def _facet_list(values: list) -> list[dict[str, Any]]:
         "it again."
     ),
 )
-def search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
-    from xinyue.catalog.selectors.search import search_titles
-
+def search(request: HttpRequest, filters: Query[SearchQuery]) -> HttpResponse:
     fields = {
         name: value.strip()
         for name in ("title", "author", "subject", "isbn")
         if (value := getattr(filters, name)) and value.strip()
     }
+    if web.request_actor(request) is None:
+        # Anonymous: the same answer for everybody, served from the micro-cache for a moment.
+        key = ("api", web.search_cache_key(filters, fields), get_language())
+        answer = web.SEARCHES.get_or_compute(key, lambda: _search_answer(request, filters, fields))
+    else:
+        answer = _search_answer(request, filters, fields)
+    web.record_search(
+        request,
+        normalized_query=answer.normalized_query,
+        result_count=answer.total,
+        page=filters.page,
+    )
+    return HttpResponse(answer.content, content_type=_api().get_content_type())
+
+
+def _api() -> Any:
+    """The API this router is mounted on (its renderer and content type, as for any answer)."""
+    from xinyue.api import api
+
+    return api
+
+
+@dataclass(frozen=True)
+class _SearchAnswer:
+    """A search's response body, rendered once (``SearchOut``), and what its recording needs."""
+
+    content: bytes
+    normalized_query: str
+    total: int
+
+
+def _search_answer(
+    request: HttpRequest, filters: SearchQuery, fields: dict[str, str]
+) -> _SearchAnswer:
+    from xinyue.catalog.selectors.search import search_titles
+
     result = search_titles(
         query=filters.q,
         category=filters.category or None,
@@ -231,12 +267,6 @@ def search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
         page=filters.page,
         page_size=filters.page_size,
     )
-    web.record_search(
-        request,
-        normalized_query=result.normalized_query,
-        result_count=result.total,
-        page=filters.page,
-    )
     items = portal.with_stock(list(result.items))
     # The engine attaches each item's category from its cached tree: no query for the names.
     categories = {t.category_id: t.category.name for t in items if _category_loaded(t)}
@@ -244,18 +274,25 @@ def search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
     if missing:
         categories |= portal.category_names(missing)
     facets = result.facets or {}
-    return {
-        "total": result.total,
-        "total_is_exact": result.total_is_exact,
-        "facets_are_exact": result.facets_are_exact,
-        "page": result.page,
-        "page_size": result.page_size,
-        "normalized_query": result.normalized_query,
-        "items": [item_out(t, categories=categories) for t in items],
-        "facets": {
-            name: _facet_list(facets.get(name)) for name in ("category", "year", "publisher")
-        },
-    }
+    body = SearchOut.model_validate(
+        {
+            "total": result.total,
+            "total_is_exact": result.total_is_exact,
+            "facets_are_exact": result.facets_are_exact,
+            "page": result.page,
+            "page_size": result.page_size,
+            "normalized_query": result.normalized_query,
+            "items": [item_out(t, categories=categories) for t in items],
+            "facets": {
+                name: _facet_list(facets.get(name)) for name in ("category", "year", "publisher")
+            },
+        }
+    ).model_dump()
+    return _SearchAnswer(
+        content=_api().renderer.render(request, body, response_status=200),
+        normalized_query=result.normalized_query,
+        total=result.total,
+    )
 
 
 @router.get(

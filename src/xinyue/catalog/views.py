@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -206,19 +207,18 @@ def _pages(params: SearchParams, total: int) -> dict[str, Any]:
     }
 
 
-def search(request: HttpRequest) -> HttpResponse:
+@dataclass(frozen=True)
+class _Found:
+    """What the search page shows that is the same for every visitor (never the shelf)."""
+
+    result: Any
+    items: list[Any]
+    facets: Any
+
+
+def _search_found(params: SearchParams) -> _Found:
     from xinyue.catalog.selectors.search import search_titles
 
-    params = SearchParams.from_query(request.GET)
-    web.record_page_view(request)
-    if not params.has_terms:
-        if params.category:  # a category alone is browsing, not a search
-            return redirect("catalog:category", key=params.category)
-        return render(
-            request,
-            "catalog/search_start.html",
-            {"params": params, "popular_terms": popular_search_terms()},
-        )
     result = search_titles(
         query=params.q,
         category=params.category or None,
@@ -231,20 +231,43 @@ def search(request: HttpRequest) -> HttpResponse:
         page=params.page,
         page_size=PAGE_SIZE,
     )
+    items = portal.with_stock(list(result.items))
+    return _Found(result=result, items=items, facets=_facets(params, result.facets or {}))
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    params = SearchParams.from_query(request.GET)
+    web.record_page_view(request)
+    if not params.has_terms:
+        if params.category:  # a category alone is browsing, not a search
+            return redirect("catalog:category", key=params.category)
+        return render(
+            request,
+            "catalog/search_start.html",
+            {"params": params, "popular_terms": popular_search_terms()},
+        )
+    if web.request_actor(request) is None:
+        # Anonymous: the engine's answer is everybody's, served from the micro-cache for a
+        # moment; the shelf below is this visitor's own, read per request.
+        # The page's links repeat the query as typed: keyed by the parameters as read.
+        key = ("page", repr(params), get_language())
+        found = web.SEARCHES.get_or_compute(key, lambda: _search_found(params))
+    else:
+        found = _search_found(params)
+    result, items, facets = found.result, found.items, found.facets
     web.record_search(
         request,
         normalized_query=result.normalized_query,
         result_count=result.total,
         page=params.page,
     )
-    items = portal.with_stock(list(result.items))
     shelf = set(web.shelf_ids(request))
     context: dict[str, Any] = {
         "params": params,
         "result": result,
         "items": items,
         "shelf": shelf,
-        "facets": _facets(params, result.facets or {}),
+        "facets": facets,
         "filters": _active_filters(params),
         "field_chips": [
             (FIELD_LABELS.get(name, name), value) for name, value in params.fields.items()
