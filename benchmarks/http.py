@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.db import connection
 
 HERE = Path(__file__).resolve().parent
@@ -441,6 +442,8 @@ def run(
             if sampler:
                 sampler.stop.set()
                 sampler.join()
+        # The server has stopped: its workers logged their cache figures on the way out.
+        cache_figures = _cache_figures(work / "server.log")
     for figures in results.values():
         figures["share_of_ceiling"] = (
             round(figures["per_s"] / ceiling["per_s"], 3) if ceiling["per_s"] else None
@@ -473,11 +476,29 @@ def run(
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
+    if local:
+        result["search_cache"] = {
+            "ttl_s": settings.XINYUE_SEARCH_CACHE_SECONDS,
+            **cache_figures,
+        }
     if sampler:
         result["workers_memory_peak"] = [
             {"pid": pid, **peak} for pid, peak in sorted(sampler.peak.items())
         ]
     return result
+
+
+def _cache_figures(log_path: Path) -> dict[str, Any]:
+    """The anonymous searches' micro-cache figures the workers logged at exit (warm-up
+    included), summed over workers."""
+    hits = misses = 0
+    if log_path.exists():
+        for match in re.finditer(
+            r"search micro-cache: pid \d+, (\d+) hits, (\d+) misses", log_path.read_text()
+        ):
+            hits, misses = hits + int(match[1]), misses + int(match[2])
+    total = hits + misses
+    return {"hits": hits, "misses": misses, "hit_rate": round(hits / total, 3) if total else None}
 
 
 def _catalog_size() -> int:

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
@@ -231,6 +232,11 @@ def _search_found(params: SearchParams) -> _Found:
         page_size=PAGE_SIZE,
     )
     items = portal.with_stock(list(result.items))
+    # Each result's markup except its shelf button (the visitor's own) is the same for every
+    # visitor: rendered here, once per answer, not once per request.
+    head = get_template("catalog/_title_item_head.html")
+    for title in items:
+        title.item_head = head.render({"title": title})
     return _Found(result=result, items=items, facets=_facets(params, result.facets or {}))
 
 

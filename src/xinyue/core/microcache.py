@@ -9,6 +9,8 @@ may be cached here: nothing per reader (a shelf, a name) ever goes into a value.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -16,6 +18,8 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
+
+log = logging.getLogger(__name__)
 
 
 class MicroCache(Generic[V]):
@@ -63,3 +67,8 @@ class MicroCache(Generic[V]):
         with self._lock:
             self._entries.clear()
             self.hits = self.misses = 0
+
+    def log_figures(self, name: str) -> None:
+        """One log line with how often the cache answered (at a process's exit)."""
+        if self.hits or self.misses:
+            log.info("%s: pid %d, %d hits, %d misses", name, os.getpid(), self.hits, self.misses)

@@ -4,7 +4,8 @@ Why: a search page that wrote its event row in its own transaction would pay a c
 on SQLite, a round trip and a WAL flush on PostgreSQL) per request, for a fact nobody reads
 until the report. The buffer collects events and writes them with one multi-row INSERT when it
 holds ``batch_size`` events, when its oldest event is ``max_age`` seconds old (checked on every
-add and by a daemon thread, so an idle process still flushes), and at interpreter exit.
+add and by a daemon thread, so an idle process still flushes), and when the process ends
+(``core.exiting.at_exit``: a plain exit or the end of a web server worker).
 
 The price, accepted deliberately (docs/decisions.md): a process killed hard loses at most the
 last ``max_age`` seconds of its events. Business facts never go through here.
@@ -12,7 +13,6 @@ last ``max_age`` seconds of its events. Business facts never go through here.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from django.db import connection, connections
+
+from xinyue.core.exiting import at_exit
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +152,7 @@ class EventBuffer(Generic[T]):
                 connections.close_all()
 
     def register_exit_flush(self) -> None:
-        atexit.register(self._flush_at_exit)
+        at_exit(self._flush_at_exit)
 
     def _flush_at_exit(self) -> None:
         try:
