@@ -24,7 +24,10 @@ from functools import lru_cache
 
 import opencc
 import rjieba
-from pypinyin import Style, lazy_pinyin
+
+# pypinyin is imported where it is used (``_word_pinyin``): its dictionaries take ~56 MB the
+# moment it is imported, and a web process needs them only to highlight a Latin query in Han
+# text by pinyin — a process that never does (title pages, Chinese queries) never loads them.
 
 # Scripts written without spaces: segmented and bigrammed. Han (BMP, compatibility, extension
 # blocks), kana and hangul syllables.
@@ -185,6 +188,8 @@ def grams(text: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def _word_pinyin(word: str) -> tuple[str, ...]:
     """One syllable per Han character of ``word`` (pypinyin picks readings by phrase)."""
+    from pypinyin import Style, lazy_pinyin
+
     syllables = lazy_pinyin(word, style=Style.NORMAL, errors=lambda chars: ["" for _ in chars])
     return tuple(s if s.isascii() else fold(s) for s in syllables)
 
