@@ -1,0 +1,72 @@
+"""pypinyin's phrase table, loaded compactly (docs/decisions.md, "Worker memory: pypinyin").
+
+pypinyin reads ``phrases_dict.json`` (47,000 phrases, 2.5 MB) with ``json.loads`` into a list of
+lists of strings per phrase: about 35 MB of small objects in every process that highlights a
+Latin query by pinyin. The table holds only ~1,250 distinct inner lists (a reading, rarely two)
+and ~1,500 distinct readings, so this loader reads the same file line by line and shares each
+distinct inner list and string: the same mapping, equal value for value (a test compares it with
+``json.loads`` of the file), in a few MB. pypinyin ``deepcopy``s a phrase's readings before using
+them, so sharing is safe.
+
+``install()`` puts the table in place as the ``pypinyin.phrases_dict`` module before pypinyin is
+first imported; if pypinyin was imported already, it does nothing (the result is the same, only
+larger).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+
+def phrases_path() -> Path:
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:  # pragma: no cover - a dependency of the project
+        raise ImportError("pypinyin is not installed")
+    return Path(spec.origin).parent / "phrases_dict.json"
+
+
+def load_phrases(path: Path) -> dict[str, list[list[str]]]:
+    """The phrase table of ``path`` with every distinct inner list and reading stored once.
+
+    The file is pretty-printed JSON, one token a line (``"一丁点儿": [``, ``[``, ``"yī"``,
+    ``],``); anything else is refused rather than guessed at."""
+    strings: dict[str, str] = {}
+    inner: dict[tuple[str, ...], list[str]] = {}
+    table: dict[str, list[list[str]]] = {}
+    key = ""
+    readings: list[list[str]] = []
+    group: list[str] = []
+    depth = 0  # 1: inside a phrase's list, 2: inside one of its inner lists
+    with path.open(encoding="utf-8") as lines:
+        for raw in lines:
+            line = raw.strip().rstrip(",")
+            if depth == 2 and line.startswith('"'):
+                group.append(strings.setdefault(line[1:-1], line[1:-1]))
+            elif depth == 1 and line == "[":
+                depth, group = 2, []
+            elif depth == 2 and line == "]":
+                shared = inner.setdefault(tuple(group), group)
+                readings.append(shared)
+                depth = 1
+            elif depth == 1 and line == "]":
+                table[key] = readings
+                depth = 0
+            elif depth == 0 and line.endswith('": ['):
+                key, readings, depth = line[1:-4], [], 1
+            elif depth == 0 and line in ("{", "}", ""):
+                continue
+            else:
+                raise ValueError(f"{path.name}: unexpected line {raw!r}")
+    return table
+
+
+def install() -> None:
+    """Make pypinyin use the compact table (before its first import; otherwise a no-op)."""
+    if "pypinyin" in sys.modules or "pypinyin.phrases_dict" in sys.modules:
+        return
+    module = types.ModuleType("pypinyin.phrases_dict")
+    module.phrases_dict = load_phrases(phrases_path())  # type: ignore[attr-defined]
+    sys.modules["pypinyin.phrases_dict"] = module

@@ -1,0 +1,42 @@
+"""pypinyin's phrase table loaded compactly (``catalog.search.pinyin_data``) is the very table
+pypinyin would load itself, value for value, and the pinyin the index and highlights use are
+unchanged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from xinyue.catalog.search import pinyin_data
+
+
+def test_the_compact_table_equals_pypinyins_own():
+    path = pinyin_data.phrases_path()
+    compact = pinyin_data.load_phrases(path)
+    assert compact == json.loads(path.read_text(encoding="utf-8"))
+    assert len(compact) > 40_000
+    # Shared: far fewer distinct inner lists than phrases.
+    assert len({id(group) for readings in compact.values() for group in readings}) < 5_000
+
+
+def test_pypinyin_reads_the_same_words_with_the_compact_table():
+    words = ["重庆", "银行", "长大成人", "东野圭吾", "钱锺书", "解忧杂货店", "还书", "行走江湖"]
+    code = (
+        "import json, sys\n"
+        "if sys.argv[1] == 'compact':\n"
+        "    from xinyue.catalog.search import pinyin_data\n"
+        "    pinyin_data.install()\n"
+        "from pypinyin import Style, lazy_pinyin, pinyin\n"
+        f"words = {words!r}\n"
+        "print(json.dumps([[lazy_pinyin(w, style=Style.NORMAL), pinyin(w, heteronym=True)]"
+        " for w in words]))\n"
+    )
+    outputs = {
+        mode: subprocess.run(
+            [sys.executable, "-c", code, mode], capture_output=True, text=True, check=True
+        ).stdout
+        for mode in ("compact", "pypinyin")
+    }
+    assert outputs["compact"] == outputs["pypinyin"]
+    assert json.loads(outputs["compact"])[0][0] == ["chong", "qing"]
