@@ -16,6 +16,7 @@ larger).
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -67,6 +68,10 @@ def install() -> None:
     """Make pypinyin use the compact table (before its first import; otherwise a no-op)."""
     if "pypinyin" in sys.modules or "pypinyin.phrases_dict" in sys.modules:
         return
+    # pypinyin copies both tables so that ``load_phrases_dict`` can change its copy; we never
+    # change them, and this is pypinyin's own switch for that case (``pypinyin/constants.py``:
+    # "无自定义拼音库的情况 … 以减少内存使用").
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
     module = types.ModuleType("pypinyin.phrases_dict")
     module.phrases_dict = load_phrases(phrases_path())  # type: ignore[attr-defined]
     sys.modules["pypinyin.phrases_dict"] = module
