@@ -141,6 +141,10 @@ class Loan(BaseModel):
     return_method = models.CharField(_("归还方式"), max_length=10, blank=True)
     return_booked_at = models.DateTimeField(null=True, blank=True)
     handed_over_at = models.DateTimeField(_("交寄时间"), null=True, blank=True)
+    # The member library the carrier brings the book to (its staff check it in on arrival).
+    return_library = models.ForeignKey(
+        "libraries.Library", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

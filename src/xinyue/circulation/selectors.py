@@ -151,6 +151,41 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
     return blocks
 
 
+# A carrier that has had a book this many days without it arriving is late (shown to staff).
+CARRIER_LATE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class BookedReturn:
+    """A courier or locker return booked to a library, as its staff see it."""
+
+    loan: Loan
+    stage: str  # "booked" (waiting for the carrier) or "in_transit" (handed off)
+    late: bool  # booked and past due without a hand-off, or with the carrier too long
+
+
+def booked_returns(*, library_id: int) -> list[BookedReturn]:
+    """The open loans whose booked return comes to ``library_id``: waiting for the hand-off
+    first, then in transit; each says whether it is late (the reader past the due date without
+    handing the book over, or the carrier past ``CARRIER_LATE_DAYS``)."""
+    today = clock.today()
+    loans = (
+        Loan.objects.filter(status=Loan.Status.ON_LOAN, return_library_id=library_id)
+        .exclude(return_method="")
+        .select_related("item__title", "reader")
+        .order_by("handed_over_at", "due_on", "id")
+    )
+    rows = []
+    for loan in loans[:500]:
+        if loan.handed_over_at is None:
+            rows.append(BookedReturn(loan, "booked", loan.due_on < today))
+        else:
+            days = (today - clock.local(loan.handed_over_at).date()).days
+            rows.append(BookedReturn(loan, "in_transit", days > CARRIER_LATE_DAYS))
+    rows.sort(key=lambda row: row.stage != "booked")
+    return rows
+
+
 def transferred_items(*, library, since: dt.datetime) -> QuerySet[ItemTransfer]:
     """Items that became ``library``'s at a return since ``since`` (what its system pulls)."""
     return (

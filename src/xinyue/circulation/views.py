@@ -47,6 +47,52 @@ def _self_url(name: str, library: Library, actor: Actor) -> str:
 
 
 @console_view
+def desk_returns(request: HttpRequest) -> HttpResponse:
+    """Courier and locker returns booked to this library: staff record the hand-off to the
+    carrier (or the locker's emptying) and check the book in when it arrives."""
+    actor = _actor(request)
+    library = working_library(request, actor, Action.CIRCULATE)
+    if request.method == "POST":
+        loan_id = request.POST.get("loan", "")
+        loan = next(
+            (
+                row.loan
+                for row in selectors.booked_returns(library_id=library.pk)
+                if loan_id.isdigit() and row.loan.pk == int(loan_id)
+            ),
+            None,
+        )
+        if loan is None:
+            messages.error(request, _("找不到这笔预约归还，可能已经签收"))
+        else:
+            try:
+                if request.POST.get("step") == "checkin":
+                    result = services.check_in(
+                        actor=actor, library=library, barcode=loan.item.barcode
+                    )
+                    messages.success(request, result.message)
+                else:
+                    services.record_hand_over(actor=actor, loan=loan)
+                    messages.success(
+                        request,
+                        _("《%(title)s》已交寄，借期停止计算") % {"title": loan.item.title.title},
+                    )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        return redirect(_self_url("circulation:desk_returns", library, actor))
+    return render_console(
+        request,
+        "circulation/desk_returns.html",
+        {
+            "library": library,
+            "rows": selectors.booked_returns(library_id=library.pk),
+            "late_days": selectors.CARRIER_LATE_DAYS,
+            "action_url": _self_url("circulation:desk_returns", library, actor),
+        },
+    )
+
+
+@console_view
 def desk_checkin(request: HttpRequest) -> HttpResponse:
     """Scan, Enter: the book is checked in and the answer shown large; the input is emptied and
     keeps the focus for the next book; the last results stay listed below."""

@@ -512,6 +512,9 @@ PAGES: dict[str, Probe] = {
     "circulation:desk_checkout": Probe(
         Action.CIRCULATE, page("/console/desk/checkout/"), kind="none"
     ),
+    "circulation:desk_returns": Probe(
+        Action.CIRCULATE, page("/console/desk/returns/"), kind="none"
+    ),
     "circulation:console_disputes": Probe(
         Action.ANSWER_CREDIT_DISPUTE, page("/console/circulation/disputes/"), kind="none"
     ),
