@@ -127,7 +127,8 @@ def test_the_receiving_library_sees_its_booked_returns_and_checks_them_in(
 
     client.force_login(hz_desk_user)
     page = client.get("/console/desk/returns/").content.decode()
-    assert f'id="hand-over-{first.pk}"' in page and f'id="hand-over-{second.pk}"' in page
+    assert f'id="hand-over-{first.pk}"' in page
+    assert f'id="hand-over-{second.pk}"' in page
     assert page.count("已过应还日期未交寄") == 1
     client.post("/console/desk/returns/", {"loan": first.pk, "step": "handed_over"})
     first.refresh_from_db()
