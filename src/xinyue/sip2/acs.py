@@ -300,7 +300,7 @@ class KioskSession:
                 actor=actor_of(self), library=self.library, reader=patron.reader, barcode=barcode
             )
         except DomainError as exc:
-            return refused + _screen([exc.message])
+            return refused + _screen(_refusal_lines(exc))
         body = f"12{'1'}{NO}{'U'}{YES}{transaction_date()}{head}"
         body += f"AJ{safe_value(loan.item.title.title)}|AH{loan.due_on:%Y-%m-%d}|"
         return body + _screen(
@@ -343,7 +343,8 @@ class KioskSession:
         try:
             loan = renew_loan(actor=actor_of(self), loan=loan)
         except DomainError as exc:
-            return refused + f"AJ{safe_value(loan.item.title.title)}|" + _screen([exc.message])
+            title = f"AJ{safe_value(loan.item.title.title)}|"
+            return refused + title + _screen(_refusal_lines(exc))
         body = f"30{'1'}{YES}{'U'}{NO}{transaction_date()}{head}"
         body += f"AJ{safe_value(loan.item.title.title)}|AH{loan.due_on:%Y-%m-%d}|"
         return body + _screen(
@@ -351,8 +352,9 @@ class KioskSession:
         )
 
 
-# Which patron status flag (position in the 14) a block of ``reader_blocks`` sets.
-BLOCK_FLAGS = {"overdue": 6, "lost_items": 9}
+# Which patron status flag (position in the 14) a block of ``reader_blocks`` sets: too many
+# items overdue, too many items lost, excessive outstanding fees.
+BLOCK_FLAGS = {"overdue": 6, "lost_items": 9, "unpaid_compensation": 11}
 
 # SIP2 circulation status of an item (18).
 ITEM_STATUS = {
@@ -362,6 +364,15 @@ ITEM_STATUS = {
     Item.Status.LOST: "12",
     Item.Status.WITHDRAWN: "01",
 }
+
+
+def _refusal_lines(exc: DomainError) -> list[str]:
+    """What a kiosk shows for a refusal: every block of a blocked reader (each says what it is
+    and what clears it), else the refusal's own message."""
+    blocks = exc.detail.get("blocks") if isinstance(exc.detail, dict) else None
+    if blocks:
+        return [str(block["message"]) for block in blocks]
+    return [exc.message]
 
 
 def _screen(messages: list[str]) -> str:

@@ -181,3 +181,47 @@ def test_supported_messages_include_circulation(world, server):
         bx = kiosk.ask("9900802.00").get("BX")
     # 23 11 09 01 99 97 93 63 35 37 17 19 25 15 29 65
     assert bx == "YYYNYYYYYYYNNNYN"
+
+
+@pytest.mark.parametrize(("login", "charset"), [("sc-gbk", "gbk"), ("sc-utf", "utf-8")])
+def test_every_block_and_what_clears_it_reaches_the_kiosk_screen(world, server, login, charset):
+    """Overdue, lost and unpaid: 24 and 64 set the flags and list each block; a refused 11 and
+    29 carry the same lines, in the kiosk's character set; nothing is lent or renewed."""
+    from xinyue.circulation.models import CreditRecord
+
+    reader = world["reader"]
+    platform_loan(reader, barcode="XY-LATE", due_in=-3)
+    lost = platform_loan(reader, barcode="XY-GONE", due_in=-40)
+    Loan.objects.filter(pk=lost.pk).update(status="lost", compensation_fen=6350)
+    CreditRecord.objects.create(
+        key=f"loan:{lost.pk}:charge",
+        reader=reader,
+        loan=lost,
+        library=lost.library,
+        credit_reference="XYC-TEST",
+        kind="charge",
+        state="failed",
+        charge_fen=6350,
+    )
+    keep = platform_loan(reader, barcode="XY-KEEP", due_in=5)
+    expected = [
+        "有 1 册图书登记遗失尚未赔付（共 63.50 元），"
+        "归还找回的图书、等待信用扣款完成或到馆缴纳赔偿后可继续借阅",
+        "有 1 册图书已逾期，归还后可继续借阅",
+        "有 1 笔遗失赔偿信用扣款未成功，请到馆缴纳赔偿后继续借阅",
+    ]
+    with Kiosk(server.port, charset=charset) as kiosk:
+        kiosk.login(login)
+        status = kiosk.ask(f"23019{DATE}AO|AAS0001|")
+        info = kiosk.ask(f"63019{DATE}{' ' * 10}AO|AAS0001|")
+        out = kiosk.ask(f"11NN{DATE}{' ' * 18}AO|AAS0001|ABLOCAL-1|")
+        renew = kiosk.ask(f"29NN{DATE}{' ' * 18}AO|AAS0001|ABXY-KEEP|")
+    # charge, renewal, hold denied; too many overdue (6), lost (9), excessive fees (11)
+    assert status.fixed[:14] == "YY Y  Y  Y Y  "
+    assert info.fixed[:14] == status.fixed[:14]
+    for reply in (status, info, out, renew):
+        assert reply.fields["AF"] == expected
+    assert (out.fixed[0], renew.fixed[0]) == ("0", "0")
+    assert not Loan.objects.filter(item__barcode="LOCAL-1").exists()
+    keep.refresh_from_db()
+    assert keep.renewals == 0
