@@ -225,3 +225,38 @@ def test_every_block_and_what_clears_it_reaches_the_kiosk_screen(world, server, 
     assert not Loan.objects.filter(item__barcode="LOCAL-1").exists()
     keep.refresh_from_db()
     assert keep.renewals == 0
+
+
+def test_guessing_patron_passwords_at_a_kiosk_is_locked_out(world, server, settings):
+    """Five wrong AD for one card lock that card (the right password is then refused too, and
+    nothing is lent); wrong passwords across cards lock the kiosk account; every refusal says
+    so on the screen."""
+    from xinyue.sip2.models import PatronPasswordThrottle
+
+    settings.XINYUE_LOGIN_MAX_FAILURES_PER_ID = 5
+    settings.XINYUE_LOGIN_MAX_FAILURES_PER_IP = 8
+    other = ReaderFactory(name="林黛玉", password="read-more-books-8")
+    CardFactory(reader=other, library=world["library"], number="S0002")
+    locked_text = "密码错误次数过多，已暂时锁定，请 15 分钟后再试或到服务台办理"
+    with Kiosk(server.port) as kiosk:
+        kiosk.login("sc-gbk")
+        wrong = [kiosk.ask(f"23019{DATE}AO|AAS0001|ADguess-{n}|") for n in range(5)]
+        right = kiosk.ask(f"23019{DATE}AO|AAS0001|ADread-more-books-9|")
+        out = kiosk.ask(f"11NN{DATE}{' ' * 18}AO|AAS0001|ABLOCAL-1|ADread-more-books-9|")
+        renew = kiosk.ask(f"29NN{DATE}{' ' * 18}AO|AAS0001|ABLOCAL-1|ADread-more-books-9|")
+        # another card at the same kiosk still works, until the kiosk's own limit
+        fine = kiosk.ask(f"63019{DATE}{' ' * 10}AO|AAS0002|ADread-more-books-8|")
+        for n in range(3):
+            kiosk.ask(f"23019{DATE}AO|AAS0002|ADguess-{n}|")
+        kiosk_locked = kiosk.ask(f"63019{DATE}{' ' * 10}AO|AAS0002|ADread-more-books-8|")
+    assert [reply.get("CQ") for reply in wrong] == ["N"] * 5
+    assert wrong[0].get("AF") is None or "锁定" not in wrong[0].get("AF")
+    assert (right.get("CQ"), right.fixed[:4], right.get("AF")) == ("N", "YYYY", locked_text)
+    assert (out.fixed[0], out.get("AF")) == ("0", locked_text)
+    assert (renew.fixed[0], renew.get("AF")) == ("0", locked_text)
+    assert not Loan.objects.filter(item__barcode="LOCAL-1").exists()
+    assert (fine.get("CQ"), fine.fixed[:14]) == ("Y", " " * 14)
+    assert (kiosk_locked.get("CQ"), kiosk_locked.get("AF")) == ("N", locked_text)
+    # the rows hold keyed hashes, never the card number
+    assert set(PatronPasswordThrottle.objects.values_list("scope", flat=True)) == {"card", "kios"}
+    assert not PatronPasswordThrottle.objects.filter(key__contains="S000").exists()
