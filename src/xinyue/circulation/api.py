@@ -51,6 +51,11 @@ class LoanOut(Schema):
     is_overdue: bool
     renewals: int
     returned_at: dt.datetime | None
+    refund_due_fen: int = Field(
+        description="a lost book found after its compensation was paid: the amount a desk "
+        "gives back (no credit provider can refund a completed deduction)"
+    )
+    refunded_at: dt.datetime | None
 
 
 class LoanListOut(Schema):
@@ -73,6 +78,8 @@ def _loan_out(loan: Loan) -> dict[str, Any]:
         "is_overdue": loan.is_overdue,
         "renewals": loan.renewals,
         "returned_at": loan.returned_at,
+        "refund_due_fen": loan.refund_due_fen,
+        "refunded_at": loan.refunded_at,
     }
 
 
@@ -306,6 +313,29 @@ def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationI
     )
 
 
+@router.post(
+    "/desk/loans/{loan_id}/refund",
+    response={200: LoanOut, **ERRORS},
+    summary="Give a found book's compensation back to the reader at this desk",
+    description=(
+        "A lost book whose compensation was charged (or paid at a desk) and which was then "
+        "found and checked in has `refund_due_fen` > 0; the desk pays it back and records it "
+        "here, once. Refused with `refund_not_due` (409): `detail.status` `none` or `refunded`."
+    ),
+)
+def desk_refund(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    loan = services.refund_compensation_at_desk(actor=actor, library=library, loan=loan)
+    return _loan_out(
+        Loan.objects.select_related("item__title", "library", "order_line__order").get(pk=loan.pk)
+    )
+
+
 class CreditRecordOut(Schema):
     id: int
     kind: str = Field(description="borrow | renew | return | overdue | charge | correction")
@@ -490,6 +520,9 @@ class ReturnBookingOut(Schema):
     return_method: str = Field(description="courier | locker")
     return_booked_at: dt.datetime | None
     handed_over_at: dt.datetime | None = Field(description="the loan clock stopped then")
+    return_library_code: str | None = Field(
+        description="the library the book is brought to (the reader's home library)"
+    )
     due_on: dt.date
     is_overdue: bool
 
@@ -500,6 +533,7 @@ def _return_out(loan: Loan) -> dict[str, Any]:
         "return_method": loan.return_method,
         "return_booked_at": loan.return_booked_at,
         "handed_over_at": loan.handed_over_at,
+        "return_library_code": loan.return_library.code if loan.return_library_id else None,
         "due_on": loan.due_on,
         "is_overdue": loan.is_overdue,
     }

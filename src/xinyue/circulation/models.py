@@ -136,6 +136,10 @@ class Loan(BaseModel):
     compensation_fen = models.PositiveIntegerField(_("赔偿金额（分）"), default=0)
     # How a lost loan was settled: charged at the provider, or paid at a desk.
     settled_by = models.CharField(max_length=10, blank=True)
+    # A settled book found later: the compensation to give back at a desk (no supported credit
+    # provider can refund a completed order's deduction), and when a desk did.
+    refund_due_fen = models.PositiveIntegerField(_("待退赔偿（分）"), default=0)
+    refunded_at = models.DateTimeField(null=True, blank=True)
     # A return booked by courier or locker; the loan clock stops at ``handed_over_at`` (the
     # carrier has the book), so a carrier's delay never makes the reader overdue.
     return_method = models.CharField(_("归还方式"), max_length=10, blank=True)

@@ -358,6 +358,11 @@ API: dict[str, Probe] = {
         lambda w, t: ("post", "/api/v1/desk/loans/999999/compensation", {}),
         kind="none",
     ),
+    "desk_refund": Probe(
+        Action.CIRCULATE,
+        lambda w, t: ("post", "/api/v1/desk/loans/999999/refund", {}),
+        kind="none",
+    ),
     "my_credit_records": Probe(
         Action.DISPUTE_CREDIT_RECORD, get("/api/v1/readers/me/credit-records")
     ),

@@ -14,6 +14,7 @@ from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
 from xinyue.circulation.services.overdue import (
     declare_lost,
     pay_compensation_at_desk,
+    refund_compensation_at_desk,
     run_daily,
 )
 from xinyue.circulation.services.renewals import renew_loan
@@ -33,6 +34,7 @@ __all__ = [
     "dispute_record",
     "pay_compensation_at_desk",
     "record_hand_over",
+    "refund_compensation_at_desk",
     "renew_loan",
     "run_daily",
     "save_rule",

@@ -22,7 +22,7 @@ import datetime as dt
 from django.db import transaction
 
 from xinyue.circulation import selectors
-from xinyue.circulation.errors import CompensationNotDue
+from xinyue.circulation.errors import CompensationNotDue, RefundNotDue
 from xinyue.circulation.models import CreditRecord, Item, ItemEvent, Loan, LoanEvent, Program
 from xinyue.circulation.services import credit_sync
 from xinyue.core import clock
@@ -166,6 +166,32 @@ def pay_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> L
         )
         # The credit order still has to end (without a charge) once the order's books are in.
         credit_sync.record(loan=locked, kind=CreditRecord.Kind.RETURN)
+    return locked
+
+
+def refund_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> Loan:
+    """A desk gives a found book's compensation back to the reader (recorded as due when the
+    book was checked in, see ``desk._owe_refund``): recorded once; a second call is refused."""
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update().select_related("library").get(pk=loan.pk)
+        if locked.refunded_at is not None:
+            raise RefundNotDue(status="refunded")
+        if not locked.refund_due_fen:
+            raise RefundNotDue(status="none")
+        locked.refunded_at = clock.now()
+        locked.save(update_fields=["refunded_at", "updated_at"])
+        record_transition(
+            LoanEvent,
+            loan=locked,
+            actor=actor,
+            note="refunded",
+            audit=Audit(
+                "loan.compensation_refunded",
+                library_code=library.code,
+                detail={"loan": locked.pk, "refund_fen": locked.refund_due_fen},
+            ),
+        )
     return locked
 
 

@@ -9,11 +9,15 @@ import datetime as dt
 import pytest
 
 from xinyue.circulation import selectors
-from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked
+from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked, RefundNotDue
 from xinyue.circulation.models import CirculationRule, CreditRecord, Item, Loan, LoanEvent
 from xinyue.circulation.services import check_in, check_out, renew_loan
 from xinyue.circulation.services.credit_sync import send_credit_record
-from xinyue.circulation.services.overdue import pay_compensation_at_desk, run_daily
+from xinyue.circulation.services.overdue import (
+    pay_compensation_at_desk,
+    refund_compensation_at_desk,
+    run_daily,
+)
 from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.circulation.tests.factories import ItemFactory
 from xinyue.core import clock
@@ -196,6 +200,45 @@ def test_a_lost_book_found_after_the_charge_joins_the_shelf_without_a_second_cha
     assert CreditOrder.objects.get().charged_fen == 5150
     assert SandboxOrder.objects.get().deduction_attempts == 1
     assert AuditEntry.objects.filter(action="item.found").count() == 1
+    # The rule: no provider we speak can refund a completed deduction, so the 51.50 元 are owed
+    # back at a desk — recorded once, said on the check-in, refunded once.
+    assert "请在服务台向读者退还赔偿款 51.50 元" in result.message
+    found = Loan.objects.get(pk=first.pk)
+    assert (found.refund_due_fen, found.refunded_at) == (5150, None)
+    again = check_in(actor=nb_admin, library=ningbo, barcode=first.item.barcode)
+    assert "退还" not in again.message
+    assert AuditEntry.objects.filter(action="loan.refund_due").count() == 1
+    refunded = refund_compensation_at_desk(actor=nb_admin, library=ningbo, loan=found)
+    assert refunded.refunded_at is not None
+    with pytest.raises(RefundNotDue) as twice:
+        refund_compensation_at_desk(actor=nb_admin, library=ningbo, loan=found)
+    assert twice.value.detail == {"status": "refunded"}
+    assert AuditEntry.objects.filter(action="loan.compensation_refunded").count() == 1
+    assert SandboxOrder.objects.get().pay_amount_fen == 5150  # the provider was not asked again
+
+
+def test_a_book_paid_for_at_a_desk_and_found_is_refunded_at_a_desk_over_the_api(
+    rule, platform_loans, hangzhou, hz_desk, hz_key_client
+):
+    first, second = platform_loans
+    run_daily(today=first.due_on + dt.timedelta(days=30))
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    not_due = hz_key_client.post(
+        f"/api/v1/desk/loans/{second.pk}/refund", {}, content_type="application/json"
+    )
+    assert (not_due.status_code, not_due.json()["code"]) == (409, "refund_not_due")
+    assert not_due.json()["detail"] == {"status": "none"}
+    pay_compensation_at_desk(actor=hz_desk, library=hangzhou, loan=first)
+    result = check_in(actor=hz_desk, library=hangzhou, barcode=first.item.barcode)
+    assert "退还赔偿款 51.50 元" in result.message
+    answer = hz_key_client.post(
+        f"/api/v1/desk/loans/{first.pk}/refund", {}, content_type="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["refund_due_fen"] == 5150
+    assert answer.json()["refunded_at"] is not None
+    work_outbox()
+    assert CreditOrder.objects.get().charged_fen == 0  # the provider never charged anything
 
 
 def test_compensation_paid_at_a_desk_withdraws_the_charge(
