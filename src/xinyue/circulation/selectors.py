@@ -299,6 +299,46 @@ def rules_visible(*, library=None) -> QuerySet[CirculationRule]:
 # --- the credit record, disputes, drift ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CompensationBill:
+    """One lost book's compensation as the reader sees it on 我的赔偿."""
+
+    loan: Loan
+    state: str  # waiting | due | failed | charged | paid_at_desk | no_credit
+    can_pay: bool  # the reader may ask the provider for the deduction now
+
+
+def compensation_bills(*, actor: Actor, reader) -> list[CompensationBill]:
+    """The reader's lost books (newest first) and where each compensation stands."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS)
+    loans = (
+        Loan.objects.filter(reader=reader, status__in=[Loan.Status.LOST, Loan.Status.SETTLED])
+        .select_related("item__title")
+        .order_by("-lost_at", "-id")[:200]
+    )
+    charges = {
+        row.loan_id: row
+        for row in CreditRecord.objects.filter(
+            loan__in=[loan.pk for loan in loans], kind=CreditRecord.Kind.CHARGE
+        )
+    }
+    bills = []
+    for loan in loans:
+        row = charges.get(loan.pk)
+        if loan.status == Loan.Status.SETTLED:
+            state = "charged" if loan.settled_by == "provider" else "paid_at_desk"
+        elif row is None or row.state == CreditRecord.State.CANCELLED:
+            state = "no_credit"
+        elif row.last_error.startswith("waiting"):
+            state = "waiting"
+        elif row.state == CreditRecord.State.FAILED or row.attempts:
+            state = "failed"
+        else:
+            state = "due"
+        bills.append(CompensationBill(loan, state, state in ("due", "failed")))
+    return bills
+
+
 def credit_records_of_reader(*, actor: Actor, reader) -> list[CreditRecord]:
     """Every row of the credit outbox about ``reader``, newest first."""
     require_reader(actor, reader.pk, Action.DISPUTE_CREDIT_RECORD)

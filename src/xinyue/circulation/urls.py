@@ -9,6 +9,7 @@ app_name = "circulation"
 urlpatterns: list = [
     path("loans/<int:loan_id>/renew/", views.renew_my_loan, name="renew"),
     path("credit-records/", views.my_credit_records, name="my_credit_records"),
+    path("compensation/", views.my_compensation, name="my_compensation"),
     path("console/circulation/disputes/", views.console_disputes, name="console_disputes"),
     path("console/circulation/drift/", views.console_credit_drift, name="console_credit_drift"),
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),

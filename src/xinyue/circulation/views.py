@@ -373,6 +373,40 @@ def renew_my_loan(request: HttpRequest, loan_id: int) -> HttpResponse:
 
 
 @reader_required
+def my_compensation(request: HttpRequest) -> HttpResponse:
+    """我的赔偿: each lost book's compensation, where it stands, and (for a deduction due or
+    failed) a button that asks the credit provider for it now."""
+    actor = _actor(request)
+    reader = request.reader  # type: ignore[attr-defined]
+    if request.method == "POST":
+        loan = (
+            selectors.loans_of_reader(reader_id=reader.pk)
+            .filter(
+                pk=request.POST.get("loan", "") if request.POST.get("loan", "").isdigit() else 0
+            )
+            .first()
+        )
+        if loan is None:
+            raise Http404
+        try:
+            outcome = services.pay_compensation_through_provider(
+                actor=actor, reader=reader, loan=loan
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            text = {
+                "charged": _("信用服务方已扣款，赔偿已结清"),
+                "waiting": _("同一订单的其他图书归还后，信用服务方会一并扣款"),
+                "failed": _("信用服务方暂未扣款成功，平台会自动重试；也可以到任一成员馆服务台缴纳"),
+            }[outcome]
+            (messages.success if outcome == "charged" else messages.warning)(request, text)
+        return redirect("circulation:my_compensation")
+    bills = selectors.compensation_bills(actor=actor, reader=reader)
+    return render(request, "circulation/my_compensation.html", {"bills": bills})
+
+
+@reader_required
 def my_credit_records(request: HttpRequest) -> HttpResponse:
     """我的信用记录: every record sent to the provider about the reader; a dispute per row."""
     actor = _actor(request)

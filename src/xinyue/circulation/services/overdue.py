@@ -22,13 +22,13 @@ import datetime as dt
 from django.db import transaction
 
 from xinyue.circulation import selectors
-from xinyue.circulation.errors import CompensationNotDue, RefundNotDue
+from xinyue.circulation.errors import CompensationNotDue, LoanNotFound, RefundNotDue
 from xinyue.circulation.models import CreditRecord, Item, ItemEvent, Loan, LoanEvent, Program
 from xinyue.circulation.services import credit_sync
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM, Actor
 from xinyue.core.history import Audit, record_transition
-from xinyue.core.permissions import Action, require
+from xinyue.core.permissions import Action, require, require_reader
 from xinyue.libraries.models import Library
 from xinyue.readers.services.messages import notify_reader
 
@@ -167,6 +167,39 @@ def pay_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> L
         # The credit order still has to end (without a charge) once the order's books are in.
         credit_sync.record(loan=locked, kind=CreditRecord.Kind.RETURN)
     return locked
+
+
+def pay_compensation_through_provider(*, actor: Actor, reader, loan: Loan) -> str:
+    """The reader asks, on 我的赔偿, for a lost book's deduction now: its charge row is sent to
+    the provider at once (a deduction the worker gave up on starts again). The provider call is
+    made after this service's transaction, like every credit call. Returns ``charged``,
+    ``waiting`` (the order's other books are still out: the last return completes the order with
+    the charge) or ``failed`` (the worker keeps retrying; the desk takes payment meanwhile)."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS)
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update().filter(pk=loan.pk, reader=reader).first()
+        if locked is None:
+            raise LoanNotFound()
+        if locked.status != Loan.Status.LOST:
+            raise CompensationNotDue(status=locked.status)
+        row = (
+            CreditRecord.objects.select_for_update()
+            .filter(loan=locked, kind=CreditRecord.Kind.CHARGE)
+            .first()
+        )
+        if row is None or row.state == CreditRecord.State.CANCELLED:
+            raise CompensationNotDue(status="no_credit_order")
+        if row.state == CreditRecord.State.FAILED:
+            row.state = CreditRecord.State.PENDING
+            row.save(update_fields=["state", "updated_at"])
+    credit_sync.send_credit_record(record_id=row.pk)
+    locked.refresh_from_db()
+    row.refresh_from_db()
+    if locked.status == Loan.Status.SETTLED:
+        return "charged"
+    if row.last_error.startswith("waiting"):
+        return "waiting"
+    return "failed"
 
 
 def refund_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> Loan:

@@ -282,3 +282,48 @@ def test_blocks_stop_loans_and_renewals_never_returns(
         "returned"
     )
     assert Item.objects.get(pk=item.pk).status == "available"
+
+
+def test_the_reader_pays_a_failed_deduction_through_the_provider_on_my_compensation(
+    rule, platform_loans, platform_reader, hangzhou, hz_desk, client, operator_user
+):
+    first, second = platform_loans
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    work_outbox()  # the first book is still out: the order stays open
+    client.force_login(operator_user)
+    fault = client.post(
+        "/sandbox/zhima/control/faults",
+        {"kind": "failed_deduction", "times": 1},
+        content_type="application/json",
+    )
+    assert fault.status_code == 201
+    run_daily(today=first.due_on + dt.timedelta(days=30))  # the first book is lost
+    client.force_login(platform_reader.user)
+    page = client.get("/compensation/").content.decode()
+    assert f'id="bill-{first.pk}" data-state="due"' in page
+    assert "赔偿 51.50 元" in page
+    # the reader asks now: the sandbox fails the deduction
+    answer = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
+    assert "信用服务方暂未扣款成功" in answer
+    assert CreditOrder.objects.get().state == "charge_failed"
+    assert f'id="bill-{first.pk}" data-state="failed"' in answer
+    assert f'id="pay-{first.pk}"' in answer
+    # another reader cannot pay this bill
+    from xinyue.orders.tests.conftest import make_reader
+
+    other = make_reader(2)
+    client.force_login(other.user)
+    assert client.post("/compensation/", {"loan": first.pk}).status_code == 404
+    client.force_login(platform_reader.user)
+    answer = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
+    assert "信用服务方已扣款，赔偿已结清" in answer
+    assert f'id="bill-{first.pk}" data-state="charged"' in answer
+    assert f'id="pay-{first.pk}"' not in answer
+    credit = CreditOrder.objects.get()
+    assert (credit.state, credit.charged_fen) == ("charged", 5150)
+    assert SandboxOrder.objects.get().deduction_attempts == 2
+    assert Loan.objects.get(pk=first.pk).status == "settled"
+    # asking again is refused and changes nothing at the provider
+    again = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
+    assert "这册书没有待赔付的遗失赔偿" in again
+    assert SandboxOrder.objects.get().deduction_attempts == 2
