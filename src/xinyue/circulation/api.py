@@ -58,9 +58,17 @@ class LoanOut(Schema):
     refunded_at: dt.datetime | None
 
 
+class BlockOut(Schema):
+    code: str = Field(description="overdue | lost_items | unpaid_compensation")
+    message: str = Field(description="why, and what clears it")
+
+
 class LoanListOut(Schema):
     count: int
     items: list[LoanOut]
+    blocks: list[BlockOut] = Field(
+        description="what stops new loans and renewals now (returns never are)"
+    )
 
 
 def _loan_out(loan: Loan) -> dict[str, Any]:
@@ -95,7 +103,11 @@ def my_loans(request: HttpRequest) -> dict[str, Any]:
     loans = sorted(
         loans_of_reader(reader_id=reader.pk)[:200], key=lambda loan: loan.status != "on_loan"
     )
-    return {"count": len(loans), "items": [_loan_out(loan) for loan in loans]}
+    return {
+        "count": len(loans),
+        "items": [_loan_out(loan) for loan in loans],
+        "blocks": [block.as_dict() for block in selectors.reader_blocks(reader)],
+    }
 
 
 @router.post(

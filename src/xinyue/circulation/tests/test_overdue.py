@@ -327,3 +327,19 @@ def test_the_reader_pays_a_failed_deduction_through_the_provider_on_my_compensat
     again = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
     assert "这册书没有待赔付的遗失赔偿" in again
     assert SandboxOrder.objects.get().deduction_attempts == 2
+
+
+def test_my_loans_page_and_api_say_why_the_reader_is_blocked(
+    rule, platform_loans, platform_reader, client
+):
+    first, _second = platform_loans
+    client.force_login(platform_reader.user)
+    assert 'id="loan-blocks"' not in client.get("/loans/").content.decode()
+    assert client.get("/api/v1/loans").json()["blocks"] == []
+    Loan.objects.filter(pk=first.pk).update(due_on=clock.today() - dt.timedelta(days=4))
+    page = client.get("/loans/").content.decode()
+    assert 'id="loan-blocks"' in page
+    assert '<li data-block="overdue">有 1 册图书已逾期，归还后可继续借阅</li>' in page
+    assert client.get("/api/v1/loans").json()["blocks"] == [
+        {"code": "overdue", "message": "有 1 册图书已逾期，归还后可继续借阅"}
+    ]
