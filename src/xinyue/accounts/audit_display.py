@@ -74,6 +74,7 @@ ACTIONS: dict[str, Promise] = {
     "loan.lost": pgettext_lazy("audit action", "借阅登记遗失"),
     "loan.settled": pgettext_lazy("audit action", "遗失赔偿结清"),
     "loan.compensation_paid": pgettext_lazy("audit action", "服务台收取遗失赔偿"),
+    "loan.compensation_unpaid_paid": pgettext_lazy("audit action", "服务台收取超出押金的赔偿余款"),
     "loan.refund_due": pgettext_lazy("audit action", "遗失图书找回，赔偿待退还"),
     "loan.compensation_refunded": pgettext_lazy("audit action", "服务台退还遗失赔偿"),
     "credit_record.disputed": pgettext_lazy("audit action", "读者对信用记录提出异议"),

@@ -51,6 +51,17 @@ class LoanOut(Schema):
     is_overdue: bool
     renewals: int
     returned_at: dt.datetime | None
+    compensation_fen: int = Field(
+        description="a lost book's compensation (list price × factor + fee of the rule)"
+    )
+    compensation_charged_fen: int = Field(
+        description="settled by the provider: its deduction for this book (at most the credit "
+        "order's deposit, the order's list-price total)"
+    )
+    compensation_unpaid_fen: int = Field(
+        description="what the deposit cap left uncollected: owed at a desk "
+        "(`POST /desk/loans/{id}/compensation`), blocks new loans and renewals until paid"
+    )
     refund_due_fen: int = Field(
         description="a lost book found after its compensation was paid: the amount a desk "
         "gives back (no credit provider can refund a completed deduction)"
@@ -59,7 +70,9 @@ class LoanOut(Schema):
 
 
 class BlockOut(Schema):
-    code: str = Field(description="overdue | lost_items | unpaid_compensation")
+    code: str = Field(
+        description="overdue | lost_items | unpaid_compensation | compensation_unpaid"
+    )
     message: str = Field(description="why, and what clears it")
 
 
@@ -86,6 +99,9 @@ def _loan_out(loan: Loan) -> dict[str, Any]:
         "is_overdue": loan.is_overdue,
         "renewals": loan.renewals,
         "returned_at": loan.returned_at,
+        "compensation_fen": loan.compensation_fen,
+        "compensation_charged_fen": loan.compensation_charged_fen,
+        "compensation_unpaid_fen": loan.compensation_unpaid_fen,
         "refund_due_fen": loan.refund_due_fen,
         "refunded_at": loan.refunded_at,
     }
@@ -307,9 +323,11 @@ class CompensationIn(ObjectIn):
     response={200: LoanOut, **ERRORS},
     summary="The reader pays a lost book's compensation at this desk",
     description=(
-        "The loan is settled and the deduction waiting for the provider is withdrawn. Refused "
-        "with `compensation_not_due` (409) when the loan is not lost or the deduction already "
-        "reached the provider (`detail.status` `charged`)."
+        "The loan is settled and the deduction waiting for the provider is withdrawn. A loan "
+        "settled by the provider with `compensation_unpaid_fen` > 0 (the compensation exceeded "
+        "the credit order's deposit) has that rest paid here and then owes nothing. Refused "
+        "with `compensation_not_due` (409) when the loan is not lost and owes nothing, or the "
+        "deduction already reached the provider (`detail.status` `charged`)."
     ),
 )
 def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:

@@ -136,6 +136,11 @@ class Loan(BaseModel):
     compensation_fen = models.PositiveIntegerField(_("赔偿金额（分）"), default=0)
     # How a lost loan was settled: charged at the provider, or paid at a desk.
     settled_by = models.CharField(max_length=10, blank=True)
+    # Settled by the provider: its share of the credit order's deduction, and what the deposit
+    # cap left uncollected (the provider may charge at most the order's deposit, its list-price
+    # total). The uncollected part is owed at a desk; it blocks new loans until paid (then 0).
+    compensation_charged_fen = models.PositiveIntegerField(_("信用扣款金额（分）"), default=0)
+    compensation_unpaid_fen = models.PositiveIntegerField(_("赔偿未付金额（分）"), default=0)
     # A settled book found later: the compensation to give back at a desk (no supported credit
     # provider can refund a completed order's deduction), and when a desk did.
     refund_due_fen = models.PositiveIntegerField(_("待退赔偿（分）"), default=0)

@@ -105,7 +105,8 @@ class Block:
 
 def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
     """Everything that stops ``reader`` borrowing or renewing: lost books not settled, overdue
-    books, compensation whose deduction failed at the provider.
+    books, compensation whose deduction failed at the provider, compensation the provider could
+    not charge above the credit order's deposit (owed at a desk).
 
     ``ignoring_loan``: a renewal of an overdue loan within its grace days is not blocked by that
     same loan being overdue."""
@@ -148,7 +149,35 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
                 _("有 %(n)s 笔遗失赔偿信用扣款未成功，请到馆缴纳赔偿后继续借阅") % {"n": failed},
             )
         )
+    above_cap = loans.filter(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
+    unpaid_rest = sum(above_cap.values_list("compensation_unpaid_fen", flat=True))
+    if unpaid_rest:
+        blocks.append(
+            Block(
+                "compensation_unpaid",
+                _(
+                    "遗失赔偿超出信用押金上限，信用服务方扣款后仍欠 %(yuan)s 元，"
+                    "到任一成员馆服务台缴纳后可继续借阅"
+                )
+                % {"yuan": f"{unpaid_rest / 100:.2f}"},
+            )
+        )
     return blocks
+
+
+def compensation_owed_fen(reader) -> int:
+    """What ``reader`` can pay at a desk now, in fen: compensation left unpaid above a credit
+    order's deposit, and lost books' compensation whose deduction failed (a kiosk's fee amount)."""
+    unpaid = Loan.objects.filter(
+        reader=reader, status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0
+    ).values_list("compensation_unpaid_fen", flat=True)
+    failed = Loan.objects.filter(
+        reader=reader,
+        status=Loan.Status.LOST,
+        credit_records__kind=CreditRecord.Kind.CHARGE,
+        credit_records__state=CreditRecord.State.FAILED,
+    ).values_list("compensation_fen", flat=True)
+    return sum(unpaid) + sum(failed)
 
 
 # A carrier that has had a book this many days without it arriving is late (shown to staff).
@@ -304,7 +333,7 @@ class CompensationBill:
     """One lost book's compensation as the reader sees it on 我的赔偿."""
 
     loan: Loan
-    state: str  # waiting | due | failed | charged | paid_at_desk | no_credit
+    state: str  # waiting | due | failed | charged | unpaid | paid_at_desk | no_credit
     can_pay: bool  # the reader may ask the provider for the deduction now
 
 
@@ -325,7 +354,9 @@ def compensation_bills(*, actor: Actor, reader) -> list[CompensationBill]:
     bills = []
     for loan in loans:
         row = charges.get(loan.pk)
-        if loan.status == Loan.Status.SETTLED:
+        if loan.status == Loan.Status.SETTLED and loan.compensation_unpaid_fen:
+            state = "unpaid"  # charged up to the deposit; the rest is owed at a desk
+        elif loan.status == Loan.Status.SETTLED:
             state = "charged" if loan.settled_by == "provider" else "paid_at_desk"
         elif row is None or row.state == CreditRecord.State.CANCELLED:
             state = "no_credit"

@@ -256,6 +256,9 @@ class KioskSession:
         fields += f"AE{safe_value(self._name(patron))}|BLY|"
         if ok_password is not None:
             fields += f"CQ{YES if ok_password else NO}|"
+        owed = circulation.compensation_owed_fen(patron.reader)
+        if owed:  # fee amount (BV) in yuan: what the reader can pay at a desk
+            fields += f"BH{CURRENCY}|BV{owed // 100}.{owed % 100:02d}|"
         return fields
 
     @staticmethod
@@ -402,9 +405,16 @@ class KioskSession:
         )
 
 
+CURRENCY = "CNY"  # ISO 4217, the currency type (BH) of a fee amount
+
 # Which patron status flag (position in the 14) a block of ``reader_blocks`` sets: too many
 # items overdue, too many items lost, excessive outstanding fees.
-BLOCK_FLAGS = {"overdue": 6, "lost_items": 9, "unpaid_compensation": 11}
+BLOCK_FLAGS = {
+    "overdue": 6,
+    "lost_items": 9,
+    "unpaid_compensation": 11,
+    "compensation_unpaid": 11,
+}
 
 # SIP2 circulation status of an item (18).
 ITEM_STATUS = {

@@ -311,21 +311,20 @@ def _owe_refund(actor: Actor, loan: Loan, library: Library) -> int:
     reader should not pay for it). Neither credit-borrowing protocol we speak can give back a
     completed order's deduction (Zhima 信用借还 has create/modify/complete/cancel, cancel only
     before the book left; WeChat Pay Score may modify the amount only before the user paid), so
-    the refund is recorded as due at a desk (``refund_compensation_at_desk``), once. Returns the
-    amount owed (0 when already recorded or refunded)."""
-    from xinyue.credit.selectors import credit_order_by_reference
-
+    the refund is recorded as due at a desk (``refund_compensation_at_desk``), once; what the
+    deposit cap left unpaid is no longer owed. Returns the amount to give back (0 when already
+    recorded or refunded, or nothing was paid)."""
     locked = Loan.objects.select_for_update().get(pk=loan.pk)
     if locked.refund_due_fen or locked.refunded_at is not None:
         return 0
-    paid = locked.compensation_fen
-    if locked.settled_by == "provider":
-        order = credit_order_by_reference(reference=locked.credit_reference)
-        paid = min(paid, order.charged_fen if order is not None else 0)
-    if paid <= 0:
+    # What the reader paid: the provider's share and any desk payment; not what is still unpaid.
+    paid = locked.compensation_fen - locked.compensation_unpaid_fen
+    unpaid = locked.compensation_unpaid_fen
+    if paid <= 0 and not unpaid:
         return 0
-    locked.refund_due_fen = paid
-    locked.save(update_fields=["refund_due_fen", "updated_at"])
+    locked.refund_due_fen = max(paid, 0)
+    locked.compensation_unpaid_fen = 0
+    locked.save(update_fields=["refund_due_fen", "compensation_unpaid_fen", "updated_at"])
     record_transition(
         LoanEvent,
         loan=locked,
@@ -334,10 +333,15 @@ def _owe_refund(actor: Actor, loan: Loan, library: Library) -> int:
         audit=Audit(
             "loan.refund_due",
             library_code=library.code,
-            detail={"loan": locked.pk, "refund_fen": paid, "settled_by": locked.settled_by},
+            detail={
+                "loan": locked.pk,
+                "refund_fen": locked.refund_due_fen,
+                "unpaid_cancelled_fen": unpaid,
+                "settled_by": locked.settled_by,
+            },
         ),
     )
-    return paid
+    return locked.refund_due_fen
 
 
 def _receive_home(actor: Actor, item: Item, last: Loan | None, library: Library) -> CheckinResult:

@@ -108,15 +108,31 @@ def declare_lost(*, actor: Actor, loan: Loan) -> Loan:
     return locked
 
 
-def settle_loan(*, actor: Actor, loan: Loan, by: str) -> Loan:
+def settle_loan(*, actor: Actor, loan: Loan, by: str, charged_fen: int = 0) -> Loan:
     """A lost loan is paid (``by`` "provider" or "desk"): settled. Call inside a transaction with
-    the loan locked; a settled loan is left as it is."""
+    the loan locked; a settled loan is left as it is (a repeated completion changes nothing).
+
+    ``charged_fen``: the provider's share of the deduction for this loan. The provider may charge
+    at most the credit order's deposit, so a compensation above it leaves the rest unpaid
+    (``compensation_unpaid_fen``), owed at a desk and blocking new loans until then."""
     if loan.status != Loan.Status.LOST:
         return loan
     loan.status = Loan.Status.SETTLED
     loan.settled_at = clock.now()
     loan.settled_by = by
-    loan.save(update_fields=["status", "settled_at", "settled_by", "updated_at"])
+    if by == "provider":
+        loan.compensation_charged_fen = min(charged_fen, loan.compensation_fen)
+        loan.compensation_unpaid_fen = loan.compensation_fen - loan.compensation_charged_fen
+    loan.save(
+        update_fields=[
+            "status",
+            "settled_at",
+            "settled_by",
+            "compensation_charged_fen",
+            "compensation_unpaid_fen",
+            "updated_at",
+        ]
+    )
     if loan.program == Program.PLATFORM:
         from xinyue.orders.services import release_platform_volumes
 
@@ -131,7 +147,12 @@ def settle_loan(*, actor: Actor, loan: Loan, by: str) -> Loan:
         audit=Audit(
             "loan.settled",
             library_code=loan.library.code,
-            detail={"by": by, "compensation_fen": loan.compensation_fen},
+            detail={
+                "by": by,
+                "compensation_fen": loan.compensation_fen,
+                "charged_fen": loan.compensation_charged_fen,
+                "unpaid_fen": loan.compensation_unpaid_fen,
+            },
         ),
     )
     return loan
@@ -140,10 +161,14 @@ def settle_loan(*, actor: Actor, loan: Loan, by: str) -> Loan:
 def pay_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> Loan:
     """The reader pays a lost book's compensation at ``library``'s desk: the loan is settled, and
     the charge waiting in the outbox is withdrawn (the credit order completes without it). Refused
-    once the charge has reached the provider — then the provider's deduction is the payment."""
+    once the charge has reached the provider — then the provider's deduction is the payment —
+    except for what the deposit cap left unpaid (``compensation_unpaid_fen``), which is paid
+    here."""
     require(actor, Action.CIRCULATE, library_id=library.pk)
     with transaction.atomic():
         locked = Loan.objects.select_for_update().select_related("library").get(pk=loan.pk)
+        if locked.status == Loan.Status.SETTLED and locked.compensation_unpaid_fen:
+            return _pay_unpaid_at_desk(actor, library, locked)
         if locked.status != Loan.Status.LOST:
             raise CompensationNotDue(status=locked.status)
         charge = CreditRecord.objects.select_for_update().filter(
@@ -167,6 +192,30 @@ def pay_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> L
         # The credit order still has to end (without a charge) once the order's books are in.
         credit_sync.record(loan=locked, kind=CreditRecord.Kind.RETURN)
     return locked
+
+
+def _pay_unpaid_at_desk(actor: Actor, library: Library, loan: Loan) -> Loan:
+    """The part of a compensation the provider could not charge (above the credit order's
+    deposit) is paid at the desk: the loan owes nothing more. One event row, audited."""
+    unpaid = loan.compensation_unpaid_fen
+    loan.compensation_unpaid_fen = 0
+    loan.save(update_fields=["compensation_unpaid_fen", "updated_at"])
+    record_transition(
+        LoanEvent,
+        loan=loan,
+        actor=actor,
+        note="unpaid_paid",
+        audit=Audit(
+            "loan.compensation_unpaid_paid",
+            library_code=library.code,
+            detail={
+                "loan": loan.pk,
+                "paid_fen": unpaid,
+                "charged_fen": loan.compensation_charged_fen,
+            },
+        ),
+    )
+    return loan
 
 
 def pay_compensation_through_provider(*, actor: Actor, reader, loan: Loan) -> str:

@@ -260,3 +260,36 @@ def test_guessing_patron_passwords_at_a_kiosk_is_locked_out(world, server, setti
     # the rows hold keyed hashes, never the card number
     assert set(PatronPasswordThrottle.objects.values_list("scope", flat=True)) == {"card", "kios"}
     assert not PatronPasswordThrottle.objects.filter(key__contains="S000").exists()
+
+
+def test_compensation_left_unpaid_above_the_deposit_is_a_fee_at_the_kiosk(world, server):
+    """A lost book the provider charged up to the credit order's deposit, 20.00 元 left owed:
+    24 and 64 set excessive fees (11) with the amount (BH CNY, BV 20.00) and say what clears it;
+    a checkout is refused; a return is not."""
+    reader = world["reader"]
+    lost = platform_loan(reader, barcode="XY-GONE", due_in=-40)
+    Loan.objects.filter(pk=lost.pk).update(
+        status="settled",
+        settled_by="provider",
+        compensation_fen=5000,
+        compensation_charged_fen=3000,
+        compensation_unpaid_fen=2000,
+    )
+    platform_loan(reader, barcode="XY-KEEP", due_in=5)
+    text = (
+        "遗失赔偿超出信用押金上限，信用服务方扣款后仍欠 20.00 元，"
+        "到任一成员馆服务台缴纳后可继续借阅"
+    )
+    with Kiosk(server.port) as kiosk:
+        kiosk.login("sc-gbk")
+        status = kiosk.ask(f"23019{DATE}AO|AAS0001|")
+        info = kiosk.ask(f"63019{DATE}{' ' * 10}AO|AAS0001|")
+        out = kiosk.ask(f"11NN{DATE}{' ' * 18}AO|AAS0001|ABLOCAL-1|")
+        back = kiosk.ask(f"09N{DATE}{DATE}APhall|AO|ABXY-KEEP|AC|")
+    assert status.fixed[:14] == "YY Y       Y  "
+    for reply in (status, info):
+        assert (reply.get("BH"), reply.get("BV"), reply.get("AF")) == ("CNY", "20.00", text)
+    assert (out.fixed[0], out.get("AF")) == ("0", text)
+    assert not Loan.objects.filter(item__barcode="LOCAL-1").exists()
+    assert back.fixed[0] == "1"
+    assert Loan.objects.get(item__barcode="XY-KEEP").status == "returned"
