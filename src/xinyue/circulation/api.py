@@ -51,11 +51,37 @@ class LoanOut(Schema):
     is_overdue: bool
     renewals: int
     returned_at: dt.datetime | None
+    compensation_fen: int = Field(
+        description="a lost book's compensation (list price × factor + fee of the rule)"
+    )
+    compensation_charged_fen: int = Field(
+        description="settled by the provider: its deduction for this book (at most the credit "
+        "order's deposit, the order's list-price total)"
+    )
+    compensation_unpaid_fen: int = Field(
+        description="what the deposit cap left uncollected: owed at a desk "
+        "(`POST /desk/loans/{id}/compensation`), blocks new loans and renewals until paid"
+    )
+    refund_due_fen: int = Field(
+        description="a lost book found after its compensation was paid: the amount a desk "
+        "gives back (no credit provider can refund a completed deduction)"
+    )
+    refunded_at: dt.datetime | None
+
+
+class BlockOut(Schema):
+    code: str = Field(
+        description="overdue | lost_items | unpaid_compensation | compensation_unpaid"
+    )
+    message: str = Field(description="why, and what clears it")
 
 
 class LoanListOut(Schema):
     count: int
     items: list[LoanOut]
+    blocks: list[BlockOut] = Field(
+        description="what stops new loans and renewals now (returns never are)"
+    )
 
 
 def _loan_out(loan: Loan) -> dict[str, Any]:
@@ -73,6 +99,11 @@ def _loan_out(loan: Loan) -> dict[str, Any]:
         "is_overdue": loan.is_overdue,
         "renewals": loan.renewals,
         "returned_at": loan.returned_at,
+        "compensation_fen": loan.compensation_fen,
+        "compensation_charged_fen": loan.compensation_charged_fen,
+        "compensation_unpaid_fen": loan.compensation_unpaid_fen,
+        "refund_due_fen": loan.refund_due_fen,
+        "refunded_at": loan.refunded_at,
     }
 
 
@@ -88,7 +119,11 @@ def my_loans(request: HttpRequest) -> dict[str, Any]:
     loans = sorted(
         loans_of_reader(reader_id=reader.pk)[:200], key=lambda loan: loan.status != "on_loan"
     )
-    return {"count": len(loans), "items": [_loan_out(loan) for loan in loans]}
+    return {
+        "count": len(loans),
+        "items": [_loan_out(loan) for loan in loans],
+        "blocks": [block.as_dict() for block in selectors.reader_blocks(reader)],
+    }
 
 
 @router.post(
@@ -288,9 +323,11 @@ class CompensationIn(ObjectIn):
     response={200: LoanOut, **ERRORS},
     summary="The reader pays a lost book's compensation at this desk",
     description=(
-        "The loan is settled and the deduction waiting for the provider is withdrawn. Refused "
-        "with `compensation_not_due` (409) when the loan is not lost or the deduction already "
-        "reached the provider (`detail.status` `charged`)."
+        "The loan is settled and the deduction waiting for the provider is withdrawn. A loan "
+        "settled by the provider with `compensation_unpaid_fen` > 0 (the compensation exceeded "
+        "the credit order's deposit) has that rest paid here and then owes nothing. Refused "
+        "with `compensation_not_due` (409) when the loan is not lost and owes nothing, or the "
+        "deduction already reached the provider (`detail.status` `charged`)."
     ),
 )
 def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:
@@ -301,6 +338,29 @@ def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationI
     if loan is None:
         raise LoanNotFound()
     loan = services.pay_compensation_at_desk(actor=actor, library=library, loan=loan)
+    return _loan_out(
+        Loan.objects.select_related("item__title", "library", "order_line__order").get(pk=loan.pk)
+    )
+
+
+@router.post(
+    "/desk/loans/{loan_id}/refund",
+    response={200: LoanOut, **ERRORS},
+    summary="Give a found book's compensation back to the reader at this desk",
+    description=(
+        "A lost book whose compensation was charged (or paid at a desk) and which was then "
+        "found and checked in has `refund_due_fen` > 0; the desk pays it back and records it "
+        "here, once. Refused with `refund_not_due` (409): `detail.status` `none` or `refunded`."
+    ),
+)
+def desk_refund(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    library = desk_library(actor, payload.library_code)
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound()
+    loan = services.refund_compensation_at_desk(actor=actor, library=library, loan=loan)
     return _loan_out(
         Loan.objects.select_related("item__title", "library", "order_line__order").get(pk=loan.pk)
     )
@@ -490,6 +550,9 @@ class ReturnBookingOut(Schema):
     return_method: str = Field(description="courier | locker")
     return_booked_at: dt.datetime | None
     handed_over_at: dt.datetime | None = Field(description="the loan clock stopped then")
+    return_library_code: str | None = Field(
+        description="the library the book is brought to (the reader's home library)"
+    )
     due_on: dt.date
     is_overdue: bool
 
@@ -500,6 +563,7 @@ def _return_out(loan: Loan) -> dict[str, Any]:
         "return_method": loan.return_method,
         "return_booked_at": loan.return_booked_at,
         "handed_over_at": loan.handed_over_at,
+        "return_library_code": loan.return_library.code if loan.return_library_id else None,
         "due_on": loan.due_on,
         "is_overdue": loan.is_overdue,
     }

@@ -74,6 +74,13 @@ class CompensationNotDue(Conflict):
     default_message = _("这册书没有待赔付的遗失赔偿")
 
 
+class RefundNotDue(Conflict):
+    """``detail["status"]``: ``none`` (nothing to give back) or ``refunded`` (already done)."""
+
+    code = "refund_not_due"
+    default_message = _("这册书没有待退还的赔偿款")
+
+
 class CreditRecordNotFound(NotFound):
     code = "credit_record_not_found"
     default_message = _("找不到该信用记录")

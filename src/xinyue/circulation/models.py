@@ -136,11 +136,24 @@ class Loan(BaseModel):
     compensation_fen = models.PositiveIntegerField(_("赔偿金额（分）"), default=0)
     # How a lost loan was settled: charged at the provider, or paid at a desk.
     settled_by = models.CharField(max_length=10, blank=True)
+    # Settled by the provider: its share of the credit order's deduction, and what the deposit
+    # cap left uncollected (the provider may charge at most the order's deposit, its list-price
+    # total). The uncollected part is owed at a desk; it blocks new loans until paid (then 0).
+    compensation_charged_fen = models.PositiveIntegerField(_("信用扣款金额（分）"), default=0)
+    compensation_unpaid_fen = models.PositiveIntegerField(_("赔偿未付金额（分）"), default=0)
+    # A settled book found later: the compensation to give back at a desk (no supported credit
+    # provider can refund a completed order's deduction), and when a desk did.
+    refund_due_fen = models.PositiveIntegerField(_("待退赔偿（分）"), default=0)
+    refunded_at = models.DateTimeField(null=True, blank=True)
     # A return booked by courier or locker; the loan clock stops at ``handed_over_at`` (the
     # carrier has the book), so a carrier's delay never makes the reader overdue.
     return_method = models.CharField(_("归还方式"), max_length=10, blank=True)
     return_booked_at = models.DateTimeField(null=True, blank=True)
     handed_over_at = models.DateTimeField(_("交寄时间"), null=True, blank=True)
+    # The member library the carrier brings the book to (its staff check it in on arrival).
+    return_library = models.ForeignKey(
+        "libraries.Library", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

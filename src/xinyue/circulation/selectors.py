@@ -105,7 +105,8 @@ class Block:
 
 def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
     """Everything that stops ``reader`` borrowing or renewing: lost books not settled, overdue
-    books, compensation whose deduction failed at the provider.
+    books, compensation whose deduction failed at the provider, compensation the provider could
+    not charge above the credit order's deposit (owed at a desk).
 
     ``ignoring_loan``: a renewal of an overdue loan within its grace days is not blocked by that
     same loan being overdue."""
@@ -148,7 +149,70 @@ def reader_blocks(reader, *, ignoring_loan: Loan | None = None) -> list[Block]:
                 _("有 %(n)s 笔遗失赔偿信用扣款未成功，请到馆缴纳赔偿后继续借阅") % {"n": failed},
             )
         )
+    above_cap = loans.filter(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
+    unpaid_rest = sum(above_cap.values_list("compensation_unpaid_fen", flat=True))
+    if unpaid_rest:
+        blocks.append(
+            Block(
+                "compensation_unpaid",
+                _(
+                    "遗失赔偿超出信用押金上限，信用服务方扣款后仍欠 %(yuan)s 元，"
+                    "到任一成员馆服务台缴纳后可继续借阅"
+                )
+                % {"yuan": f"{unpaid_rest / 100:.2f}"},
+            )
+        )
     return blocks
+
+
+def compensation_owed_fen(reader) -> int:
+    """What ``reader`` can pay at a desk now, in fen: compensation left unpaid above a credit
+    order's deposit, and lost books' compensation whose deduction failed (a kiosk's fee amount)."""
+    unpaid = Loan.objects.filter(
+        reader=reader, status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0
+    ).values_list("compensation_unpaid_fen", flat=True)
+    failed = Loan.objects.filter(
+        reader=reader,
+        status=Loan.Status.LOST,
+        credit_records__kind=CreditRecord.Kind.CHARGE,
+        credit_records__state=CreditRecord.State.FAILED,
+    ).values_list("compensation_fen", flat=True)
+    return sum(unpaid) + sum(failed)
+
+
+# A carrier that has had a book this many days without it arriving is late (shown to staff).
+CARRIER_LATE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class BookedReturn:
+    """A courier or locker return booked to a library, as its staff see it."""
+
+    loan: Loan
+    stage: str  # "booked" (waiting for the carrier) or "in_transit" (handed off)
+    late: bool  # booked and past due without a hand-off, or with the carrier too long
+
+
+def booked_returns(*, library_id: int) -> list[BookedReturn]:
+    """The open loans whose booked return comes to ``library_id``: waiting for the hand-off
+    first, then in transit; each says whether it is late (the reader past the due date without
+    handing the book over, or the carrier past ``CARRIER_LATE_DAYS``)."""
+    today = clock.today()
+    loans = (
+        Loan.objects.filter(status=Loan.Status.ON_LOAN, return_library_id=library_id)
+        .exclude(return_method="")
+        .select_related("item__title", "reader")
+        .order_by("handed_over_at", "due_on", "id")
+    )
+    rows = []
+    for loan in loans[:500]:
+        if loan.handed_over_at is None:
+            rows.append(BookedReturn(loan, "booked", loan.due_on < today))
+        else:
+            days = (today - clock.local(loan.handed_over_at).date()).days
+            rows.append(BookedReturn(loan, "in_transit", days > CARRIER_LATE_DAYS))
+    rows.sort(key=lambda row: row.stage != "booked")
+    return rows
 
 
 def transferred_items(*, library, since: dt.datetime) -> QuerySet[ItemTransfer]:
@@ -262,6 +326,48 @@ def rules_visible(*, library=None) -> QuerySet[CirculationRule]:
 
 
 # --- the credit record, disputes, drift ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompensationBill:
+    """One lost book's compensation as the reader sees it on 我的赔偿."""
+
+    loan: Loan
+    state: str  # waiting | due | failed | charged | unpaid | paid_at_desk | no_credit
+    can_pay: bool  # the reader may ask the provider for the deduction now
+
+
+def compensation_bills(*, actor: Actor, reader) -> list[CompensationBill]:
+    """The reader's lost books (newest first) and where each compensation stands."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS)
+    loans = (
+        Loan.objects.filter(reader=reader, status__in=[Loan.Status.LOST, Loan.Status.SETTLED])
+        .select_related("item__title")
+        .order_by("-lost_at", "-id")[:200]
+    )
+    charges = {
+        row.loan_id: row
+        for row in CreditRecord.objects.filter(
+            loan__in=[loan.pk for loan in loans], kind=CreditRecord.Kind.CHARGE
+        )
+    }
+    bills = []
+    for loan in loans:
+        row = charges.get(loan.pk)
+        if loan.status == Loan.Status.SETTLED and loan.compensation_unpaid_fen:
+            state = "unpaid"  # charged up to the deposit; the rest is owed at a desk
+        elif loan.status == Loan.Status.SETTLED:
+            state = "charged" if loan.settled_by == "provider" else "paid_at_desk"
+        elif row is None or row.state == CreditRecord.State.CANCELLED:
+            state = "no_credit"
+        elif row.last_error.startswith("waiting"):
+            state = "waiting"
+        elif row.state == CreditRecord.State.FAILED or row.attempts:
+            state = "failed"
+        else:
+            state = "due"
+        bills.append(CompensationBill(loan, state, state in ("due", "failed")))
+    return bills
 
 
 def credit_records_of_reader(*, actor: Actor, reader) -> list[CreditRecord]:

@@ -47,6 +47,52 @@ def _self_url(name: str, library: Library, actor: Actor) -> str:
 
 
 @console_view
+def desk_returns(request: HttpRequest) -> HttpResponse:
+    """Courier and locker returns booked to this library: staff record the hand-off to the
+    carrier (or the locker's emptying) and check the book in when it arrives."""
+    actor = _actor(request)
+    library = working_library(request, actor, Action.CIRCULATE)
+    if request.method == "POST":
+        loan_id = request.POST.get("loan", "")
+        loan = next(
+            (
+                row.loan
+                for row in selectors.booked_returns(library_id=library.pk)
+                if loan_id.isdigit() and row.loan.pk == int(loan_id)
+            ),
+            None,
+        )
+        if loan is None:
+            messages.error(request, _("找不到这笔预约归还，可能已经签收"))
+        else:
+            try:
+                if request.POST.get("step") == "checkin":
+                    result = services.check_in(
+                        actor=actor, library=library, barcode=loan.item.barcode
+                    )
+                    messages.success(request, result.message)
+                else:
+                    services.record_hand_over(actor=actor, loan=loan)
+                    messages.success(
+                        request,
+                        _("《%(title)s》已交寄，借期停止计算") % {"title": loan.item.title.title},
+                    )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        return redirect(_self_url("circulation:desk_returns", library, actor))
+    return render_console(
+        request,
+        "circulation/desk_returns.html",
+        {
+            "library": library,
+            "rows": selectors.booked_returns(library_id=library.pk),
+            "late_days": selectors.CARRIER_LATE_DAYS,
+            "action_url": _self_url("circulation:desk_returns", library, actor),
+        },
+    )
+
+
+@console_view
 def desk_checkin(request: HttpRequest) -> HttpResponse:
     """Scan, Enter: the book is checked in and the answer shown large; the input is emptied and
     keeps the focus for the next book; the last results stay listed below."""
@@ -324,6 +370,40 @@ def renew_my_loan(request: HttpRequest, loan_id: int) -> HttpResponse:
 
 
 # --- the reader's credit record, disputes, reconciliation drift --------------------------------
+
+
+@reader_required
+def my_compensation(request: HttpRequest) -> HttpResponse:
+    """我的赔偿: each lost book's compensation, where it stands, and (for a deduction due or
+    failed) a button that asks the credit provider for it now."""
+    actor = _actor(request)
+    reader = request.reader  # type: ignore[attr-defined]
+    if request.method == "POST":
+        loan = (
+            selectors.loans_of_reader(reader_id=reader.pk)
+            .filter(
+                pk=request.POST.get("loan", "") if request.POST.get("loan", "").isdigit() else 0
+            )
+            .first()
+        )
+        if loan is None:
+            raise Http404
+        try:
+            outcome = services.pay_compensation_through_provider(
+                actor=actor, reader=reader, loan=loan
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            text = {
+                "charged": _("信用服务方已扣款，赔偿已结清"),
+                "waiting": _("同一订单的其他图书归还后，信用服务方会一并扣款"),
+                "failed": _("信用服务方暂未扣款成功，平台会自动重试；也可以到任一成员馆服务台缴纳"),
+            }[outcome]
+            (messages.success if outcome == "charged" else messages.warning)(request, text)
+        return redirect("circulation:my_compensation")
+    bills = selectors.compensation_bills(actor=actor, reader=reader)
+    return render(request, "circulation/my_compensation.html", {"bills": bills})
 
 
 @reader_required

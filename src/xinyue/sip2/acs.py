@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -23,12 +24,13 @@ from xinyue.cards.models import Card
 from xinyue.circulation import selectors as circulation
 from xinyue.circulation.models import Item, Loan
 from xinyue.circulation.services import check_in, check_out, renew_loan
-from xinyue.core.errors import DomainError
+from xinyue.core import clock, login_throttle
+from xinyue.core.errors import DomainError, LoginThrottled
 from xinyue.libraries.models import Library
 from xinyue.readers.masking import mask_name
 from xinyue.readers.models import Reader
 from xinyue.sip2.codec import Message, safe_value, transaction_date
-from xinyue.sip2.models import KioskAccount
+from xinyue.sip2.models import KioskAccount, PatronPasswordThrottle
 from xinyue.sip2.services import authenticate_kiosk, kiosk_actor
 
 logger = logging.getLogger(__name__)
@@ -172,18 +174,62 @@ class KioskSession:
         assert self.account is not None
         return self.account.library
 
-    def _patron(self, message: Message) -> tuple[Patron | None, bool | None]:
-        """The patron named by AA and whether AD is their password (None: no password sent)."""
-        patron = find_patron(self.library, message.get("AA"))
+    def _patron(self, message: Message) -> tuple[Patron | None, bool | None, str]:
+        """The patron named by AA, whether AD is their password (None: no password sent), and
+        why the password was not checked (a lock-out after too many wrong passwords for this
+        card or at this kiosk; empty when it was)."""
+        identifier = message.get("AA")
+        patron = find_patron(self.library, identifier)
         password = message.get("AD")
         if not password:
-            return patron, None
-        if patron is None or not patron.reader.password:
-            return patron, False
-        return patron, check_password(password, patron.reader.password)
+            return patron, None, ""
+        keys = self._throttle_keys(identifier)
+        now = clock.now()
+        try:
+            login_throttle.check(PatronPasswordThrottle, keys, now)
+        except LoginThrottled as exc:
+            minutes = -(-int(exc.detail["retry_after_seconds"]) // 60)
+            logger.info(
+                "SIP2 patron password locked (%s) at kiosk %s",
+                exc.detail["scope"],
+                self.account.pk if self.account else "-",
+            )
+            return (
+                patron,
+                False,
+                _("密码错误次数过多，已暂时锁定，请 %(minutes)s 分钟后再试或到服务台办理")
+                % {"minutes": minutes},
+            )
+        ok = bool(patron and patron.reader.password) and check_password(
+            password, patron.reader.password if patron else ""
+        )
+        if ok:
+            login_throttle.clear(PatronPasswordThrottle, keys[0][0], keys[0][1])
+        else:
+            login_throttle.record_failure(PatronPasswordThrottle, keys, now)
+        return patron, ok, ""
 
-    def _patron_flags(self, patron: Patron | None) -> tuple[str, list[str]]:
+    def _throttle_keys(self, identifier: str) -> list[login_throttle.ThrottleKey]:
+        """Per card (the identifier as sent, hashed) and per kiosk account: a guesser trying
+        many cards from one kiosk is stopped as well as one trying many passwords on one card."""
+        assert self.account is not None
+        return [
+            (
+                PatronPasswordThrottle.Scope.CARD,
+                login_throttle.keyed_hash("sip2-card", identifier.strip().casefold()),
+                settings.XINYUE_LOGIN_MAX_FAILURES_PER_ID,
+            ),
+            (
+                PatronPasswordThrottle.Scope.KIOSK,
+                login_throttle.keyed_hash("sip2-kiosk", str(self.account.pk)),
+                settings.XINYUE_LOGIN_MAX_FAILURES_PER_IP,
+            ),
+        ]
+
+    def _patron_flags(self, patron: Patron | None, locked: str = "") -> tuple[str, list[str]]:
         """The 14 patron status flags (Y = denied) and screen messages saying why."""
+        if locked:
+            return "YYYY" + " " * 10, [locked]
         if patron is None:
             return "YYYY" + " " * 10, [_("读者证不存在")]
         flags = list(BLANK_STATUS)
@@ -210,6 +256,9 @@ class KioskSession:
         fields += f"AE{safe_value(self._name(patron))}|BLY|"
         if ok_password is not None:
             fields += f"CQ{YES if ok_password else NO}|"
+        owed = circulation.compensation_owed_fen(patron.reader)
+        if owed:  # fee amount (BV) in yuan: what the reader can pay at a desk
+            fields += f"BH{CURRENCY}|BV{owed // 100}.{owed % 100:02d}|"
         return fields
 
     @staticmethod
@@ -226,16 +275,16 @@ class KioskSession:
 
     def patron_status(self, message: Message) -> str:
         """24: the flags, the name and why the reader is blocked (AF)."""
-        patron, ok_password = self._patron(message)
-        flags, messages = self._patron_flags(patron)
+        patron, ok_password, locked = self._patron(message)
+        flags, messages = self._patron_flags(patron, locked)
         body = f"24{flags}{LANGUAGE_CHINESE}{transaction_date()}"
         body += self._patron_fields(message, patron, ok_password)
         return body + _screen(messages)
 
     def patron_information(self, message: Message) -> str:
         """64: as 24, with counts and the items on loan (AU) and overdue (AT)."""
-        patron, ok_password = self._patron(message)
-        flags, messages = self._patron_flags(patron)
+        patron, ok_password, locked = self._patron(message)
+        flags, messages = self._patron_flags(patron, locked)
         loans: list[Loan] = []
         if patron is not None:
             loans = list(circulation.open_loans(patron.reader))
@@ -285,12 +334,14 @@ class KioskSession:
         """12: lend the book under the local program; a repeated checkout of the same book to
         the same reader answers ok again (the service returns the open loan)."""
         barcode = message.get("AB")
-        patron, ok_password = self._patron(message)
+        patron, ok_password, locked = self._patron(message)
         head = f"AO{self.library.code}|AA{safe_value(message.get('AA'), 40)}|"
         head += f"AB{safe_value(barcode, 40)}|"
         item = circulation.item_by_barcode(barcode)
         title = f"AJ{safe_value(item.title.title) if item else ''}|"
         refused = f"12{'0'}{NO}{'U'}{NO}{transaction_date()}{head}{title}AH|"
+        if locked:
+            return refused + _screen([locked])
         if patron is None:
             return refused + _screen([_("读者证不存在")])
         if ok_password is False:
@@ -300,7 +351,7 @@ class KioskSession:
                 actor=actor_of(self), library=self.library, reader=patron.reader, barcode=barcode
             )
         except DomainError as exc:
-            return refused + _screen([exc.message])
+            return refused + _screen(_refusal_lines(exc))
         body = f"12{'1'}{NO}{'U'}{YES}{transaction_date()}{head}"
         body += f"AJ{safe_value(loan.item.title.title)}|AH{loan.due_on:%Y-%m-%d}|"
         return body + _screen(
@@ -329,10 +380,12 @@ class KioskSession:
     def renew(self, message: Message) -> str:
         """30: renew the patron's loan of this book within the rules (grace days included)."""
         barcode = message.get("AB")
-        patron, ok_password = self._patron(message)
+        patron, ok_password, locked = self._patron(message)
         head = f"AO{self.library.code}|AA{safe_value(message.get('AA'), 40)}|"
         head += f"AB{safe_value(barcode, 40)}|"
         refused = f"30{'0'}{NO}{'U'}{NO}{transaction_date()}{head}"
+        if locked:
+            return refused + "AJ|" + _screen([locked])
         if patron is None:
             return refused + "AJ|" + _screen([_("读者证不存在")])
         if ok_password is False:
@@ -343,7 +396,8 @@ class KioskSession:
         try:
             loan = renew_loan(actor=actor_of(self), loan=loan)
         except DomainError as exc:
-            return refused + f"AJ{safe_value(loan.item.title.title)}|" + _screen([exc.message])
+            title = f"AJ{safe_value(loan.item.title.title)}|"
+            return refused + title + _screen(_refusal_lines(exc))
         body = f"30{'1'}{YES}{'U'}{NO}{transaction_date()}{head}"
         body += f"AJ{safe_value(loan.item.title.title)}|AH{loan.due_on:%Y-%m-%d}|"
         return body + _screen(
@@ -351,8 +405,16 @@ class KioskSession:
         )
 
 
-# Which patron status flag (position in the 14) a block of ``reader_blocks`` sets.
-BLOCK_FLAGS = {"overdue": 6, "lost_items": 9}
+CURRENCY = "CNY"  # ISO 4217, the currency type (BH) of a fee amount
+
+# Which patron status flag (position in the 14) a block of ``reader_blocks`` sets: too many
+# items overdue, too many items lost, excessive outstanding fees.
+BLOCK_FLAGS = {
+    "overdue": 6,
+    "lost_items": 9,
+    "unpaid_compensation": 11,
+    "compensation_unpaid": 11,
+}
 
 # SIP2 circulation status of an item (18).
 ITEM_STATUS = {
@@ -362,6 +424,15 @@ ITEM_STATUS = {
     Item.Status.LOST: "12",
     Item.Status.WITHDRAWN: "01",
 }
+
+
+def _refusal_lines(exc: DomainError) -> list[str]:
+    """What a kiosk shows for a refusal: every block of a blocked reader (each says what it is
+    and what clears it), else the refusal's own message."""
+    blocks = exc.detail.get("blocks") if isinstance(exc.detail, dict) else None
+    if blocks:
+        return [str(block["message"]) for block in blocks]
+    return [exc.message]
 
 
 def _screen(messages: list[str]) -> str:

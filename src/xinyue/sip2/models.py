@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinyue.core.models import BaseModel
+from xinyue.core.models import BaseModel, LoginThrottleRow
 
 
 class Charset(models.TextChoices):
@@ -43,3 +43,20 @@ class KioskAccount(BaseModel):
 
     def __str__(self) -> str:
         return self.login
+
+
+class PatronPasswordThrottle(LoginThrottleRow):
+    """Wrong patron passwords (AD) at kiosks, per card and per kiosk account
+    (``xinyue.core.login_throttle``): a guesser at a kiosk is locked out like one at the web
+    log-in."""
+
+    class Scope(models.TextChoices):
+        CARD = "card"
+        KIOSK = "kios"
+
+    scope = models.CharField(max_length=4, choices=Scope.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="sip2_patron_throttle_key")
+        ]

@@ -358,6 +358,11 @@ API: dict[str, Probe] = {
         lambda w, t: ("post", "/api/v1/desk/loans/999999/compensation", {}),
         kind="none",
     ),
+    "desk_refund": Probe(
+        Action.CIRCULATE,
+        lambda w, t: ("post", "/api/v1/desk/loans/999999/refund", {}),
+        kind="none",
+    ),
     "my_credit_records": Probe(
         Action.DISPUTE_CREDIT_RECORD, get("/api/v1/readers/me/credit-records")
     ),
@@ -511,6 +516,9 @@ PAGES: dict[str, Probe] = {
     ),
     "circulation:desk_checkout": Probe(
         Action.CIRCULATE, page("/console/desk/checkout/"), kind="none"
+    ),
+    "circulation:desk_returns": Probe(
+        Action.CIRCULATE, page("/console/desk/returns/"), kind="none"
     ),
     "circulation:console_disputes": Probe(
         Action.ANSWER_CREDIT_DISPUTE, page("/console/circulation/disputes/"), kind="none"

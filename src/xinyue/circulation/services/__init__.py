@@ -14,6 +14,8 @@ from xinyue.circulation.services.desk import CheckinResult, check_in, check_out
 from xinyue.circulation.services.overdue import (
     declare_lost,
     pay_compensation_at_desk,
+    pay_compensation_through_provider,
+    refund_compensation_at_desk,
     run_daily,
 )
 from xinyue.circulation.services.renewals import renew_loan
@@ -32,7 +34,9 @@ __all__ = [
     "delete_rule",
     "dispute_record",
     "pay_compensation_at_desk",
+    "pay_compensation_through_provider",
     "record_hand_over",
+    "refund_compensation_at_desk",
     "renew_loan",
     "run_daily",
     "save_rule",

@@ -28,7 +28,7 @@ from xinyue.circulation.errors import (
     ItemUnknown,
     NotLendableHere,
 )
-from xinyue.circulation.models import BorrowSession, BorrowSessionEvent, Item, Loan
+from xinyue.circulation.models import BorrowSession, BorrowSessionEvent, CreditRecord, Item, Loan
 from xinyue.circulation.services import credit_sync
 from xinyue.circulation.services.desk import check_out, clean_barcode
 from xinyue.core import clock
@@ -211,6 +211,9 @@ def confirm_borrow_session(*, actor: Actor, token: str) -> tuple[BorrowSession, 
             Loan.objects.filter(pk__in=[loan.pk for loan in loans]).update(
                 credit_reference=session.credit_reference
             )
+            for loan in loans:  # the reader's credit record shows each borrow, as for orders
+                loan.credit_reference = session.credit_reference
+                credit_sync.record(loan=loan, kind=CreditRecord.Kind.BORROW)
             locked = BorrowSession.objects.select_for_update().get(pk=session.pk)
             locked.status = BorrowSession.Status.CONFIRMED
             locked.confirmed_at = clock.now()

@@ -141,14 +141,21 @@ def _close(order: CreditOrder, row: CreditRecord) -> None:
 
 
 def _settle_charged(order: CreditOrder) -> None:
-    """The provider charged the order: its lost loans are settled (once)."""
-    with transaction.atomic():
-        for loan in Loan.objects.select_for_update().filter(
-            credit_reference=order.reference, status=Loan.Status.LOST
-        ):
-            from xinyue.circulation.services.overdue import settle_loan
+    """The provider charged the order: its lost loans are settled (once). The deduction (at most
+    the deposit) is shared out over them oldest first; what it did not cover stays unpaid on the
+    loan, owed at a desk."""
+    from xinyue.circulation.services.overdue import settle_loan
 
-            settle_loan(actor=SYSTEM, loan=loan, by="provider")
+    with transaction.atomic():
+        left = order.charged_fen
+        for loan in (
+            Loan.objects.select_for_update()
+            .filter(credit_reference=order.reference, status=Loan.Status.LOST)
+            .order_by("id")
+        ):
+            share = min(left, loan.compensation_fen)
+            left -= share
+            settle_loan(actor=SYSTEM, loan=loan, by="provider", charged_fen=share)
 
 
 def _send(row: CreditRecord) -> None:

@@ -148,6 +148,20 @@ def check_in(*, actor: Actor, library: Library, barcode: str) -> CheckinResult:
                     already_returned=True,
                     message=_checkin_message(item, last, library, transferred=transferred),
                 )
+            found = Loan.objects.filter(item=item).order_by("-id").first()
+            if (
+                found is not None
+                and found.status == Loan.Status.SETTLED
+                and item.current_library_id == library.pk
+                and item.status == Item.Status.AVAILABLE
+            ):  # a found book scanned again here (a kiosk's retry): the same answer, no change
+                return CheckinResult(
+                    item=item,
+                    loan=found,
+                    transferred=item.owning_library_id == library.pk,
+                    already_returned=True,
+                    message=_("这册书曾登记遗失并已赔付，现已找回，入藏本馆"),
+                )
             if item.status == Item.Status.IN_TRANSIT and item.owning_library_id == library.pk:
                 return _receive_home(actor, item, last, library)
             raise ItemNotOnLoan(barcode=barcode, status=item.status)
@@ -228,8 +242,9 @@ def _found_lost(actor: Actor, item: Item, library: Library) -> Loan | None:
     """A book declared lost is checked in. Policy: if its compensation has not reached the
     provider (the charge row still pending, or nothing charged yet), the loss is undone — the
     charge is withdrawn and the loan is returned as a late return, so nothing is ever charged. If
-    it was charged or paid at a desk, the loan stays settled (no refund: the compensation bought
-    the copy) and the book comes back into circulation at this library. Never two charges."""
+    it was charged or paid at a desk, the loan stays settled, the book comes back into
+    circulation at this library, and the compensation is owed back to the reader at a desk
+    (``_return_settled``). Never two charges."""
     loan = (
         Loan.objects.select_for_update()
         .filter(item=item, status__in=[Loan.Status.LOST, Loan.Status.SETTLED])
@@ -280,13 +295,53 @@ def _return_settled(actor: Actor, item: Item, loan: Loan, library: Library) -> C
             detail={"barcode": item.barcode, "loan_status": loan.status},
         ),
     )
+    refund = _owe_refund(actor, loan, library)
+    message = _("这册书曾登记遗失并已赔付，现已找回，入藏本馆")
+    if refund:
+        message += _("。请在服务台向读者退还赔偿款 %(yuan)s 元并登记退款") % {
+            "yuan": f"{refund / 100:.2f}"
+        }
     return CheckinResult(
-        item=item,
-        loan=loan,
-        transferred=transferred,
-        already_returned=True,
-        message=_("这册书曾登记遗失并已赔付，现已找回，入藏本馆"),
+        item=item, loan=loan, transferred=transferred, already_returned=True, message=message
     )
+
+
+def _owe_refund(actor: Actor, loan: Loan, library: Library) -> int:
+    """The found book's compensation is owed back to the reader (the copy is back, so the
+    reader should not pay for it). Neither credit-borrowing protocol we speak can give back a
+    completed order's deduction (Zhima 信用借还 has create/modify/complete/cancel, cancel only
+    before the book left; WeChat Pay Score may modify the amount only before the user paid), so
+    the refund is recorded as due at a desk (``refund_compensation_at_desk``), once; what the
+    deposit cap left unpaid is no longer owed. Returns the amount to give back (0 when already
+    recorded or refunded, or nothing was paid)."""
+    locked = Loan.objects.select_for_update().get(pk=loan.pk)
+    if locked.refund_due_fen or locked.refunded_at is not None:
+        return 0
+    # What the reader paid: the provider's share and any desk payment; not what is still unpaid.
+    paid = locked.compensation_fen - locked.compensation_unpaid_fen
+    unpaid = locked.compensation_unpaid_fen
+    if paid <= 0 and not unpaid:
+        return 0
+    locked.refund_due_fen = max(paid, 0)
+    locked.compensation_unpaid_fen = 0
+    locked.save(update_fields=["refund_due_fen", "compensation_unpaid_fen", "updated_at"])
+    record_transition(
+        LoanEvent,
+        loan=locked,
+        actor=actor,
+        note="refund_due",
+        audit=Audit(
+            "loan.refund_due",
+            library_code=library.code,
+            detail={
+                "loan": locked.pk,
+                "refund_fen": locked.refund_due_fen,
+                "unpaid_cancelled_fen": unpaid,
+                "settled_by": locked.settled_by,
+            },
+        ),
+    )
+    return locked.refund_due_fen
 
 
 def _receive_home(actor: Actor, item: Item, last: Loan | None, library: Library) -> CheckinResult:

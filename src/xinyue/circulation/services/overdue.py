@@ -22,13 +22,13 @@ import datetime as dt
 from django.db import transaction
 
 from xinyue.circulation import selectors
-from xinyue.circulation.errors import CompensationNotDue
+from xinyue.circulation.errors import CompensationNotDue, LoanNotFound, RefundNotDue
 from xinyue.circulation.models import CreditRecord, Item, ItemEvent, Loan, LoanEvent, Program
 from xinyue.circulation.services import credit_sync
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM, Actor
 from xinyue.core.history import Audit, record_transition
-from xinyue.core.permissions import Action, require
+from xinyue.core.permissions import Action, require, require_reader
 from xinyue.libraries.models import Library
 from xinyue.readers.services.messages import notify_reader
 
@@ -108,15 +108,31 @@ def declare_lost(*, actor: Actor, loan: Loan) -> Loan:
     return locked
 
 
-def settle_loan(*, actor: Actor, loan: Loan, by: str) -> Loan:
+def settle_loan(*, actor: Actor, loan: Loan, by: str, charged_fen: int = 0) -> Loan:
     """A lost loan is paid (``by`` "provider" or "desk"): settled. Call inside a transaction with
-    the loan locked; a settled loan is left as it is."""
+    the loan locked; a settled loan is left as it is (a repeated completion changes nothing).
+
+    ``charged_fen``: the provider's share of the deduction for this loan. The provider may charge
+    at most the credit order's deposit, so a compensation above it leaves the rest unpaid
+    (``compensation_unpaid_fen``), owed at a desk and blocking new loans until then."""
     if loan.status != Loan.Status.LOST:
         return loan
     loan.status = Loan.Status.SETTLED
     loan.settled_at = clock.now()
     loan.settled_by = by
-    loan.save(update_fields=["status", "settled_at", "settled_by", "updated_at"])
+    if by == "provider":
+        loan.compensation_charged_fen = min(charged_fen, loan.compensation_fen)
+        loan.compensation_unpaid_fen = loan.compensation_fen - loan.compensation_charged_fen
+    loan.save(
+        update_fields=[
+            "status",
+            "settled_at",
+            "settled_by",
+            "compensation_charged_fen",
+            "compensation_unpaid_fen",
+            "updated_at",
+        ]
+    )
     if loan.program == Program.PLATFORM:
         from xinyue.orders.services import release_platform_volumes
 
@@ -131,7 +147,12 @@ def settle_loan(*, actor: Actor, loan: Loan, by: str) -> Loan:
         audit=Audit(
             "loan.settled",
             library_code=loan.library.code,
-            detail={"by": by, "compensation_fen": loan.compensation_fen},
+            detail={
+                "by": by,
+                "compensation_fen": loan.compensation_fen,
+                "charged_fen": loan.compensation_charged_fen,
+                "unpaid_fen": loan.compensation_unpaid_fen,
+            },
         ),
     )
     return loan
@@ -140,10 +161,14 @@ def settle_loan(*, actor: Actor, loan: Loan, by: str) -> Loan:
 def pay_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> Loan:
     """The reader pays a lost book's compensation at ``library``'s desk: the loan is settled, and
     the charge waiting in the outbox is withdrawn (the credit order completes without it). Refused
-    once the charge has reached the provider — then the provider's deduction is the payment."""
+    once the charge has reached the provider — then the provider's deduction is the payment —
+    except for what the deposit cap left unpaid (``compensation_unpaid_fen``), which is paid
+    here."""
     require(actor, Action.CIRCULATE, library_id=library.pk)
     with transaction.atomic():
         locked = Loan.objects.select_for_update().select_related("library").get(pk=loan.pk)
+        if locked.status == Loan.Status.SETTLED and locked.compensation_unpaid_fen:
+            return _pay_unpaid_at_desk(actor, library, locked)
         if locked.status != Loan.Status.LOST:
             raise CompensationNotDue(status=locked.status)
         charge = CreditRecord.objects.select_for_update().filter(
@@ -166,6 +191,89 @@ def pay_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> L
         )
         # The credit order still has to end (without a charge) once the order's books are in.
         credit_sync.record(loan=locked, kind=CreditRecord.Kind.RETURN)
+    return locked
+
+
+def _pay_unpaid_at_desk(actor: Actor, library: Library, loan: Loan) -> Loan:
+    """The part of a compensation the provider could not charge (above the credit order's
+    deposit) is paid at the desk: the loan owes nothing more. One event row, audited."""
+    unpaid = loan.compensation_unpaid_fen
+    loan.compensation_unpaid_fen = 0
+    loan.save(update_fields=["compensation_unpaid_fen", "updated_at"])
+    record_transition(
+        LoanEvent,
+        loan=loan,
+        actor=actor,
+        note="unpaid_paid",
+        audit=Audit(
+            "loan.compensation_unpaid_paid",
+            library_code=library.code,
+            detail={
+                "loan": loan.pk,
+                "paid_fen": unpaid,
+                "charged_fen": loan.compensation_charged_fen,
+            },
+        ),
+    )
+    return loan
+
+
+def pay_compensation_through_provider(*, actor: Actor, reader, loan: Loan) -> str:
+    """The reader asks, on 我的赔偿, for a lost book's deduction now: its charge row is sent to
+    the provider at once (a deduction the worker gave up on starts again). The provider call is
+    made after this service's transaction, like every credit call. Returns ``charged``,
+    ``waiting`` (the order's other books are still out: the last return completes the order with
+    the charge) or ``failed`` (the worker keeps retrying; the desk takes payment meanwhile)."""
+    require_reader(actor, reader.pk, Action.ORDER_BOOKS)
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update().filter(pk=loan.pk, reader=reader).first()
+        if locked is None:
+            raise LoanNotFound()
+        if locked.status != Loan.Status.LOST:
+            raise CompensationNotDue(status=locked.status)
+        row = (
+            CreditRecord.objects.select_for_update()
+            .filter(loan=locked, kind=CreditRecord.Kind.CHARGE)
+            .first()
+        )
+        if row is None or row.state == CreditRecord.State.CANCELLED:
+            raise CompensationNotDue(status="no_credit_order")
+        if row.state == CreditRecord.State.FAILED:
+            row.state = CreditRecord.State.PENDING
+            row.save(update_fields=["state", "updated_at"])
+    credit_sync.send_credit_record(record_id=row.pk)
+    locked.refresh_from_db()
+    row.refresh_from_db()
+    if locked.status == Loan.Status.SETTLED:
+        return "charged"
+    if row.last_error.startswith("waiting"):
+        return "waiting"
+    return "failed"
+
+
+def refund_compensation_at_desk(*, actor: Actor, library: Library, loan: Loan) -> Loan:
+    """A desk gives a found book's compensation back to the reader (recorded as due when the
+    book was checked in, see ``desk._owe_refund``): recorded once; a second call is refused."""
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update().select_related("library").get(pk=loan.pk)
+        if locked.refunded_at is not None:
+            raise RefundNotDue(status="refunded")
+        if not locked.refund_due_fen:
+            raise RefundNotDue(status="none")
+        locked.refunded_at = clock.now()
+        locked.save(update_fields=["refunded_at", "updated_at"])
+        record_transition(
+            LoanEvent,
+            loan=locked,
+            actor=actor,
+            note="refunded",
+            audit=Audit(
+                "loan.compensation_refunded",
+                library_code=library.code,
+                detail={"loan": locked.pk, "refund_fen": locked.refund_due_fen},
+            ),
+        )
     return locked
 
 

@@ -30,9 +30,20 @@ def return_methods(loan: Loan) -> list[str]:
     return [method for method in RETURN_METHODS if method in allowed]
 
 
+def receiving_library_id(loan: Loan) -> int:
+    """Where a booked return is brought: the first library where the reader holds a card (their
+    home library), else the lending library."""
+    from xinyue.cards.selectors import card_libraries
+
+    libraries = sorted(card_libraries(loan.reader_id))
+    return libraries[0] if libraries else loan.library_id
+
+
 def book_return(*, actor: Actor, loan: Loan, method: str) -> Loan:
-    """The reader books a courier pick-up or a locker drop for their open loan. Booking again
-    with the same method changes nothing; the loan stays due as before until the hand-off."""
+    """The reader books a courier pick-up or a locker drop for their open loan; the book goes
+    to the reader's home library (``receiving_library_id``), whose staff see it on their
+    returns page. Booking again with the same method changes nothing; the loan stays due as
+    before until the hand-off."""
     if method not in RETURN_METHODS:
         raise InvalidInput(fields={"method": _("请选择快递上门取件或智能书柜")})
     with transaction.atomic():
@@ -47,13 +58,23 @@ def book_return(*, actor: Actor, loan: Loan, method: str) -> Loan:
             raise InvalidInput(fields={"method": _("图书已交寄，不能更改归还方式")})
         locked.return_method = method
         locked.return_booked_at = clock.now()
-        locked.save(update_fields=["return_method", "return_booked_at", "updated_at"])
+        locked.return_library_id = receiving_library_id(locked)
+        locked.save(
+            update_fields=["return_method", "return_booked_at", "return_library", "updated_at"]
+        )
         record_transition(
             LoanEvent,
             loan=locked,
             actor=actor,
             note=f"return:{method}",
-            audit=Audit("loan.return_booked", detail={"loan": locked.pk, "method": method}),
+            audit=Audit(
+                "loan.return_booked",
+                detail={
+                    "loan": locked.pk,
+                    "method": method,
+                    "library": locked.return_library.code if locked.return_library else "",
+                },
+            ),
         )
     return locked
 

@@ -104,3 +104,50 @@ def test_the_reader_books_on_my_loans_and_the_carrier_records_the_hand_off(
     client.post(f"/loans/{other.pk}/return/", {"method": "courier"})
     other.refresh_from_db()
     assert other.return_method == ""
+
+
+def test_the_receiving_library_sees_its_booked_returns_and_checks_them_in(
+    client, platform_loans, platform_reader, hangzhou, hz_desk_user, nb_admin_user
+):
+    """The reader's home library (杭州, where the card is) gets the booking; 宁波 does not see
+    it. Staff record the hand-off, then check the book in from the same page; an overdue
+    booking without a hand-off is marked late."""
+    first, second = platform_loans
+    actor = reader_actor(platform_reader)
+    book_return(actor=actor, loan=first, method="courier")
+    Loan.objects.filter(pk=second.pk).update(due_on=clock.today() - dt.timedelta(days=2))
+    book_return(actor=actor, loan=second, method="locker")
+    assert set(Loan.objects.values_list("return_library", flat=True)) == {hangzhou.pk}
+
+    client.force_login(nb_admin_user)
+    assert 'id="no-returns"' in client.get("/console/desk/returns/").content.decode()
+    refused = client.post("/console/desk/returns/", {"loan": first.pk, "step": "checkin"})
+    assert refused.status_code == 302
+    assert Loan.objects.get(pk=first.pk).status == "on_loan"  # not theirs: nothing changed
+
+    client.force_login(hz_desk_user)
+    page = client.get("/console/desk/returns/").content.decode()
+    assert f'id="hand-over-{first.pk}"' in page
+    assert f'id="hand-over-{second.pk}"' in page
+    assert page.count("已过应还日期未交寄") == 1
+    client.post("/console/desk/returns/", {"loan": first.pk, "step": "handed_over"})
+    first.refresh_from_db()
+    assert first.handed_over_at is not None
+    page = client.get("/console/desk/returns/").content.decode()
+    assert f'id="hand-over-{first.pk}"' not in page
+    assert "运输途中" in page
+    # Eight days with the carrier: late.
+    Loan.objects.filter(pk=first.pk).update(
+        handed_over_at=first.handed_over_at - dt.timedelta(days=8)
+    )
+    assert "运输超时" in client.get("/console/desk/returns/").content.decode()
+    answer = client.post(
+        "/console/desk/returns/", {"loan": first.pk, "step": "checkin"}, follow=True
+    )
+    assert "新入藏" in answer.content.decode()
+    first.refresh_from_db()
+    assert (first.status, first.returned_library_id) == ("returned", hangzhou.pk)
+    item = first.item
+    item.refresh_from_db()
+    assert (item.owning_library_id, item.current_library_id) == (hangzhou.pk, hangzhou.pk)
+    assert f'id="return-{first.pk}"' not in answer.content.decode()

@@ -9,11 +9,15 @@ import datetime as dt
 import pytest
 
 from xinyue.circulation import selectors
-from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked
+from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked, RefundNotDue
 from xinyue.circulation.models import CirculationRule, CreditRecord, Item, Loan, LoanEvent
 from xinyue.circulation.services import check_in, check_out, renew_loan
 from xinyue.circulation.services.credit_sync import send_credit_record
-from xinyue.circulation.services.overdue import pay_compensation_at_desk, run_daily
+from xinyue.circulation.services.overdue import (
+    pay_compensation_at_desk,
+    refund_compensation_at_desk,
+    run_daily,
+)
 from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.circulation.tests.factories import ItemFactory
 from xinyue.core import clock
@@ -196,6 +200,45 @@ def test_a_lost_book_found_after_the_charge_joins_the_shelf_without_a_second_cha
     assert CreditOrder.objects.get().charged_fen == 5150
     assert SandboxOrder.objects.get().deduction_attempts == 1
     assert AuditEntry.objects.filter(action="item.found").count() == 1
+    # The rule: no provider we speak can refund a completed deduction, so the 51.50 元 are owed
+    # back at a desk — recorded once, said on the check-in, refunded once.
+    assert "请在服务台向读者退还赔偿款 51.50 元" in result.message
+    found = Loan.objects.get(pk=first.pk)
+    assert (found.refund_due_fen, found.refunded_at) == (5150, None)
+    again = check_in(actor=nb_admin, library=ningbo, barcode=first.item.barcode)
+    assert "退还" not in again.message
+    assert AuditEntry.objects.filter(action="loan.refund_due").count() == 1
+    refunded = refund_compensation_at_desk(actor=nb_admin, library=ningbo, loan=found)
+    assert refunded.refunded_at is not None
+    with pytest.raises(RefundNotDue) as twice:
+        refund_compensation_at_desk(actor=nb_admin, library=ningbo, loan=found)
+    assert twice.value.detail == {"status": "refunded"}
+    assert AuditEntry.objects.filter(action="loan.compensation_refunded").count() == 1
+    assert SandboxOrder.objects.get().pay_amount_fen == 5150  # the provider was not asked again
+
+
+def test_a_book_paid_for_at_a_desk_and_found_is_refunded_at_a_desk_over_the_api(
+    rule, platform_loans, hangzhou, hz_desk, hz_key_client
+):
+    first, second = platform_loans
+    run_daily(today=first.due_on + dt.timedelta(days=30))
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    not_due = hz_key_client.post(
+        f"/api/v1/desk/loans/{second.pk}/refund", {}, content_type="application/json"
+    )
+    assert (not_due.status_code, not_due.json()["code"]) == (409, "refund_not_due")
+    assert not_due.json()["detail"] == {"status": "none"}
+    pay_compensation_at_desk(actor=hz_desk, library=hangzhou, loan=first)
+    result = check_in(actor=hz_desk, library=hangzhou, barcode=first.item.barcode)
+    assert "退还赔偿款 51.50 元" in result.message
+    answer = hz_key_client.post(
+        f"/api/v1/desk/loans/{first.pk}/refund", {}, content_type="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["refund_due_fen"] == 5150
+    assert answer.json()["refunded_at"] is not None
+    work_outbox()
+    assert CreditOrder.objects.get().charged_fen == 0  # the provider never charged anything
 
 
 def test_compensation_paid_at_a_desk_withdraws_the_charge(
@@ -239,3 +282,64 @@ def test_blocks_stop_loans_and_renewals_never_returns(
         "returned"
     )
     assert Item.objects.get(pk=item.pk).status == "available"
+
+
+def test_the_reader_pays_a_failed_deduction_through_the_provider_on_my_compensation(
+    rule, platform_loans, platform_reader, hangzhou, hz_desk, client, operator_user
+):
+    first, second = platform_loans
+    check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
+    work_outbox()  # the first book is still out: the order stays open
+    client.force_login(operator_user)
+    fault = client.post(
+        "/sandbox/zhima/control/faults",
+        {"kind": "failed_deduction", "times": 1},
+        content_type="application/json",
+    )
+    assert fault.status_code == 201
+    run_daily(today=first.due_on + dt.timedelta(days=30))  # the first book is lost
+    client.force_login(platform_reader.user)
+    page = client.get("/compensation/").content.decode()
+    assert f'id="bill-{first.pk}" data-state="due"' in page
+    assert "赔偿 51.50 元" in page
+    # the reader asks now: the sandbox fails the deduction
+    answer = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
+    assert "信用服务方暂未扣款成功" in answer
+    assert CreditOrder.objects.get().state == "charge_failed"
+    assert f'id="bill-{first.pk}" data-state="failed"' in answer
+    assert f'id="pay-{first.pk}"' in answer
+    # another reader cannot pay this bill
+    from xinyue.orders.tests.conftest import make_reader
+
+    other = make_reader(2)
+    client.force_login(other.user)
+    assert client.post("/compensation/", {"loan": first.pk}).status_code == 404
+    client.force_login(platform_reader.user)
+    answer = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
+    assert "信用服务方已扣款，赔偿已结清" in answer
+    assert f'id="bill-{first.pk}" data-state="charged"' in answer
+    assert f'id="pay-{first.pk}"' not in answer
+    credit = CreditOrder.objects.get()
+    assert (credit.state, credit.charged_fen) == ("charged", 5150)
+    assert SandboxOrder.objects.get().deduction_attempts == 2
+    assert Loan.objects.get(pk=first.pk).status == "settled"
+    # asking again is refused and changes nothing at the provider
+    again = client.post("/compensation/", {"loan": first.pk}, follow=True).content.decode()
+    assert "这册书没有待赔付的遗失赔偿" in again
+    assert SandboxOrder.objects.get().deduction_attempts == 2
+
+
+def test_my_loans_page_and_api_say_why_the_reader_is_blocked(
+    rule, platform_loans, platform_reader, client
+):
+    first, _second = platform_loans
+    client.force_login(platform_reader.user)
+    assert 'id="loan-blocks"' not in client.get("/loans/").content.decode()
+    assert client.get("/api/v1/loans").json()["blocks"] == []
+    Loan.objects.filter(pk=first.pk).update(due_on=clock.today() - dt.timedelta(days=4))
+    page = client.get("/loans/").content.decode()
+    assert 'id="loan-blocks"' in page
+    assert '<li data-block="overdue">有 1 册图书已逾期，归还后可继续借阅</li>' in page
+    assert client.get("/api/v1/loans").json()["blocks"] == [
+        {"code": "overdue", "message": "有 1 册图书已逾期，归还后可继续借阅"}
+    ]
