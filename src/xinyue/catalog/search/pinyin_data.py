@@ -15,7 +15,6 @@ larger).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import types
@@ -23,10 +22,13 @@ from pathlib import Path
 
 
 def phrases_path() -> Path:
-    spec = importlib.util.find_spec("pypinyin")
-    if spec is None or spec.origin is None:  # pragma: no cover - a dependency of the project
-        raise ImportError("pypinyin is not installed")
-    return Path(spec.origin).parent / "phrases_dict.json"
+    """pypinyin's own data file, found on the import path without importing pypinyin (importing
+    it would load the table the long way first)."""
+    for entry in sys.path:
+        candidate = Path(entry or ".") / "pypinyin" / "phrases_dict.json"
+        if candidate.is_file():
+            return candidate
+    raise ImportError("pypinyin is not installed")  # pragma: no cover - a project dependency
 
 
 def load_phrases(path: Path) -> dict[str, list[list[str]]]:
