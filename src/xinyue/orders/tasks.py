@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+from django_tasks import task
+
+from xinyue.core.retries import retry_later
 from xinyue.core.schedules import crontab, periodic
+
+
+@task()
+def open_order_credit(order_id: int, attempts: int = 0) -> None:
+    """Open a placed order's credit order at the provider (enqueued when the order commits);
+    tried again with back-off while the provider is down."""
+    from xinyue.orders.services import CREDIT_BACKOFF
+    from xinyue.orders.services import open_order_credit as run
+
+    failed = run(order_id=order_id, attempts=attempts)
+    if failed is not None:
+        retry_later(
+            open_order_credit,
+            backoff=CREDIT_BACKOFF,
+            failures=failed,
+            order_id=order_id,
+            attempts=failed,
+        )
 
 
 @periodic(crontab(minute="*"))
