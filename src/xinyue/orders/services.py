@@ -126,12 +126,10 @@ def _event(
 
 
 def _announce(order: Order, step: str, **data: Any) -> None:
-    """What follows an order step's event row (written one by one by ``_event``, or in bulk by
-    the placing batch): the webhooks, the reader's message, the wait-list."""
+    """What follows an order step's event row (written by ``_event``; the placing batch has its
+    own, ``_announce_placed``): the webhooks and the reader's message."""
     _publish(order, step, **data)
     _notify(order, step, **data)
-    if step == "order.placed":
-        _end_wait_for_order(order)
 
 
 def _publish(order: Order, event_type: str, **data: Any) -> None:
@@ -956,10 +954,69 @@ def _write(batch: _Batch) -> None:
         for line in by_order[order.pk]:
             line.title = Title(pk=line.title_id, title=titles[line.title_id].title)
         order._prefetched_objects_cache = {"lines": by_order[order.pk], "events": [event]}
+    _announce_placed(placed)
     for p in placed:
-        _announce(p.prepared.order, "order.placed")
         if p.prepared.open_credit:
             transaction.on_commit(partial(_enqueue_credit_order, p.prepared.order.pk))
+
+
+def _announce_placed(placed: list[_Placed]) -> None:
+    """``_announce(order, "order.placed")`` for a whole batch, with its reads made once: who
+    subscribes (the operator library, the orders' suppliers — known from what each order took,
+    not read back) and which wait-list entries the batch ends. Webhook rows and messages are
+    still one per order and subscriber, as ``_announce`` writes them."""
+    supplier_ids = sorted({supplier for p in placed for _offer, supplier in p.taken.values()})
+    marks = ", ".join(["%s"] * len(supplier_ids))
+    with connection.cursor() as cursor:  # SQL: read for every batch
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM libraries_webhooksubscription w WHERE w.is_active"
+            " AND w.library_id = (SELECT id FROM libraries_library WHERE is_operator"
+            " ORDER BY id LIMIT 1))"
+        )
+        library_listens = bool(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT DISTINCT supplier_id FROM suppliers_supplierwebhooksubscription"
+            f" WHERE is_active AND supplier_id IN ({marks})",
+            supplier_ids,
+        )
+        listening = {row[0] for row in cursor.fetchall()}
+    library = operator_library() if library_listens else None
+    for p in placed:
+        order = p.prepared.order
+        payload = {
+            "number": order.number,
+            "status": order.status,
+            "channel": order.channel,
+            "list_price_total_fen": order.list_price_total_fen,
+        }
+        if library is not None:
+            publish_library_event(library=library, event_type="order.placed", data=payload)
+        suppliers = {supplier for _offer, supplier in p.taken.values()} & listening
+        if suppliers:
+            publish_supplier_event(supplier_ids=suppliers, event_type="order.placed", data=payload)
+        _notify(order, "order.placed")
+    _end_wait_for_orders(placed)
+
+
+def _end_wait_for_orders(placed: list[_Placed]) -> None:
+    """The batch's readers ordered titles they were waiting for: those entries are done (one
+    read for the batch; an update only where there is something to end)."""
+    ordered = {(p.prepared.reader.pk, t) for p in placed for t in p.prepared.ids}
+    readers = sorted({reader for reader, _t in ordered})
+    titles = sorted({title for _r, title in ordered})
+    with connection.cursor() as cursor:  # SQL: read for every batch
+        cursor.execute(
+            "SELECT id, reader_id, title_id FROM orders_waitlistentry WHERE status IN (%s, %s)"
+            f" AND reader_id IN ({', '.join(['%s'] * len(readers))})"
+            f" AND title_id IN ({', '.join(['%s'] * len(titles))})",
+            [Waiting.WAITING, Waiting.NOTIFIED, *readers, *titles],
+        )
+        entries = cursor.fetchall()
+    done = [pk for pk, reader, title in entries if (reader, title) in ordered]
+    if done:
+        WaitListEntry.objects.filter(pk__in=done).update(
+            status=Waiting.ORDERED, updated_at=clock.now()
+        )
 
 
 def _enqueue_credit_order(order_id: int) -> None:
@@ -1604,18 +1661,9 @@ def reveal_delivery_address(*, actor: Actor, order: Order) -> DeliveryAddress:
 # stock update or import, a cancelled order giving its copy back: the catalog's stock listener),
 # the readers are told in the order they joined, as many at a time as there are copies; each has
 # ``waitlist_window_hours`` to order before their turn passes to the next (the periodic
-# ``advance_wait_lists``). Ordering the title ends the entry (``_event`` on ``order.placed``).
+# ``advance_wait_lists``). Ordering the title ends the entry (``_end_wait_for_orders``).
 
 Waiting = WaitListEntry.Status
-
-
-def _end_wait_for_order(order: Order) -> None:
-    """The reader ordered titles they were waiting for: those entries are done."""
-    WaitListEntry.objects.filter(
-        reader_id=order.reader_id,
-        status__in=[Waiting.WAITING, Waiting.NOTIFIED],
-        title_id__in=OrderLine.objects.filter(order=order).values("title_id"),
-    ).update(status=Waiting.ORDERED, updated_at=clock.now())
 
 
 @transaction.atomic
