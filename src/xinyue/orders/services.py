@@ -955,9 +955,9 @@ def _write(batch: _Batch) -> None:
             line.title = Title(pk=line.title_id, title=titles[line.title_id].title)
         order._prefetched_objects_cache = {"lines": by_order[order.pk], "events": [event]}
     _announce_placed(placed)
-    for p in placed:
-        if p.prepared.open_credit:
-            transaction.on_commit(partial(_enqueue_credit_order, p.prepared.order.pk))
+    credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
+    if credit:  # one task for the batch: each enqueue is a write to the task queue
+        transaction.on_commit(partial(_enqueue_credit_orders, credit))
 
 
 def _announce_placed(placed: list[_Placed]) -> None:
@@ -1019,10 +1019,10 @@ def _end_wait_for_orders(placed: list[_Placed]) -> None:
         )
 
 
-def _enqueue_credit_order(order_id: int) -> None:
-    from xinyue.orders.tasks import open_order_credit
+def _enqueue_credit_orders(order_ids: list[int]) -> None:
+    from xinyue.orders.tasks import open_order_credits
 
-    open_order_credit.enqueue(order_id=order_id)
+    open_order_credits.enqueue(order_ids=order_ids)
 
 
 # --- the credit order -----------------------------------------------------------------------
@@ -1171,7 +1171,7 @@ def expire_waiting_orders() -> int:
     lost = clock.now() - dt.timedelta(minutes=10)
     for order in Order.objects.filter(status=Status.PLACED).order_by("id")[:500]:
         if not order.credit_reference and order.placed_at < lost:
-            _enqueue_credit_order(order.pk)  # its task was lost (a worker's queue dropped)
+            _enqueue_credit_orders([order.pk])  # its task was lost (a worker's queue dropped)
         else:
             refresh_order(actor=SYSTEM, order=order)
         count += 1
