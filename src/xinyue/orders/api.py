@@ -300,11 +300,7 @@ def ship(request: HttpRequest, number: str, payload: ShipmentIn) -> Status:
         carrier=payload.carrier,
         tracking_number=payload.tracking_number,
     )
-    if order.status == Order.Status.PLACED and "lines" in getattr(
-        order, "_prefetched_objects_cache", {}
-    ):
-        return Status(201, order_out(order))  # just placed: written with its lines and event
-    return Status(201, _reload(actor, order))  # a retried key: the first order as it is now
+    return Status(201, _reload(actor, order))
 
 
 @router.post(

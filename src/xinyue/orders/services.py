@@ -1049,6 +1049,10 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
         log.warning("order %s: provider unavailable: %s", order.number, exc)
     else:
         credit = credit_order_by_reference(reference=order.credit_reference)
+        if order.status in (Status.CANCELLED, Status.REJECTED):
+            # Cancelled by the reader while the provider was opening it: nothing may stay open.
+            _cancel_credit(actor, order)
+            return None
         if order.status != Status.PLACED or credit is None or not credit.pending_op:
             return None
     attempts += 1
