@@ -953,11 +953,22 @@ def _write(batch: _Batch) -> None:
         order, titles = p.prepared.order, p.prepared.titles
         for line in by_order[order.pk]:
             line.title = Title(pk=line.title_id, title=titles[line.title_id].title)
-        order._prefetched_objects_cache = {"lines": by_order[order.pk], "events": [event]}
+        order._prefetched_objects_cache = {
+            "lines": _filled(OrderLine.objects.filter(order=order), by_order[order.pk]),
+            "events": _filled(OrderEvent.objects.filter(order=order), [event]),
+        }
     _announce_placed(placed)
     credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
     if credit:  # one task for the batch: each enqueue is a write to the task queue
         transaction.on_commit(partial(_enqueue_credit_orders, credit))
+
+
+def _filled(queryset: Any, rows: list[Any]) -> Any:
+    """``queryset`` with ``rows`` as its result, as ``prefetch_related`` leaves it: iterating it
+    reads nothing; anything built on it (``order_by``, ``filter``) queries as usual."""
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _announce_placed(placed: list[_Placed]) -> None:
