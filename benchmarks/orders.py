@@ -12,7 +12,11 @@ stock reset) so that all three limits bind: stock ≈ N/2 volumes, budget ≈ 0.
    ``open_credit=False`` — it is the sandbox's speed, not ordering's);
 2. ``http``: the same over HTTP (``POST /api/v1/orders`` with reader tokens, one keep-alive
    connection per client) against ``xinyue serve``'s Granian command line, started on 127.0.0.1
-   (``--port``, ``--workers`` processes × ``--threads``);
+   (``--port``, ``--workers`` processes × ``--threads``), with ``xinyue worker`` running beside it:
+   the answer is the placed order, and the worker's task opens each credit order at the sandbox
+   after the commit. ``credit`` reports how many the worker opened (and refused, and left
+   waiting when the phase gave up waiting) and at what rate, from the first request to the last
+   credit order settled — so the provider's work is measured, not hidden;
 3. ``baseline``: a naive read-check-write (read stock, quota, budget; check; write the values
    back) with the same clients — what overselling looks like.
 
@@ -22,7 +26,7 @@ the process CPU time per attempt (``cpu_ms``), which a machine shared with other
 far less; ``machine`` gives the load average and a fixed pure-Python loop's time
 (``calibration_ms``) so that runs on different machines can be compared. Progress to stderr; the
 last line is one JSON. The in-process sandbox provider is switched on for the run (the readers are
-admitted through it, and the HTTP phase's server opens each credit order at it).
+admitted through it, and the HTTP phase's worker opens each credit order at it).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import os
 import platform
 import random
 import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -252,6 +257,11 @@ def http_phase(
         host="127.0.0.1", port=port, workers=workers, threads=threads, access_log=False
     )
     server = subprocess.Popen(command, env=env, stdout=2)  # its log is progress: stderr
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "xinyue.manage", "worker", "--workers", "4", "--no-periodic"],
+        env=env,
+        stdout=2,
+    )
     try:
         deadline = time.monotonic() + 180  # a loaded machine takes tens of seconds
         while True:
@@ -293,16 +303,40 @@ def http_phase(
                 raise RuntimeError(f"HTTP {response.status}: {text[:200]!r}")
             return response.status == 201
 
-        # The real endpoint: each placed order also opens its credit order at the (in-process)
-        # sandbox after the commit, as in production.
+        # The real endpoint; the worker opens each placed order's credit order at the
+        # (in-process) sandbox after the commit, as in production.
+        started = time.perf_counter()
         result = _figures(*_run_clients(clients, orders // clients, work))
         result.pop("cpu_ms")  # the client's CPU, not the server's
+        result["credit"] = _credit_orders_opened(since, started)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (worker, server):
+            process.terminate()
+        for process in (worker, server):
+            process.wait(timeout=30)
     result["oversold"] = _oversold(since, limits, titles, quota_before)
     result["server"] = f"granian (xinyue serve), {workers} workers × {threads} threads"
     return result
+
+
+def _credit_orders_opened(since_id: int, started: float, wait_s: float = 300) -> dict[str, Any]:
+    """Wait (up to ``wait_s``) until the worker has settled every order this phase placed: how
+    many credit orders it opened, how many the provider refused, how many still wait, and the
+    rate from the phase's first request to the last one settled."""
+    placed = Order.objects.filter(id__gt=since_id)
+    deadline = time.monotonic() + wait_s
+    while placed.filter(status="placed", confirm_url="").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    opened = placed.filter(status__in=["confirmed", "shipped", "delivered"]).count()
+    opened += placed.filter(status="placed").exclude(confirm_url="").count()
+    return {
+        "opened": opened,
+        "refused": placed.filter(status="cancelled", status_reason__startswith="credit:").count(),
+        "waiting": placed.filter(status="placed", confirm_url="").count(),
+        "per_s": round(opened / elapsed, 1) if elapsed else 0.0,
+        "worker": "xinyue worker, 4 threads",
+    }
 
 
 def baseline_phase(

@@ -84,12 +84,20 @@ class OrderOut(Schema):
     pickup_library_code: str | None
     postage: PostageOut
     list_price_total_fen: int
+    credit_status: Literal["opening", "awaiting_confirmation", "open", "refused", "closed"] = Field(
+        description=(
+            "the credit order at the provider: `opening` (a task is opening it after the order "
+            "committed), `awaiting_confirmation` (the reader confirms at `confirm_url`), `open`, "
+            "`refused` (the order was cancelled for it; see `reason`), `closed`"
+        )
+    )
     confirm_url: str = Field(description="set while the reader must confirm at the provider")
     confirm_expires_at: dt.datetime | None
     placed_at: dt.datetime
     delivered_at: dt.datetime | None
     received_at: dt.datetime | None
-    reason: str
+    reason: str = Field(description="why the order closed, as a code (e.g. `credit:rejected`)")
+    reason_text: str = Field(description="the same in the reader's words")
     lines: list[LineOut]
     timeline: list[StepOut]
 
@@ -142,12 +150,14 @@ def order_out(order: Order) -> dict[str, Any]:
         "pickup_library_code": order.pickup_library.code if order.pickup_library_id else None,
         "postage": {"payer": order.postage_payer, "fen": order.postage_fen},
         "list_price_total_fen": order.list_price_total_fen,
+        "credit_status": selectors.credit_status(order),
         "confirm_url": order.confirm_url,
         "confirm_expires_at": order.confirm_expires_at,
         "placed_at": order.placed_at,
         "delivered_at": order.delivered_at,
         "received_at": order.received_at,
         "reason": order.status_reason,
+        "reason_text": selectors.reason_text(order.status_reason) if order.status_reason else "",
         "lines": [
             {
                 "id": line.pk,
@@ -181,9 +191,13 @@ def _reload(actor: Actor, order: Order) -> dict[str, Any]:
         "One order per request; with an `Idempotency-Key` a retry returns the first answer. "
         "Refusals: `not_admitted`, `service_not_active`, `too_many_volumes`, `quota_exceeded` "
         "(detail says how many remain), `title_unavailable`, `duplicate_title`, "
-        "`budget_exhausted`, `credit_refused`, `invalid` (field errors, e.g. an address "
-        "outside Zhejiang). A `placed` order with a `confirm_url` waits for the reader at the "
-        "credit provider until `confirm_expires_at`."
+        "`budget_exhausted`, `invalid` (field errors, e.g. an address outside Zhejiang). The "
+        "answer is the `placed` order with `credit_status: opening`: the credit order is opened "
+        "at the provider by a task after the commit. Poll `GET /api/v1/orders/{number}`: it "
+        "becomes `confirmed` (`open`), carries a `confirm_url` while the reader must confirm at "
+        "the provider (until `confirm_expires_at`), or is `cancelled` with `credit_status: "
+        "refused` and the `reason` when the provider refuses (stock, quota and budget are "
+        "released)."
     ),
 )
 def place(request: HttpRequest, payload: OrderIn) -> Status:
@@ -203,7 +217,11 @@ def place(request: HttpRequest, payload: OrderIn) -> Status:
         pickup_library=pickup,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
     )
-    return Status(201, _reload(actor, order))
+    if order.status == Order.Status.PLACED and "lines" in getattr(
+        order, "_prefetched_objects_cache", {}
+    ):
+        return Status(201, order_out(order))  # just placed: written with its lines and event
+    return Status(201, _reload(actor, order))  # a retried key: the first order as it is now
 
 
 @router.get("/orders", response={200: OrderListOut, **ERRORS}, summary="The reader's orders")

@@ -66,11 +66,6 @@ class IdempotencyMismatch(Conflict):
     default_message = _("同一请求编号已用于内容不同的订单")
 
 
-class CreditRefused(Conflict):
-    code = "credit_refused"
-    default_message = _("信用服务机构未通过本次借阅，订单已取消")
-
-
 class TitleInStock(Conflict):
     code = "title_in_stock"
     default_message = _("该书有货，可直接下单，无需等候")

@@ -228,9 +228,25 @@ def reason_text(reason: str) -> str:
         return _("您取消了订单")
     if reason == "confirm_expired":
         return _("未在时限内完成信用确认，订单已自动取消")
+    if reason == "credit:unavailable":
+        return _("信用服务机构长时间无法受理，订单已自动取消")
     if reason.startswith("credit:"):
         return _("信用服务机构未通过本次借阅")
     return reason
+
+
+def credit_status(order: Order) -> str:
+    """Where the order's credit order stands, as the API says it: ``opening`` (the task is
+    opening it, or retrying a provider that is down), ``awaiting_confirmation`` (the reader
+    confirms at ``confirm_url``), ``open``, ``refused`` (the order was cancelled for it), or
+    ``closed`` (the order ended otherwise)."""
+    if order.status == Order.Status.PLACED:
+        return "awaiting_confirmation" if order.confirm_url else "opening"
+    if order.status in (Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED):
+        return "open"
+    if order.status_reason.startswith("credit:"):
+        return "refused"
+    return "closed"
 
 
 @dataclass(frozen=True)

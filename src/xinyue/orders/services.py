@@ -7,10 +7,11 @@ volumes, a budget slot), so two concurrent orders cannot both take the last copy
 of quota or the last fen. Any refusal raises a ``DomainError`` inside the transaction, which
 rolls back whatever had already been taken: a refusal changes nothing.
 
-The credit order at the provider is opened after the commit (never inside the transaction), once
-per order (reference ``order:<number>``): the provider admitting it confirms the order; refusing
-it cancels the order and releases what it held; a reader who must confirm on the provider's page
-has ``confirm_minutes`` to do it before the order expires the same way.
+The credit order at the provider is opened by a task enqueued when the order commits (never in the
+ordering transaction, nor in the request), once per order (reference ``order:<number>``): the
+provider admitting it confirms the order; refusing it cancels the order and releases what it
+held; a provider that is down is tried again (``core.retries``); a reader who must confirm on the
+provider's page has ``confirm_minutes`` to do it before the order expires the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -39,6 +41,8 @@ from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
 from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
 from xinyue.core.models import AuditEntry
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
+from xinyue.core.retries import Backoff
+from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import credit_order_by_reference, current_admittance
 from xinyue.libraries.divisions import full_name
@@ -48,7 +52,6 @@ from xinyue.libraries.services import publish_library_event
 from xinyue.orders import hooks
 from xinyue.orders.errors import (
     BudgetExhausted,
-    CreditRefused,
     DuplicateTitle,
     IdempotencyMismatch,
     NoActiveService,
@@ -80,6 +83,7 @@ from xinyue.orders.selectors import (
 )
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
+from xinyue.readers.services.identity import reader_actor
 from xinyue.readers.services.messages import notify_reader
 from xinyue.readers.validation import (
     clean_address_detail,
@@ -122,12 +126,10 @@ def _event(
 
 
 def _announce(order: Order, step: str, **data: Any) -> None:
-    """What follows an order step's event row (written one by one by ``_event``, or in bulk by
-    the placing batch): the webhooks, the reader's message, the wait-list."""
+    """What follows an order step's event row (written by ``_event``; the placing batch has its
+    own, ``_announce_placed``): the webhooks and the reader's message."""
     _publish(order, step, **data)
     _notify(order, step, **data)
-    if step == "order.placed":
-        _end_wait_for_order(order)
 
 
 def _publish(order: Order, event_type: str, **data: Any) -> None:
@@ -150,6 +152,8 @@ def _publish(order: Order, event_type: str, **data: Any) -> None:
 def _reason_words(reason: str) -> str:
     if reason == "reader":
         return _("您取消了订单")
+    if reason == "credit:unavailable":
+        return _("信用服务机构长时间无法受理")
     if reason.startswith("credit:"):
         return _("信用服务机构未通过本次借阅")
     if reason == "confirm_expired":
@@ -491,6 +495,7 @@ class _Prepared:
     titles: dict[int, _TitleRow]
     order: Order  # unsaved; the address already sealed
     idempotency_key: str
+    open_credit: bool = True
 
 
 class _AlreadyPlaced(Exception):
@@ -654,9 +659,10 @@ def place_order(
     idempotency_key: str = "",
     open_credit: bool = True,
 ) -> Order:
-    """Order ``title_ids`` for ``reader``: reserve everything in one transaction, then open the
-    credit order at the provider (``open_credit=False`` leaves that to ``submit_credit_order``,
-    e.g. for a caller that batches provider calls). A retry with the same ``idempotency_key``
+    """Order ``title_ids`` for ``reader``: reserve everything in one transaction; its commit
+    enqueues the ``open_order_credit`` task that opens the credit order at the provider (the
+    answer is the placed order, credit pending; ``open_credit=False`` leaves the credit order to
+    the caller, e.g. the benchmark's service phase). A retry with the same ``idempotency_key``
     returns the first order."""
     prepared = _prepare(
         actor=actor.via(channel),
@@ -669,6 +675,8 @@ def place_order(
         pickup_library=pickup_library,
         idempotency_key=(idempotency_key or "")[:200],
     )
+    if not isinstance(prepared, Order):
+        prepared.open_credit = open_credit
     if isinstance(prepared, Order):
         order = prepared  # a retried key: the first order
     elif connection.vendor == "sqlite" and not connection.in_atomic_block:
@@ -684,10 +692,6 @@ def place_order(
             order = outcome if isinstance(outcome, Order) else outcome[0].prepared.order
         except _AlreadyPlaced as placed:
             order = placed.order
-    if open_credit and order.status == Status.PLACED and not order.credit_reference:
-        order = submit_credit_order(actor=actor.via(channel), order=order)
-        if order.status == Status.CANCELLED:
-            raise CreditRefused(number=order.number, reason=order.status_reason)
     return order
 
 
@@ -940,16 +944,139 @@ def _write(batch: _Batch) -> None:
     LedgerEntry.objects.bulk_create(ledger)
     OrderEvent.objects.bulk_create(events)
     AuditEntry.objects.bulk_create(entries)
-    for order in orders:
-        _announce(order, "order.placed")
+    # The placed order carries what it was written with (its lines with their titles' names, its
+    # first event), so the answer to the request needs no second read.
+    by_order: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        by_order.setdefault(line.order_id, []).append(line)
+    for p, event in zip(placed, events, strict=True):
+        order, titles = p.prepared.order, p.prepared.titles
+        for line in by_order[order.pk]:
+            line.title = Title(pk=line.title_id, title=titles[line.title_id].title)
+        order._prefetched_objects_cache = {
+            "lines": _filled(OrderLine.objects.filter(order=order), by_order[order.pk]),
+            "events": _filled(OrderEvent.objects.filter(order=order), [event]),
+        }
+    _announce_placed(placed)
+    credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
+    if credit:  # one task for the batch: each enqueue is a write to the task queue
+        transaction.on_commit(partial(_enqueue_credit_orders, credit))
+
+
+def _filled(queryset: Any, rows: list[Any]) -> Any:
+    """``queryset`` with ``rows`` as its result, as ``prefetch_related`` leaves it: iterating it
+    reads nothing; anything built on it (``order_by``, ``filter``) queries as usual."""
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
+
+
+def _announce_placed(placed: list[_Placed]) -> None:
+    """``_announce(order, "order.placed")`` for a whole batch, with its reads made once: who
+    subscribes (the operator library, the orders' suppliers — known from what each order took,
+    not read back) and which wait-list entries the batch ends. Webhook rows and messages are
+    still one per order and subscriber, as ``_announce`` writes them."""
+    supplier_ids = sorted({supplier for p in placed for _offer, supplier in p.taken.values()})
+    marks = ", ".join(["%s"] * len(supplier_ids))
+    with connection.cursor() as cursor:  # SQL: read for every batch
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM libraries_webhooksubscription w WHERE w.is_active"
+            " AND w.library_id = (SELECT id FROM libraries_library WHERE is_operator"
+            " ORDER BY id LIMIT 1))"
+        )
+        library_listens = bool(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT DISTINCT supplier_id FROM suppliers_supplierwebhooksubscription"
+            f" WHERE is_active AND supplier_id IN ({marks})",
+            supplier_ids,
+        )
+        listening = {row[0] for row in cursor.fetchall()}
+    library = operator_library() if library_listens else None
+    for p in placed:
+        order = p.prepared.order
+        payload = {
+            "number": order.number,
+            "status": order.status,
+            "channel": order.channel,
+            "list_price_total_fen": order.list_price_total_fen,
+        }
+        if library is not None:
+            publish_library_event(library=library, event_type="order.placed", data=payload)
+        suppliers = {supplier for _offer, supplier in p.taken.values()} & listening
+        if suppliers:
+            publish_supplier_event(supplier_ids=suppliers, event_type="order.placed", data=payload)
+        _notify(order, "order.placed")
+    _end_wait_for_orders(placed)
+
+
+def _end_wait_for_orders(placed: list[_Placed]) -> None:
+    """The batch's readers ordered titles they were waiting for: those entries are done (one
+    read for the batch; an update only where there is something to end)."""
+    ordered = {(p.prepared.reader.pk, t) for p in placed for t in p.prepared.ids}
+    readers = sorted({reader for reader, _t in ordered})
+    titles = sorted({title for _r, title in ordered})
+    with connection.cursor() as cursor:  # SQL: read for every batch
+        cursor.execute(
+            "SELECT id, reader_id, title_id FROM orders_waitlistentry WHERE status IN (%s, %s)"
+            f" AND reader_id IN ({', '.join(['%s'] * len(readers))})"
+            f" AND title_id IN ({', '.join(['%s'] * len(titles))})",
+            [Waiting.WAITING, Waiting.NOTIFIED, *readers, *titles],
+        )
+        entries = cursor.fetchall()
+    done = [pk for pk, reader, title in entries if (reader, title) in ordered]
+    if done:
+        WaitListEntry.objects.filter(pk__in=done).update(
+            status=Waiting.ORDERED, updated_at=clock.now()
+        )
+
+
+def _enqueue_credit_orders(order_ids: list[int]) -> None:
+    from xinyue.orders.tasks import open_order_credits
+
+    open_order_credits.enqueue(order_ids=order_ids)
 
 
 # --- the credit order -----------------------------------------------------------------------
 
 
+# A provider that is down: the task tries again after 30 s, 1 min … then hourly; after the last
+# attempt (about a day) the order is cancelled and releases what it held.
+CREDIT_BACKOFF = Backoff(steps=(30, 60, 120, 300, 900, 1800, 3600), max_attempts=30)
+
+
+def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
+    """The ``open_order_credit`` task body (enqueued when the order commits): open the placed
+    order's credit order and move the order on. Returns how many attempts have failed when the
+    provider was down (the task tries again by ``CREDIT_BACKOFF``), None when done. The same
+    reference every time, and the credit app's fixed provider key, mean a retry never opens a
+    second credit order."""
+    order = Order.objects.select_related("reader").filter(pk=order_id).first()
+    if order is None or order.status != Status.PLACED:
+        return None
+    actor = reader_actor(order.reader, channel=Channel(order.channel))
+    try:
+        order = submit_credit_order(actor=actor, order=order)
+    except ProviderFailed as exc:
+        log.warning("order %s: provider unavailable: %s", order.number, exc)
+    else:
+        credit = credit_order_by_reference(reference=order.credit_reference)
+        if order.status in (Status.CANCELLED, Status.REJECTED):
+            # Cancelled by the reader while the provider was opening it: nothing may stay open.
+            _cancel_credit(actor, order)
+            return None
+        if order.status != Status.PLACED or credit is None or not credit.pending_op:
+            return None
+    attempts += 1
+    if CREDIT_BACKOFF.gives_up(attempts):
+        _close(actor=SYSTEM, order=order, to=Status.CANCELLED, reason="credit:unavailable")
+        return None
+    return attempts
+
+
 def submit_credit_order(*, actor: Actor, order: Order) -> Order:
     """Open the order's credit order at the provider (outside any transaction; idempotent by the
-    reference ``order:<number>``) and move the order on with what the provider said."""
+    reference ``order:<number>``) and move the order on with what the provider said: a refusal
+    cancels the order; ``ProviderFailed`` (the provider is down) leaves it placed for a retry."""
     from xinyue.credit.services import open_credit_order, sync_credit_order
 
     rules = platform_rules()
@@ -971,6 +1098,8 @@ def submit_credit_order(*, actor: Actor, order: Order) -> Order:
             shop_name="浙江图书馆",
             confirm_by_reader=rules.credit_confirm_by_reader,
         )
+    except ProviderFailed:
+        raise
     except DomainError as exc:
         log.info("order %s: credit order refused: %s", order.number, exc)
         return _close(actor=actor, order=order, to=Status.CANCELLED, reason=f"credit:{exc.code}")
@@ -1034,7 +1163,7 @@ def refresh_order(*, actor: Actor, order: Order) -> Order:
         else None
     )
     if credit is None:
-        return submit_credit_order(actor=actor, order=order)
+        return order  # the ``open_order_credit`` task opens it
     if credit.state == CreditOrder.State.PENDING_CONFIRM:
         try:
             credit = sync_credit_order(order=credit)
@@ -1054,8 +1183,12 @@ def expire_waiting_orders() -> int:
     """The periodic job: every order still waiting for the provider is refreshed (and expires
     when its window has passed). Returns how many orders it looked at."""
     count = 0
+    lost = clock.now() - dt.timedelta(minutes=10)
     for order in Order.objects.filter(status=Status.PLACED).order_by("id")[:500]:
-        refresh_order(actor=SYSTEM, order=order)
+        if not order.credit_reference and order.placed_at < lost:
+            _enqueue_credit_orders([order.pk])  # its task was lost (a worker's queue dropped)
+        else:
+            refresh_order(actor=SYSTEM, order=order)
         count += 1
     return count
 
@@ -1543,18 +1676,9 @@ def reveal_delivery_address(*, actor: Actor, order: Order) -> DeliveryAddress:
 # stock update or import, a cancelled order giving its copy back: the catalog's stock listener),
 # the readers are told in the order they joined, as many at a time as there are copies; each has
 # ``waitlist_window_hours`` to order before their turn passes to the next (the periodic
-# ``advance_wait_lists``). Ordering the title ends the entry (``_event`` on ``order.placed``).
+# ``advance_wait_lists``). Ordering the title ends the entry (``_end_wait_for_orders``).
 
 Waiting = WaitListEntry.Status
-
-
-def _end_wait_for_order(order: Order) -> None:
-    """The reader ordered titles they were waiting for: those entries are done."""
-    WaitListEntry.objects.filter(
-        reader_id=order.reader_id,
-        status__in=[Waiting.WAITING, Waiting.NOTIFIED],
-        title_id__in=OrderLine.objects.filter(order=order).values("title_id"),
-    ).update(status=Waiting.ORDERED, updated_at=clock.now())
 
 
 @transaction.atomic

@@ -191,10 +191,9 @@ def _place(request: HttpRequest, form: PlaceOrderForm, title_ids: list[int]) -> 
         return redirect("orders:detail", number=order.number)
     for title_id in title_ids:  # the ordered books leave the shelf
         bookshelf.remove_from_shelf(actor=actor, reader_id=reader.pk, title_id=title_id)
-    if order.status == Order.Status.PLACED and order.confirm_url:
-        messages.info(request, _("请在信用服务页面确认本次借阅"))
-    else:
-        messages.success(request, _("下单成功，省馆为您买单"))
+    # The credit order is being opened by a task; the order page follows it (and reloads while it
+    # waits, for the confirmation link or the provider's answer).
+    messages.success(request, _("下单成功，省馆为您买单；正在开通信用借还"))
     return redirect("orders:detail", number=order.number)
 
 

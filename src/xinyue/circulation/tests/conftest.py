@@ -11,7 +11,7 @@ from xinyue.circulation.models import Loan
 from xinyue.core.actors import SYSTEM, Channel
 from xinyue.libraries.models import Library
 from xinyue.orders import services as orders
-from xinyue.orders.tests.conftest import ADDRESS, make_reader, make_title, open_budget
+from xinyue.orders.tests.conftest import ADDRESS, make_reader, make_title, open_budget, placed
 from xinyue.readers.services.identity import reader_actor
 
 
@@ -33,7 +33,7 @@ def deliver(reader, titles, barcodes) -> list[Loan]:
     """Order ``titles`` for ``reader``, ship them with ``barcodes``, deliver: the platform loans."""
     from xinyue.suppliers.models import Supplier
 
-    order = orders.place_order(
+    order = placed(
         actor=reader_actor(reader),
         reader=reader,
         title_ids=[t.pk for t in titles],

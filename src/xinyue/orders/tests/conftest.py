@@ -4,8 +4,12 @@ against the in-process sandbox gateway), a supplier with scarce offers, a budget
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from django.test import TestCase
 
 from xinyue.cards.services.issuing import issue_credit_card
 from xinyue.catalog.models import Category, Offer, Title
@@ -38,6 +42,34 @@ def _credit_sandbox(settings, tmp_path_factory) -> None:
     settings.CREDIT_SANDBOX_ENABLED = True
     settings.CREDIT_SANDBOX_IN_PROCESS = True
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"  # in process: no socket is used
+
+
+@pytest.fixture(autouse=True)
+def _empty_schedule() -> Iterator[None]:
+    """Hooks run by ``committed`` may schedule retries (a webhook to a test address that nobody
+    answers); they must not reach the next test's ``run_scheduled_tasks``."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+@contextmanager
+def committed() -> Iterator[None]:
+    """Run what the block's transactions left for their commit — above all the task that opens
+    the credit order (Huey runs tasks immediately in tests) — as the real commit would: the
+    test's own transaction never commits, so without this those hooks would never run."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield
+
+
+def placed(**kwargs: Any):
+    """``services.place_order`` and its commit: the order as it is once its task has run."""
+    with committed():
+        order = services.place_order(**kwargs)
+    order.refresh_from_db()
+    return order
 
 
 def confirm_on_sandbox(confirm_url: str, decision: str = "approve", score: int = 650) -> None:

@@ -9,9 +9,10 @@ from django.test import Client
 from xinyue.accounts.services import create_api_key
 from xinyue.catalog.models import Offer
 from xinyue.core.actors import SYSTEM, Channel
+from xinyue.credit.models import CreditOrder
 from xinyue.libraries.models import Library
 from xinyue.orders.models import Order, ReaderQuota
-from xinyue.orders.tests.conftest import ADDRESS
+from xinyue.orders.tests.conftest import ADDRESS, committed
 from xinyue.readers.services.tokens import issue_reader_token
 from xinyue.suppliers.models import Supplier
 
@@ -31,7 +32,8 @@ def supplier_client(supplier) -> Client:
 
 
 def post(client: Client, path: str, body: dict | None = None, **headers: str):
-    return client.post(path, body or {}, content_type="application/json", headers=headers)
+    with committed():  # placing's commit enqueues the credit order's task
+        return client.post(path, body or {}, content_type="application/json", headers=headers)
 
 
 def test_place_ship_deliver_over_http(reader_client, supplier_client, reader, titles, budget):
@@ -39,17 +41,29 @@ def test_place_ship_deliver_over_http(reader_client, supplier_client, reader, ti
     body = {"title_ids": [titles[0].pk, titles[1].pk], "address": ADDRESS}
     response = post(reader_client, "/api/v1/orders", body, **{"Idempotency-Key": "abc-1"})
     assert response.status_code == 201, response.content
-    order = response.json()
-    assert order["status"] == "confirmed"
+    first = response.json()
+    # The first answer is the placed order; the credit order is opened by a task on the commit.
+    assert (first["status"], first["credit_status"], first["confirm_url"]) == (
+        "placed",
+        "opening",
+        "",
+    )
+    assert [step["status"] for step in first["timeline"]] == ["placed"]
+    assert [line["title"] for line in first["lines"]] == [titles[0].title, titles[1].title]
+    order = reader_client.get(f"/api/v1/orders/{first['number']}").json()
+    assert (order["status"], order["credit_status"]) == ("confirmed", "open")
     assert order["channel"] == "wechat"
     assert order["postage"] == {"payer": "platform", "fen": 0}
     assert order["phone"] == "138****5678"
     assert [line["status"] for line in order["lines"]] == ["pending", "pending"]
+    assert [line["id"] for line in order["lines"]] == [line["id"] for line in first["lines"]]
     assert [step["status"] for step in order["timeline"]] == ["placed", "confirmed"]
+    assert CreditOrder.objects.get().reference == f"order:{order['number']}"
     replay = post(reader_client, "/api/v1/orders", body, **{"Idempotency-Key": "abc-1"})
     assert replay.status_code == 201
-    assert replay.json()["number"] == order["number"]
+    assert replay.json() == first  # the idempotency key answers with the first answer
     assert Order.objects.count() == 1
+    assert CreditOrder.objects.count() == 1  # the replay opened nothing
 
     number = order["number"]
     listed = supplier_client.get("/api/v1/supplier/orders?status=confirmed").json()

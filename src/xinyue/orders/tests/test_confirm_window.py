@@ -13,7 +13,7 @@ from xinyue.core.actors import SYSTEM, Channel
 from xinyue.credit.models import CreditOrder
 from xinyue.orders import services
 from xinyue.orders.models import BudgetSlot, Order, ReaderQuota
-from xinyue.orders.tests.conftest import ADDRESS
+from xinyue.orders.tests.conftest import ADDRESS, placed
 from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def test_an_unconfirmed_order_expires_and_releases(reader, titles, budget):
     services.set_rules(actor=SYSTEM, credit_confirm_by_reader=True, confirm_minutes=15)
-    order = services.place_order(
+    order = placed(
         actor=reader_actor(reader),
         reader=reader,
         title_ids=[titles[0].pk],

@@ -17,7 +17,7 @@ from xinyue.core.models import AuditEntry
 from xinyue.orders import services
 from xinyue.orders.models import BudgetPeriod, BudgetSlot, LedgerEntry, PlatformRules
 from xinyue.orders.selectors import budget_summary, platform_rules
-from xinyue.orders.tests.conftest import ADDRESS
+from xinyue.orders.tests.conftest import ADDRESS, placed
 from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +190,7 @@ def test_spend_and_release_show_and_the_ledger_adds_up_to_the_fen(
     from xinyue.libraries.models import Library
 
     Library.objects.filter(code="330000").update(is_operator=True)
-    order = services.place_order(
+    order = placed(
         actor=reader_actor(reader),
         reader=reader,
         title_ids=[titles[0].pk, titles[1].pk, titles[2].pk],

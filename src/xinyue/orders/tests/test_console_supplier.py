@@ -16,7 +16,7 @@ from xinyue.core.models import AuditEntry
 from xinyue.libraries.models import Library
 from xinyue.orders import services
 from xinyue.orders.models import BudgetSlot, LedgerEntry, Order, OrderLine, ReaderQuota, Shipment
-from xinyue.orders.tests.conftest import ADDRESS, make_title
+from xinyue.orders.tests.conftest import ADDRESS, make_title, placed
 from xinyue.readers.services.identity import reader_actor
 from xinyue.suppliers.models import Supplier
 
@@ -55,7 +55,7 @@ def other(other_supplier) -> Client:
 
 
 def place(reader, titles) -> Order:
-    return services.place_order(
+    return placed(
         actor=reader_actor(reader),
         reader=reader,
         title_ids=[t.pk for t in titles],

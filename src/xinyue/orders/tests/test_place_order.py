@@ -27,7 +27,7 @@ from xinyue.orders.errors import (
 )
 from xinyue.orders.models import BudgetSlot, LedgerEntry, Order, OrderEvent, OrderLine, ReaderQuota
 from xinyue.orders.selectors import budget_summary, ledger_balances
-from xinyue.orders.tests.conftest import ADDRESS, make_reader, open_budget
+from xinyue.orders.tests.conftest import ADDRESS, make_reader, open_budget, placed
 from xinyue.readers import vault
 from xinyue.readers.services.consents import withdraw_consent
 from xinyue.readers.services.identity import reader_actor
@@ -51,7 +51,7 @@ def snapshot() -> dict:
 
 
 def place(reader, titles, **extra):
-    return services.place_order(
+    return placed(
         actor=reader_actor(reader),
         reader=reader,
         title_ids=[t.pk for t in titles],

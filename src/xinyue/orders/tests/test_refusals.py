@@ -32,7 +32,8 @@ from xinyue.orders.models import (
     ReaderQuota,
     WaitListEntry,
 )
-from xinyue.orders.tests.conftest import ADDRESS
+from xinyue.orders.selectors import budget_summary, ledger_balances
+from xinyue.orders.tests.conftest import ADDRESS, committed
 from xinyue.readers.models import Message
 from xinyue.readers.services.tokens import issue_reader_token
 from xinyue.suppliers.models import SupplierWebhookDelivery
@@ -144,7 +145,10 @@ def test_budget_exhausted(api, titles):
 
 def test_the_provider_refusing_the_credit_order(api, titles):
     """The sandbox's risk rule refuses a rent order under 550: lower the test user's score
-    through the sandbox's control endpoint (HTTP, reached in process as in embedded mode)."""
+    through the sandbox's control endpoint (HTTP, reached in process as in embedded mode).
+    Placing answers at once (the order placed, its credit order opening); the task that opens
+    the credit order runs on the commit, the provider refuses, and the order is cancelled with
+    the reason: the net change to stock, quota, budget and the ledger is nothing."""
     _key, token = create_api_key(actor=SYSTEM, name="sandbox control", scope="platform")
     control = f"{settings.PUBLIC_BASE_URL}/sandbox/zhima/control/users"
     auth = {"Authorization": f"Bearer {token}"}
@@ -154,23 +158,31 @@ def test_the_provider_refusing_the_credit_order(api, titles):
     )
     assert answer.status_code == 201, answer.text
     before = snapshot()
-    response = order(api, titles[:2])
+    with committed():
+        response = order(api, titles[:2])
     body = response.json()
-    assert (response.status_code, body["code"]) == (409, "credit_refused")
-    assert body["message"] == "信用服务机构未通过本次借阅，订单已取消"
+    assert response.status_code == 201, body
+    assert (body["status"], body["credit_status"], body["reason"]) == ("placed", "opening", "")
     after = snapshot()
-    # The provider is asked after the ordering transaction commits (never inside it), so the
-    # order exists — cancelled — and everything it held is back, to the copy and the fen.
     for key in ("stock", "slots", "quota", "wait_list"):
         assert after[key] == before[key], key
     (refused_order,) = Order.objects.exclude(number__in=[n for n, _s in before["orders"]])
+    assert refused_order.number == body["number"]
     assert (refused_order.status, refused_order.status_reason) == ("cancelled", "credit:rejected")
-    assert body["detail"] == {"number": refused_order.number, "reason": "credit:rejected"}
+    # The ledger: the commitment and its release, to the fen; the period's balance is unchanged.
     held = (
         LedgerEntry.objects.filter(order=refused_order).values("kind").annotate(s=Sum("amount_fen"))
     )
     assert {row["kind"]: row["s"] for row in held} == {"commitment": 6300, "release": 6300}
+    period = refused_order.budget_period
+    assert ledger_balances(period=period) == budget_summary(period=period)
+    assert ledger_balances(period=period)["available_fen"] == sum(
+        available for _slot, available, _c, _s in before["slots"]
+    )
     assert set(refused_order.lines.values_list("status", flat=True)) == {"cancelled"}
+    credit = CreditOrder.objects.get()
+    assert (credit.reference, credit.state) == (f"order:{refused_order.number}", "rejected")
+    # The reader is told (in-app), the systems hear both steps, and the API shows the reason.
     assert list(
         Message.objects.filter(kind__startswith="order.")
         .order_by("id")
@@ -181,3 +193,10 @@ def test_the_provider_refusing_the_credit_order(api, titles):
         "order.cancelled",
     ]
     assert Message.objects.get(kind="order.cancelled").body == "原因：信用服务机构未通过本次借阅。"
+    shown = api.get(f"/api/v1/orders/{body['number']}").json()
+    assert (shown["status"], shown["credit_status"], shown["reason"], shown["reason_text"]) == (
+        "cancelled",
+        "refused",
+        "credit:rejected",
+        "信用服务机构未通过本次借阅",
+    )

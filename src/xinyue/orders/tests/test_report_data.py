@@ -17,7 +17,7 @@ from xinyue.core import clock
 from xinyue.core.actors import SYSTEM, Channel
 from xinyue.orders import services
 from xinyue.orders.models import Order, OrderEvent, OrderLine
-from xinyue.orders.tests.conftest import ADDRESS, make_reader
+from xinyue.orders.tests.conftest import ADDRESS, make_reader, placed
 from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def period() -> tuple[dt.datetime, dt.datetime]:
 
 
 def place(reader, titles, channel):
-    return services.place_order(
+    return placed(
         actor=reader_actor(reader),
         reader=reader,
         title_ids=[t.pk for t in titles],

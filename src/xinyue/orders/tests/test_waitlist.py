@@ -17,7 +17,7 @@ from xinyue.core.models import AuditEntry
 from xinyue.orders import services
 from xinyue.orders.errors import TitleInStock
 from xinyue.orders.models import WaitListEntry
-from xinyue.orders.tests.conftest import ADDRESS, make_reader
+from xinyue.orders.tests.conftest import ADDRESS, make_reader, placed
 from xinyue.readers.models import Message
 from xinyue.readers.services.identity import reader_actor
 from xinyue.readers.services.tokens import issue_reader_token
@@ -94,7 +94,7 @@ def test_readers_are_told_in_the_order_they_joined_one_window_at_a_time(
     ]
 
     # The second reader orders the title: the entry ends, and the copy is theirs.
-    order = services.place_order(
+    order = placed(
         actor=reader_actor(second),
         reader=second,
         title_ids=[sold_out.pk],
@@ -142,7 +142,7 @@ def test_a_copy_given_back_by_a_cancelled_order_reaches_the_wait_list(
     title = titles[1]
     Offer.objects.filter(title=title).update(stock=1)
     holder, waiter = three[0], three[1]
-    order = services.place_order(
+    order = placed(
         actor=reader_actor(holder),
         reader=holder,
         title_ids=[title.pk],

@@ -1,0 +1,94 @@
+"""The credit order is opened by a task after the order commits, not in the request: a provider
+that is down leaves the order placed (nothing fails, nothing is released) and the task tries
+again with back-off; the retry opens exactly one credit order at the provider. The outage is the
+sandbox's own fault injection, asked for through its control endpoint."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from xinyue.accounts.services import create_api_key
+from xinyue.catalog.models import Offer
+from xinyue.core.actors import SYSTEM, Channel
+from xinyue.core.testing import run_scheduled_tasks
+from xinyue.credit.models import CreditOrder
+from xinyue.credit.providers import http
+from xinyue.credit.sandbox.models import SandboxOrder
+from xinyue.orders import services
+from xinyue.orders.models import Order, ReaderQuota
+from xinyue.orders.tests.conftest import ADDRESS, committed
+from xinyue.readers.services.tokens import issue_reader_token
+
+pytestmark = pytest.mark.django_db
+
+
+def sandbox_fault(method: str, times: int) -> None:
+    _key, token = create_api_key(actor=SYSTEM, name="sandbox control", scope="platform")
+    answer = http.client().post(
+        f"{settings.PUBLIC_BASE_URL}/sandbox/zhima/control/faults",
+        json={"kind": "unavailable", "method": method, "times": times},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code < 300, answer.text
+
+
+def test_a_provider_outage_leaves_the_order_placed_and_the_task_opens_it_once(
+    reader, titles, budget
+):
+    _row, token = issue_reader_token(reader=reader, channel=Channel.ALIPAY)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    sandbox_fault("zhima.merchant.order.rent.create", times=1)
+    stock = Offer.objects.get(title=titles[0]).stock
+    with committed():
+        response = api.post(
+            "/api/v1/orders",
+            {"title_ids": [titles[0].pk], "address": ADDRESS},
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+    number = response.json()["number"]
+    order = Order.objects.get(number=number)
+    credit = CreditOrder.objects.get()
+    # The provider was down: the order waits (it holds its copy, quota and budget), the credit
+    # order's opening is pending under its fixed provider key, and nothing was refused.
+    assert (order.status, order.credit_reference) == ("placed", f"order:{number}")
+    assert (credit.state, credit.pending_op) == ("new", "start")
+    assert "ProviderUnavailable" in credit.last_error
+    assert Offer.objects.get(title=titles[0]).stock == stock - 1
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 1
+    shown = api.get(f"/api/v1/orders/{number}").json()
+    assert (shown["status"], shown["credit_status"]) == ("placed", "opening")
+
+    # The retries come due (the orders task and the credit app's own): one credit order opens.
+    with committed():
+        assert run_scheduled_tasks() >= 1
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert SandboxOrder.objects.count() == 1
+    assert CreditOrder.objects.count() == 1
+    assert api.get(f"/api/v1/orders/{number}").json()["credit_status"] == "open"
+
+
+def test_the_task_gives_up_after_its_back_off_and_releases_everything(reader, titles, budget):
+    """A provider down for all of the back-off: the order is cancelled with its reason."""
+    order = services.place_order(
+        actor=SYSTEM,
+        reader=reader,
+        title_ids=[titles[0].pk],
+        channel=Channel.PC,
+        address=ADDRESS,
+        open_credit=False,
+    )
+    stock = Offer.objects.get(title=titles[0]).stock
+    sandbox_fault("zhima.merchant.order.rent.create", times=100)
+    last = services.CREDIT_BACKOFF.max_attempts - 1
+    assert services.open_order_credit(order_id=order.pk, attempts=last - 1) == last
+    assert services.open_order_credit(order_id=order.pk, attempts=last) is None
+    order.refresh_from_db()
+    assert (order.status, order.status_reason) == ("cancelled", "credit:unavailable")
+    assert Offer.objects.get(title=titles[0]).stock == stock + 1
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 0
+    assert SandboxOrder.objects.count() == 0
