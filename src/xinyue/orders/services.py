@@ -952,8 +952,11 @@ def _write(batch: _Batch) -> None:
     for p, event in zip(placed, events, strict=True):
         order, titles = p.prepared.order, p.prepared.titles
         for line in by_order[order.pk]:
-            line.title = Title(pk=line.title_id, title=titles[line.title_id].title)
-        order._prefetched_objects_cache = {
+            # Only the name is known here; any other field loads from the database when read.
+            line.title = Title.from_db(
+                "default", ["id", "title"], [line.title_id, titles[line.title_id].title]
+            )
+        order._prefetched_objects_cache = {  # type: ignore[attr-defined]  # Django's prefetch cache
             "lines": _filled(OrderLine.objects.filter(order=order), by_order[order.pk]),
             "events": _filled(OrderEvent.objects.filter(order=order), [event]),
         }
