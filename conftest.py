@@ -201,6 +201,18 @@ def categories(db) -> None:
     load_tree(Category)
 
 
+# --- scheduled tasks -------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _no_scheduled_tasks_left():
+    """Tasks run in process in tests, and a retry scheduled for later stays in the task queue's
+    memory; each test starts with none, so ``run_scheduled_tasks`` counts only its own."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
 # --- in-process counts ----------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _rate_limit_counts():

@@ -42,6 +42,7 @@ def test_every_console_link_of_a_desk_clerk_opens(logged_in, hz_desk_user):
         "/console/desk/requests/",
         "/console/desk/checkin/",
         "/console/desk/checkout/",
+        "/console/desk/returns/",
         "/console/circulation/rules/",
     }
 
