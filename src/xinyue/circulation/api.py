@@ -10,6 +10,7 @@ the reader's phone holds, so a scanner reads either into ``card_number``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -331,16 +332,7 @@ class CompensationIn(ObjectIn):
     ),
 )
 def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:
-    actor: Actor = request.auth  # type: ignore[attr-defined]
-    library = desk_library(actor, payload.library_code)
-    require(actor, Action.CIRCULATE, library_id=library.pk)
-    loan = Loan.objects.filter(pk=loan_id).first()
-    if loan is None:
-        raise LoanNotFound()
-    loan = services.pay_compensation_at_desk(actor=actor, library=library, loan=loan)
-    return _loan_out(
-        Loan.objects.select_related("item__title", "library", "order_line__order").get(pk=loan.pk)
-    )
+    return _desk_money(request, loan_id, payload, services.pay_compensation_at_desk)
 
 
 @router.post(
@@ -354,13 +346,21 @@ def desk_compensation(request: HttpRequest, loan_id: int, payload: CompensationI
     ),
 )
 def desk_refund(request: HttpRequest, loan_id: int, payload: CompensationIn) -> Any:
+    return _desk_money(request, loan_id, payload, services.refund_compensation_at_desk)
+
+
+def _desk_money(
+    request: HttpRequest, loan_id: int, payload: CompensationIn, pay: Callable[..., Loan]
+) -> Any:
+    """Money across a desk for one loan (compensation in, a refund out): the desk's library,
+    then the service, then the loan as it now stands."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
     library = desk_library(actor, payload.library_code)
     require(actor, Action.CIRCULATE, library_id=library.pk)
     loan = Loan.objects.filter(pk=loan_id).first()
     if loan is None:
         raise LoanNotFound()
-    loan = services.refund_compensation_at_desk(actor=actor, library=library, loan=loan)
+    loan = pay(actor=actor, library=library, loan=loan)
     return _loan_out(
         Loan.objects.select_related("item__title", "library", "order_line__order").get(pk=loan.pk)
     )
