@@ -19,6 +19,7 @@ from xinyue.credit.sandbox.models import SandboxOrder
 from xinyue.orders import services
 from xinyue.orders.models import Order, ReaderQuota
 from xinyue.orders.tests.conftest import ADDRESS, committed
+from xinyue.readers.services.identity import reader_actor
 from xinyue.readers.services.tokens import issue_reader_token
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,46 @@ def test_the_task_gives_up_after_its_back_off_and_releases_everything(reader, ti
     assert Offer.objects.get(title=titles[0]).stock == stock + 1
     assert ReaderQuota.objects.get(reader=reader).open_volumes == 0
     assert SandboxOrder.objects.count() == 0
+
+
+def test_an_order_cancelled_before_its_task_runs_never_reaches_the_provider(reader, titles, budget):
+    """The reader cancels in the moment between placing and the task: the task finds the order
+    closed and opens nothing; what the order held is back."""
+    stock = Offer.objects.get(title=titles[0]).stock
+    order = services.place_order(
+        actor=reader_actor(reader),
+        reader=reader,
+        title_ids=[titles[0].pk],
+        channel=Channel.PC,
+        address=ADDRESS,
+        open_credit=False,
+    )
+    services.cancel_order(actor=reader_actor(reader), order=order)
+    assert services.open_order_credit(order_id=order.pk) is None
+    order.refresh_from_db()
+    assert (order.status, order.status_reason) == ("cancelled", "reader")
+    assert SandboxOrder.objects.count() == 0
+    assert CreditOrder.objects.count() == 0
+    assert Offer.objects.get(title=titles[0]).stock == stock
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 0
+
+
+def test_an_order_cancelled_after_its_credit_order_opened_cancels_it_at_the_provider(
+    reader, titles, budget
+):
+    """Cancelling a confirmed order (nothing shipped yet) leaves no credit order open."""
+    order = services.place_order(
+        actor=reader_actor(reader),
+        reader=reader,
+        title_ids=[titles[0].pk],
+        channel=Channel.PC,
+        address=ADDRESS,
+        open_credit=False,
+    )
+    assert services.open_order_credit(order_id=order.pk) is None
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert CreditOrder.objects.get().state == CreditOrder.State.BORROWED
+    services.cancel_order(actor=reader_actor(reader), order=order)
+    assert CreditOrder.objects.get().state == CreditOrder.State.CANCELLED
+    assert SandboxOrder.objects.get().use_state == "cancel"
