@@ -63,6 +63,11 @@ class MicroCache(Generic[V]):
                 self._entries.popitem(last=False)
         return value
 
+    def discard(self, key: Hashable) -> None:
+        """Forget one key (its source changed: the next call computes it again)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -7,13 +7,13 @@ order, relevance tiers), so both return the same results.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from django.db import connection, transaction
 
 from xinyue.catalog.search.plan import COLUMNS, MAX_COLUMN_TOKENS, Clause, Document, Plan, Term
+from xinyue.core.microcache import MicroCache
 
 DOC_TABLE = "catalog_searchdocument"
 FTS_TABLE = "catalog_search_fts"
@@ -290,7 +290,7 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             for table in (DOC_TABLE, "catalog_title", "catalog_offer"):
                 cursor.execute(f"{command} {table}")
-        _frequency_cache.pop(connection.alias, None)
+        _FREQUENCIES.discard(connection.alias)
 
     @staticmethod
     def _clause(clause: Clause) -> str:
@@ -366,11 +366,13 @@ class PostgresBackend:
     def optimize(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {DOC_TABLE}")
-        _frequency_cache.pop(connection.alias, None)  # this process sees the new statistics
+        _FREQUENCIES.discard(connection.alias)  # this process sees the new statistics
 
 
-_FREQUENCY_TTL = 600.0
-_frequency_cache: dict[str, tuple[float, tuple[float, dict[str, float]]]] = {}
+# PostgreSQL's statistics change only with ANALYZE: read once per connection alias, then kept.
+_FREQUENCIES: MicroCache[tuple[float, dict[str, float]]] = MicroCache(
+    ttl=lambda: 600.0, max_entries=8
+)
 
 
 def _pg_alternatives(clause_sql: str, *, any_weight: bool = True) -> list[str]:
@@ -395,11 +397,10 @@ def _pg_lexeme_frequencies() -> tuple[float, dict[str, float]]:
     """The number of documents and the share of them holding each of the vector column's most
     common lexemes, from PostgreSQL's own statistics (ANALYZE keeps up to 1,000 of them),
     cached per process."""
-    alias = connection.alias
-    cached = _frequency_cache.get(alias)
-    now = time.monotonic()
-    if cached and now - cached[0] < _FREQUENCY_TTL:
-        return cached[1]
+    return _FREQUENCIES.get_or_compute(connection.alias, _read_lexeme_frequencies)
+
+
+def _read_lexeme_frequencies() -> tuple[float, dict[str, float]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
@@ -412,7 +413,6 @@ def _pg_lexeme_frequencies() -> tuple[float, dict[str, float]]:
         )
         documents = float((cursor.fetchone() or (0,))[0])
     frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    _frequency_cache[alias] = (now, (documents, frequencies))
     return documents, frequencies
 
 
