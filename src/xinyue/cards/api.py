@@ -24,7 +24,7 @@ from xinyue.core.errors import InvalidInput, NotFound, PermissionDenied
 from xinyue.core.permissions import require_staff
 from xinyue.core.schemas import ErrorOut, ObjectIn, non_blank
 from xinyue.libraries.models import Library
-from xinyue.libraries.selectors import library_get
+from xinyue.libraries.selectors import desk_library, library_get
 from xinyue.readers.models import Reader
 
 router = Router(tags=["cards"])
@@ -207,11 +207,7 @@ def _library(code: str, field: str = "library_code") -> Library:
 def _desk_library(actor: Actor, code: str | None) -> Library:
     """Staff act for their own library; the operator names one."""
     require_staff(actor)
-    if code:
-        return _library(code)
-    if actor.library_id is None:
-        raise InvalidInput(fields={"library_code": _("请指定成员馆")})
-    return Library.objects.get(pk=actor.library_id)
+    return desk_library(actor=actor, code=code)
 
 
 def _eligibility_out(eligibility: card_selectors.Eligibility, library: Library | None) -> dict:

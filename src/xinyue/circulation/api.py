@@ -24,9 +24,9 @@ from xinyue.circulation.qr import borrow_qr_svg, borrow_url
 from xinyue.circulation.selectors import loans_of_reader
 from xinyue.core import clock
 from xinyue.core.actors import Actor
-from xinyue.core.errors import InvalidInput
 from xinyue.core.permissions import Action, require
 from xinyue.core.schemas import ErrorOut, ObjectIn
+from xinyue.libraries import selectors as library_selectors
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import library_get
 from xinyue.readers.errors import NotAReader
@@ -197,16 +197,11 @@ class CheckoutOut(Schema):
 
 
 def desk_library(actor: Actor, code: str | None) -> Library:
-    """Staff act for their own library; the operator (or a platform key) names one."""
-    if code:
-        library = Library.objects.filter(code=code.strip()).first()
-        if library is None:
-            raise InvalidInput(fields={"library_code": _("没有这个成员馆")})
-        return library
-    if actor.library_id is None:
+    """Staff act for their own library; the operator (or a platform key) names one. An actor
+    with no library who may not circulate anywhere is refused before being asked for one."""
+    if not code and actor.library_id is None:
         require(actor, Action.CIRCULATE)
-        raise InvalidInput(fields={"library_code": _("请指定成员馆")})
-    return Library.objects.get(pk=actor.library_id)
+    return library_selectors.desk_library(actor=actor, code=code)
 
 
 @router.post(

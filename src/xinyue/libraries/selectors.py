@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from xinyue.core.actors import Actor
+from xinyue.core.errors import InvalidInput
 from xinyue.libraries.errors import LibraryNotFound
 from xinyue.libraries.models import Library, WebhookDelivery, WebhookSubscription
 
@@ -32,6 +35,20 @@ def library_get(*, code: str) -> Library:
     if library is None:
         raise LibraryNotFound(code=code)
     return library
+
+
+def desk_library(*, actor: Actor, code: str | None) -> Library:
+    """The library a desk call acts for (the API's ``library_code``): staff act for their own;
+    the operator or a platform key names one. Whether the actor may act there is the caller's
+    ``require``."""
+    if code:
+        library = Library.objects.filter(code=code.strip()).first()
+        if library is None:
+            raise InvalidInput(fields={"library_code": _("没有这个成员馆")})
+        return library
+    if actor.library_id is None:
+        raise InvalidInput(fields={"library_code": _("请指定成员馆")})
+    return Library.objects.get(pk=actor.library_id)
 
 
 def operator_library() -> Library | None:
