@@ -29,6 +29,14 @@ class CardForm(forms.Form):
     )
 
 
+class MoneyDeskForm(forms.Form):
+    scanned = forms.CharField(
+        label=_("读者证号或图书条码（扫读者证、手机上的读者证二维码或找回的图书）"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "class": "scan"}),
+    )
+
+
 def _category_choices() -> list:
     from xinyue.cards.models import Card
 

@@ -370,6 +370,72 @@ def compensation_bills(*, actor: Actor, reader) -> list[CompensationBill]:
     return bills
 
 
+@dataclass(frozen=True)
+class DeskMoney:
+    """One sum a desk can settle with a reader: a lost book's compensation (not yet charged by
+    the provider), the rest the deposit cap left unpaid, or a found book's refund."""
+
+    loan: Loan
+    kind: str  # compensation | unpaid | refund
+    amount_fen: int
+
+
+def desk_money_reader(*, actor: Actor, library, scanned: str):
+    """The reader a money desk serves, from what staff scanned: a card of this library, or the
+    barcode of a book whose loan has a sum to settle (a reader who lost a book may hold no card
+    here, and a found book is brought back without its reader)."""
+    from xinyue.cards.selectors import library_card
+
+    require(actor, Action.CIRCULATE, library_id=library.pk)
+    scanned = scanned.strip()
+    if (card := library_card(actor=actor, library=library, number=scanned)) is not None:
+        return card.reader
+    loan = (
+        Loan.objects.filter(item__barcode=scanned)
+        .filter(
+            Q(status=Loan.Status.LOST)
+            | Q(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
+            | Q(refund_due_fen__gt=0, refunded_at__isnull=True)
+        )
+        .select_related("reader")
+        .order_by("-id")
+        .first()
+    )
+    return loan.reader if loan is not None else None
+
+
+def desk_money(*, actor: Actor, library_id: int, reader) -> list[DeskMoney]:
+    """What ``reader`` and a desk of ``library_id`` can settle now, oldest loan first. Any
+    member library's desk may settle any loan, as it may take back any book."""
+    require(actor, Action.CIRCULATE, library_id=library_id)
+    loans = list(
+        Loan.objects.filter(reader=reader)
+        .filter(
+            Q(status=Loan.Status.LOST)
+            | Q(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
+            | Q(refund_due_fen__gt=0, refunded_at__isnull=True)
+        )
+        .select_related("item__title", "library")
+        .order_by("id")
+    )
+    sent = set(
+        CreditRecord.objects.filter(
+            loan__in=[loan.pk for loan in loans],
+            kind=CreditRecord.Kind.CHARGE,
+            state=CreditRecord.State.SENT,
+        ).values_list("loan_id", flat=True)
+    )
+    rows = []
+    for loan in loans:
+        if loan.refund_due_fen and loan.refunded_at is None:
+            rows.append(DeskMoney(loan, "refund", loan.refund_due_fen))
+        elif loan.status == Loan.Status.SETTLED:
+            rows.append(DeskMoney(loan, "unpaid", loan.compensation_unpaid_fen))
+        elif loan.status == Loan.Status.LOST and loan.pk not in sent:
+            rows.append(DeskMoney(loan, "compensation", loan.compensation_fen))
+    return rows
+
+
 def credit_records_of_reader(*, actor: Actor, reader) -> list[CreditRecord]:
     """Every row of the credit outbox about ``reader``, newest first."""
     require_reader(actor, reader.pk, Action.DISPUTE_CREDIT_RECORD)

@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("console/desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("console/desk/checkout/", views.desk_checkout, name="desk_checkout"),
     path("console/desk/returns/", views.desk_returns, name="desk_returns"),
+    path("console/desk/money/", views.desk_money, name="desk_money"),
     path("loans/<int:loan_id>/return/", views.book_my_return, name="book_return"),
     path("borrow/<str:token>/", views.borrow, name="borrow"),
     path(

@@ -21,11 +21,18 @@ from xinyue.accounts.console import (
 )
 from xinyue.circulation import selectors, services
 from xinyue.circulation.errors import CardUnknown, CreditRecordNotFound, RuleNotFound
-from xinyue.circulation.forms import BarcodeForm, CardForm, ExplainForm, RuleForm
+from xinyue.circulation.forms import (
+    BarcodeForm,
+    CardForm,
+    ExplainForm,
+    MoneyDeskForm,
+    RuleForm,
+)
 from xinyue.circulation.models import CirculationRule, ItemType, Program
 from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import DomainError, InvalidInput
+from xinyue.core.money import fen_to_yuan
 from xinyue.core.permissions import Action, allowed, require
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import operator_library
@@ -235,6 +242,94 @@ def desk_checkout(request: HttpRequest) -> HttpResponse:
             "latest": latest,
             "loans": state.get("loans", []),
             "action_url": _self_url("circulation:desk_checkout", library, actor),
+        },
+        status=status,
+    )
+
+
+# --- money at the desk -----------------------------------------------------------------------
+
+MONEY_STEPS = {
+    "compensation": services.pay_compensation_at_desk,
+    "unpaid": services.pay_compensation_at_desk,
+    "refund": services.refund_compensation_at_desk,
+}
+
+
+@console_view
+def desk_money(request: HttpRequest) -> HttpResponse:
+    """赔偿与退款: scan the reader's card (or the book), see each sum the desk can settle (a lost
+    book's compensation, the rest above the deposit cap, a found book's refund) and record it
+    once the money has changed hands. Every amount is the service's, never typed by staff."""
+    from xinyue.cards.selectors import masked_reader
+    from xinyue.readers.models import Reader
+
+    actor = _actor(request)
+    library = working_library(request, actor, Action.CIRCULATE)
+    key = f"desk_money:{library.code}"
+    reader = Reader.objects.filter(pk=request.session.get(key) or 0).first()
+    form = MoneyDeskForm(request.POST if request.POST.get("step") == "reader" else None)
+    status = 200
+    step = request.POST.get("step", "") if request.method == "POST" else ""
+    if step == "done":
+        request.session.pop(key, None)
+        return redirect(_self_url("circulation:desk_money", library, actor))
+    if step == "reader":
+        if form.is_valid():
+            reader = selectors.desk_money_reader(
+                actor=actor, library=library, scanned=form.cleaned_data["scanned"]
+            )
+            if reader is None:
+                form.add_error("scanned", _("本馆没有这个读者证号，也没有待结清款项的这本书"))
+                status = 422
+            else:
+                request.session[key] = reader.pk
+                return redirect(_self_url("circulation:desk_money", library, actor))
+        else:
+            status = 422
+    elif step in MONEY_STEPS:
+        loan_id = request.POST.get("loan", "")
+        due = (
+            selectors.desk_money(actor=actor, library_id=library.pk, reader=reader)
+            if reader is not None
+            else []
+        )
+        row = next(
+            (r for r in due if r.kind == step and loan_id.isdigit() and r.loan.pk == int(loan_id)),
+            None,
+        )
+        if row is None:
+            messages.error(request, _("这笔款项已不需要处理，请核对后再试"))
+        else:
+            try:
+                MONEY_STEPS[step](actor=actor, library=library, loan=row.loan)
+                done = (
+                    _("已退还《%(title)s》的赔偿款 %(amount)s 元")
+                    if step == "refund"
+                    else _("已收取《%(title)s》的赔偿款 %(amount)s 元")
+                )
+                messages.success(
+                    request,
+                    done
+                    % {"title": row.loan.item.title.title, "amount": fen_to_yuan(row.amount_fen)},
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        return redirect(_self_url("circulation:desk_money", library, actor))
+    reader_info = None
+    if reader is not None:
+        reader_info = {
+            "name": masked_reader(reader)["name"],
+            "rows": selectors.desk_money(actor=actor, library_id=library.pk, reader=reader),
+        }
+    return render_console(
+        request,
+        "circulation/desk_money.html",
+        {
+            "library": library,
+            "form": form,
+            "reader": reader_info,
+            "action_url": _self_url("circulation:desk_money", library, actor),
         },
         status=status,
     )

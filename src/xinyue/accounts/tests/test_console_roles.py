@@ -43,6 +43,7 @@ def test_every_console_link_of_a_desk_clerk_opens(logged_in, hz_desk_user):
         "/console/desk/checkin/",
         "/console/desk/checkout/",
         "/console/desk/returns/",
+        "/console/desk/money/",
         "/console/circulation/rules/",
     }
 

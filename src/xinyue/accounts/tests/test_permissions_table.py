@@ -520,6 +520,7 @@ PAGES: dict[str, Probe] = {
     "circulation:desk_returns": Probe(
         Action.CIRCULATE, page("/console/desk/returns/"), kind="none"
     ),
+    "circulation:desk_money": Probe(Action.CIRCULATE, page("/console/desk/money/"), kind="none"),
     "circulation:console_disputes": Probe(
         Action.ANSWER_CREDIT_DISPUTE, page("/console/circulation/disputes/"), kind="none"
     ),

@@ -4,11 +4,15 @@ sandbox gateway), staff of two libraries, a reader with a card at 杭州."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from xinyue.cards.tests.factories import CardFactory
-from xinyue.circulation.models import Loan
+from xinyue.circulation.models import CirculationRule, Loan
+from xinyue.circulation.services.overdue import run_daily
 from xinyue.core.actors import SYSTEM, Channel
+from xinyue.credit.models import CreditOrder
 from xinyue.libraries.models import Library
 from xinyue.orders import services as orders
 from xinyue.orders.tests.conftest import ADDRESS, make_reader, make_title, open_budget, placed
@@ -93,3 +97,34 @@ def work_outbox() -> list[tuple[str, str]]:
     ):
         send_credit_record(record_id=pk)
     return list(CreditRecord.objects.order_by("id").values_list("key", "state"))
+
+
+@pytest.fixture
+def compensation_rule(province) -> CirculationRule:
+    """Compensation 1.5 × list price + 5 元, lost 30 days after the due date."""
+    return CirculationRule.objects.create(
+        program="platform",
+        loan_days=30,
+        renewals=1,
+        renewal_grace_days=2,
+        max_open_loans=5,
+        compensation_factor_permille=1500,
+        compensation_fee_fen=500,
+        remind_days_before=3,
+        lost_after_days=30,
+    )
+
+
+@pytest.fixture
+def capped(compensation_rule, platform_reader):
+    """A one-book order (list price 30.00 元, so a deposit of 30.00 元) and a second order's book
+    due 40 days later: the first is declared lost, compensation 30 × 1.5 + 5 = 50.00 元."""
+    from xinyue.suppliers.models import Supplier
+
+    supplier = Supplier.objects.create(code="xinhua", name="浙江新华书店")
+    (lost,) = deliver(platform_reader, [make_title(11, supplier, price=3000)], ["XY-0000011"])
+    (kept,) = deliver(platform_reader, [make_title(12, supplier, price=2500)], ["XY-0000012"])
+    Loan.objects.filter(pk=kept.pk).update(due_on=lost.due_on + dt.timedelta(days=40))
+    assert CreditOrder.objects.get(reference=lost.credit_reference).deposit_fen == 3000
+    assert run_daily(today=lost.due_on + dt.timedelta(days=30))["lost"] == 1
+    return Loan.objects.get(pk=lost.pk), Loan.objects.get(pk=kept.pk)

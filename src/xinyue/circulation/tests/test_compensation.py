@@ -10,19 +10,18 @@ import pytest
 
 from xinyue.circulation import selectors
 from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked
-from xinyue.circulation.models import CirculationRule, CreditRecord, Loan, LoanEvent
+from xinyue.circulation.models import CreditRecord, Loan, LoanEvent
 from xinyue.circulation.services import check_in, check_out, renew_loan
 from xinyue.circulation.services.credit_sync import send_credit_record
 from xinyue.circulation.services.overdue import (
     pay_compensation_through_provider,
     run_daily,
 )
-from xinyue.circulation.tests.conftest import deliver, work_outbox
+from xinyue.circulation.tests.conftest import work_outbox
 from xinyue.circulation.tests.factories import ItemFactory
 from xinyue.core.models import AuditEntry
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.sandbox.models import SandboxOrder
-from xinyue.orders.tests.conftest import make_title
 from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
@@ -30,37 +29,6 @@ pytestmark = pytest.mark.django_db
 UNPAID_TEXT = (
     "遗失赔偿超出信用押金上限，信用服务方扣款后仍欠 20.00 元，到任一成员馆服务台缴纳后可继续借阅"
 )
-
-
-@pytest.fixture
-def rule(province) -> CirculationRule:
-    """Compensation 1.5 × list price + 5 元, lost 30 days after the due date."""
-    return CirculationRule.objects.create(
-        program="platform",
-        loan_days=30,
-        renewals=1,
-        renewal_grace_days=2,
-        max_open_loans=5,
-        compensation_factor_permille=1500,
-        compensation_fee_fen=500,
-        remind_days_before=3,
-        lost_after_days=30,
-    )
-
-
-@pytest.fixture
-def capped(rule, platform_reader):
-    """A one-book order (list price 30.00 元, so a deposit of 30.00 元) and a second order's book
-    due 40 days later: the first is declared lost, compensation 30 × 1.5 + 5 = 50.00 元."""
-    from xinyue.suppliers.models import Supplier
-
-    supplier = Supplier.objects.create(code="xinhua", name="浙江新华书店")
-    (lost,) = deliver(platform_reader, [make_title(11, supplier, price=3000)], ["XY-0000011"])
-    (kept,) = deliver(platform_reader, [make_title(12, supplier, price=2500)], ["XY-0000012"])
-    Loan.objects.filter(pk=kept.pk).update(due_on=lost.due_on + dt.timedelta(days=40))
-    assert CreditOrder.objects.get(reference=lost.credit_reference).deposit_fen == 3000
-    assert run_daily(today=lost.due_on + dt.timedelta(days=30))["lost"] == 1
-    return Loan.objects.get(pk=lost.pk), Loan.objects.get(pk=kept.pk)
 
 
 def test_the_provider_charges_up_to_the_deposit_once_and_the_rest_is_owed_at_a_desk(
@@ -161,7 +129,7 @@ def test_a_book_found_with_compensation_unpaid_owes_back_only_what_was_charged(
 
 @pytest.mark.parametrize("other", ["returned", "lost"])
 def test_a_charge_waits_on_my_compensation_for_the_orders_other_books(
-    other, rule, platform_loans, platform_reader, hangzhou, hz_desk, client
+    other, compensation_rule, platform_loans, platform_reader, hangzhou, hz_desk, client
 ):
     """One credit order backs both books, and the provider completes an order once: the lost
     book's bill says it waits until the other book is returned (the charge is 51.50 元) or lost
