@@ -251,3 +251,15 @@ def test_translations_keep_placeholders_and_markup():
             else:
                 assert got == wanted, entry["msgid"]
             assert sorted(TAG.findall(source)) == sorted(TAG.findall(text)), entry["msgid"]
+
+
+def test_audit_words_read_as_one_style():
+    """The audit log's English is sentence case throughout: one label does not shout and the next
+    whisper."""
+    labels = [
+        entry["msgstr"]
+        for entry in read_po(LC_MESSAGES / "django.po")[1:]
+        if entry.get("msgctxt") in ("audit action", "audit object")
+    ]
+    assert len(labels) > 100
+    assert [label for label in labels if not label[:1].isupper()] == []
