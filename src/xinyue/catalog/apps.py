@@ -8,14 +8,17 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         # This app's part in the reader's data export and account deletion.
         from xinyue.catalog.services.bookshelf import erase_shelf, export_shelf
-        from xinyue.readers.services.rights import register_rights_hooks
+        from xinyue.readers.services import rights
 
-        register_rights_hooks(exporter=export_shelf, eraser=erase_shelf)
+        rights.exporters.register(export_shelf)
+        rights.erasers.register(erase_shelf)
 
         # Popularity: a shelf add counts three detail views (the apps above add their signals).
         from xinyue.catalog.services import popularity
 
-        popularity.register_source("shelf_adds", weight=3, counts=popularity.shelf_adds)
+        popularity.sources.register(
+            popularity.Source(weight=3, counts=popularity.shelf_adds), key="shelf_adds"
+        )
 
         # The anonymous searches' micro-cache says at exit how often it answered (the HTTP
         # bench reads it from the server's log).

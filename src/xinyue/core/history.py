@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from xinyue.core import audit as audit_log
 from xinyue.core.actors import Actor
+from xinyue.core.hooks import Hook
 from xinyue.core.models import EventRow
 
 Row = TypeVar("Row", bound=EventRow)
@@ -41,13 +42,8 @@ class Webhook:
     data: dict[str, Any]
 
 
-_publishers: list[Callable[..., Any]] = []
-
-
-def register_webhook_publisher(publish: Callable[..., Any]) -> None:
-    """``publish(library=…, event_type=…, data=…)``; the libraries app registers it."""
-    if publish not in _publishers:
-        _publishers.append(publish)
+# ``publish(library=…, event_type=…, data=…)``: the libraries app registers it (``ready``).
+webhook_publisher: Hook[Callable[..., Any]] = Hook("core.webhook_publisher", one=True)
 
 
 def record_transition(
@@ -76,8 +72,5 @@ def record_transition(
             **audit.detail,
         )
     if webhook is not None:
-        if not _publishers:
-            raise RuntimeError("no webhook publisher registered (is xinyue.libraries installed?)")
-        for publish in _publishers:
-            publish(library=webhook.library, event_type=webhook.event_type, data=webhook.data)
+        webhook_publisher(library=webhook.library, event_type=webhook.event_type, data=webhook.data)
     return row

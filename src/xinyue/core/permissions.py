@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from xinyue.core.actors import Actor, ActorKind, Role
 from xinyue.core.errors import PermissionDenied
+from xinyue.core.hooks import Hook
 
 
 class Who(StrEnum):
@@ -151,17 +152,12 @@ def who(actor: Actor) -> Who:
 
 # --- which libraries a reader belongs to (the readers app registers the answer) -----------------
 
-_reader_libraries: list[Callable[[int], Iterable[int]]] = []
-
-
-def register_reader_libraries(resolver: Callable[[int], Iterable[int]]) -> None:
-    """The app that keeps cards says which libraries a reader holds a card at (``ready()``)."""
-    if resolver not in _reader_libraries:
-        _reader_libraries.append(resolver)
+# The app that keeps cards says which libraries a reader holds a card at (its ``ready()``).
+reader_library_resolvers: Hook[Callable[[int], Iterable[int]]] = Hook("core.reader_libraries")
 
 
 def reader_libraries(reader_id: int) -> set[int]:
-    return {library_id for resolve in _reader_libraries for library_id in resolve(reader_id)}
+    return {ids for found in reader_library_resolvers.each(reader_id) for ids in found}
 
 
 # --- the check --------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ class CreditConfig(AppConfig):
             export_credit,
             open_credit_obligations,
         )
-        from xinyue.readers.services.rights import register_rights_hooks
+        from xinyue.readers.services import rights
 
-        register_rights_hooks(
-            obligations=open_credit_obligations, exporter=export_credit, eraser=erase_credit
-        )
+        rights.obligations.register(open_credit_obligations)
+        rights.exporters.register(export_credit)
+        rights.erasers.register(erase_credit)

@@ -8,9 +8,9 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         # This app's part in the reader's data export and account deletion.
         from xinyue.insights.services import erase_reader_events
-        from xinyue.readers.services.rights import register_rights_hooks
+        from xinyue.readers.services import rights
 
-        register_rights_hooks(eraser=erase_reader_events)
+        rights.erasers.register(erase_reader_events)
 
         from xinyue.insights.services import EVENTS
 
@@ -20,4 +20,6 @@ class InsightsConfig(AppConfig):
         from xinyue.catalog.services import popularity
         from xinyue.insights.selectors import detail_views_per_title_and_day
 
-        popularity.register_source("detail_views", weight=1, counts=detail_views_per_title_and_day)
+        popularity.sources.register(
+            popularity.Source(weight=1, counts=detail_views_per_title_and_day), key="detail_views"
+        )

@@ -6,7 +6,7 @@ class LibrariesConfig(AppConfig):
     label = "libraries"
 
     def ready(self) -> None:
-        from xinyue.core.history import register_webhook_publisher
+        from xinyue.core.history import webhook_publisher
         from xinyue.libraries.services import publish_library_event
 
-        register_webhook_publisher(publish_library_event)
+        webhook_publisher.register(publish_library_event)

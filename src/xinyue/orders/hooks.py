@@ -1,32 +1,16 @@
 """What ordering needs from circulation, which sits above orders in the app order (DESIGN §3):
-circulation registers its functions here in its ``AppConfig.ready``; orders never imports it.
-
-- ``titles_on_loan(reader_id) -> set[int]``: titles the reader has on an open loan (duplicate check);
-- ``items_shipped(actor, lines)``: an item per shipped line (barcode, provenance), in the
-  shipping transaction;
-- ``loans_started(actor, order, lines)``: a platform loan per delivered line, in the delivery
-  transaction.
-"""
+circulation registers its functions here in its ``AppConfig.ready`` (``core.hooks``); orders
+never imports it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from xinyue.core.hooks import Hook
 
-from django.core.exceptions import ImproperlyConfigured
-
-_registry: dict[str, Callable[..., Any]] = {}
-NAMES = ("titles_on_loan", "items_shipped", "loans_started")
-
-
-def register(name: str, function: Callable[..., Any]) -> None:
-    if name not in NAMES:
-        raise ValueError(f"unknown orders hook {name!r}")
-    _registry[name] = function
-
-
-def call(name: str, **kwargs: Any) -> Any:
-    function = _registry.get(name)
-    if function is None:
-        raise ImproperlyConfigured(f"orders hook {name!r} is not registered (circulation app)")
-    return function(**kwargs)
+# ``titles_on_loan(reader_id=) -> set[int]``: titles the reader has on an open loan (duplicates).
+titles_on_loan: Hook = Hook("orders.titles_on_loan", one=True)
+# ``items_shipped(actor=, lines=)``: an item per shipped line (barcode, provenance), in the
+# shipping transaction.
+items_shipped: Hook = Hook("orders.items_shipped", one=True)
+# ``loans_started(actor=, order=, lines=)``: a platform loan per delivered line, in the delivery
+# transaction.
+loans_started: Hook = Hook("orders.loans_started", one=True)

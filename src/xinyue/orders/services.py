@@ -749,7 +749,7 @@ def _prepare(
         title = titles.get(title_id)
         if title is None or not title.is_active:
             raise TitleUnavailable(_("该书已下架"), title_id=title_id, reason="withdrawn")
-    on_loan = set(hooks.call("titles_on_loan", reader_id=reader.pk)) & set(ids)
+    on_loan = set(hooks.titles_on_loan(reader_id=reader.pk)) & set(ids)
     if on_loan:
         raise _duplicate(titles[min(on_loan)], rules, "on_loan")
     postage = postage_for(delivery_kind=delivery_kind, rules=rules)
@@ -1393,7 +1393,7 @@ def ship_lines(
             line.barcode = barcode
             line.shipment = shipment
             line.save(update_fields=["status", "barcode", "shipment", "updated_at"])
-        hooks.call("items_shipped", actor=actor, lines=chosen)
+        hooks.items_shipped(actor=actor, lines=chosen)
         before = locked.status
         if before == Status.CONFIRMED:
             locked.status = Status.SHIPPED
@@ -1439,7 +1439,7 @@ def _deliver(*, actor: Actor, order: Order, lines: list[OrderLine]) -> Order:
         line.status = LineStatus.DELIVERED
         line.save(update_fields=["status", "updated_at"])
     if lines:
-        hooks.call("loans_started", actor=actor, order=order, lines=lines)
+        hooks.loans_started(actor=actor, order=order, lines=lines)
     return _finish_if_done(actor=actor, order=order)
 
 

@@ -5,8 +5,8 @@ decoded request into the reply's body (command + fields, without ``AY``/``AZ``: 
 it in the account's charset). It runs in the server's thread pool, so it may use the ORM; every
 change goes through the circulation services with the kiosk as actor (``services.kiosk_actor``).
 
-Patron identifiers are card numbers; other ways to name a patron at a kiosk (the one-time token
-of a QR borrowing session) plug in through ``register_patron_resolver``.
+Patron identifiers are card numbers, or the one-time token of a QR borrowing session
+(``PATRON_RESOLVERS``, tried in order).
 """
 
 from __future__ import annotations
@@ -56,14 +56,6 @@ class Patron:
 
 
 PatronResolver = Callable[[Library, str], Patron | None]
-_patron_resolvers: list[PatronResolver] = []
-
-
-def register_patron_resolver(resolver: PatronResolver) -> None:
-    """Another way to turn a kiosk's patron identifier (``AA``) into a reader, tried after the
-    card number: the one-time token of a QR borrowing session registers here."""
-    if resolver not in _patron_resolvers:
-        _patron_resolvers.append(resolver)
 
 
 def patron_by_card(library: Library, identifier: str) -> Patron | None:
@@ -79,9 +71,6 @@ def patron_by_card(library: Library, identifier: str) -> Patron | None:
     return Patron(reader=card.reader, card=card)
 
 
-register_patron_resolver(patron_by_card)
-
-
 def patron_by_borrow_session(library: Library, identifier: str) -> Patron | None:
     """The one-time token of a QR borrowing session this kiosk showed, once the reader confirmed
     it on the phone and until it expires."""
@@ -94,13 +83,14 @@ def patron_by_borrow_session(library: Library, identifier: str) -> Patron | None
     return Patron(reader=reader, card=reader_card_at(reader=reader, library=library))
 
 
-register_patron_resolver(patron_by_borrow_session)
+# How a kiosk's patron identifier (``AA``) names a reader, tried in this order.
+PATRON_RESOLVERS: tuple[PatronResolver, ...] = (patron_by_card, patron_by_borrow_session)
 
 
 def find_patron(library: Library, identifier: str) -> Patron | None:
     if not identifier:
         return None
-    for resolve in _patron_resolvers:
+    for resolve in PATRON_RESOLVERS:
         patron = resolve(library, identifier)
         if patron is not None:
             return patron

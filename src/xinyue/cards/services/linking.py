@@ -49,6 +49,7 @@ from xinyue.cards.services.issuing import (
 from xinyue.core import audit, clock, outbound
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.hooks import Hook
 from xinyue.core.permissions import require_library
 from xinyue.libraries.models import Library
 from xinyue.libraries.services import SIGNATURE_HEADER, publish_library_event, sign_webhook
@@ -156,12 +157,9 @@ def check_with_rest(*, library: Library, number: str, password: str) -> Verdict:
 # How each method verifies a card: REST here; SIP2 from the sip2 app, which speaks the kiosk
 # protocol and registers its check in its AppConfig.ready (cards never imports it).
 LinkCheck = Callable[..., Verdict]
-_link_checks: dict[str, LinkCheck] = {CardLinkRequest.Method.REST: check_with_rest}
-
-
-def register_link_check(method: str, check: LinkCheck) -> None:
-    """Offer ``check(*, library, number, password) -> Verdict`` for a ``link_card_check`` method."""
-    _link_checks[method] = check
+# ``check(*, library, number, password) -> Verdict`` per ``link_card_check`` method.
+link_checks: Hook[LinkCheck] = Hook("cards.link_checks")
+link_checks.register(check_with_rest, key=CardLinkRequest.Method.REST)
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -188,7 +186,7 @@ def link_existing_card(
         return _ask_staff(actor=actor, reader=reader, library=library, number=number)
     if method == CardLinkRequest.Method.SIP2 and not password:
         raise InvalidInput(fields={"password": _("请输入该读者证的密码")})
-    check = _link_checks.get(method)
+    check = link_checks.get(method)
     if check is None:
         raise LinkCheckUnavailable(library_code=library.code)
     verdict = check(library=library, number=number, password=password)

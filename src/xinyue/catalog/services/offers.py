@@ -15,31 +15,25 @@ from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
 from xinyue.core import audit
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
+from xinyue.core.hooks import Hook
 from xinyue.core.permissions import require_supplier
 from xinyue.suppliers.models import Supplier
 
 MAX_STOCK = 1_000_000
 
-# Who hears that copies of titles came back (orders' wait-list, registered in its
-# ``AppConfig.ready``: the catalog never imports orders). Called after the commit.
-_stock_listeners: list[Callable[..., Any]] = []
-
-
-def register_stock_listener(listener: Callable[..., Any]) -> None:
-    """``listener(title_ids=[…])`` after a commit that gave titles stock again."""
-    if listener not in _stock_listeners:
-        _stock_listeners.append(listener)
+# Who hears, after the commit, that titles have copies again: ``listener(title_ids=[…])``
+# (orders' wait-list, registered in its ``AppConfig.ready``: the catalog never imports orders).
+copies_back: Hook[Callable[..., Any]] = Hook("catalog.copies_back")
 
 
 def stock_came_back(*, title_ids: Iterable[int]) -> None:
     """Tell the listeners, after the commit, that ``title_ids`` have copies again."""
     ids = sorted(set(title_ids))
-    if not ids or not _stock_listeners:
+    if not ids or not copies_back:
         return
 
     def tell() -> None:
-        for listener in _stock_listeners:
-            listener(title_ids=ids)
+        copies_back.each(title_ids=ids)
 
     transaction.on_commit(tell)
 
@@ -117,6 +111,6 @@ def return_stock(*, offer_id: int, count: int = 1) -> None:
     """Give back copies an order held (cancelled order, rejected line), in the caller's
     transaction."""
     Offer.objects.filter(pk=offer_id).update(stock=F("stock") + count)
-    if _stock_listeners:
+    if copies_back:
         title_ids = Offer.objects.filter(pk=offer_id).values_list("title_id", flat=True)
         stock_came_back(title_ids=list(title_ids))

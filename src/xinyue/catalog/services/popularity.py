@@ -26,34 +26,31 @@ from django.db.models.functions import TruncDate
 from xinyue.catalog.models import ShelfEntry, Title
 from xinyue.catalog.services.indexing import store_popularity
 from xinyue.core import clock
+from xinyue.core.hooks import Hook
 
 HALF_LIFE_DAYS = 30
 HORIZON_DAYS = 180  # a signal older than this weighs < 2 % and is not read
 SCALE = 10  # points of one detail view today (keeps decayed values apart as integers)
 
 # A source: (title id, local day, count) rows for the facts since ``since``.
-Source = Callable[..., Iterable[tuple[int, dt.date, int]]]
+SourceCounts = Callable[..., Iterable[tuple[int, dt.date, int]]]
 
 
 @dataclass(frozen=True)
-class _Registered:
+class Source:
+    """A signal of interest: ``counts(since=<aware datetime>)`` yields (title id, local day,
+    count); each counts ``weight`` detail views."""
+
     weight: int
-    counts: Source
+    counts: SourceCounts
+
+    def __post_init__(self) -> None:
+        if self.weight <= 0:
+            raise ValueError("a popularity source needs a positive weight")
 
 
-_sources: dict[str, _Registered] = {}
-
-
-def register_source(name: str, *, weight: int, counts: Source) -> None:
-    """Add a signal: ``counts(since=<aware datetime>)`` yields (title id, local day, count);
-    each counts ``weight`` detail views."""
-    if weight <= 0:
-        raise ValueError("a popularity source needs a positive weight")
-    _sources[name] = _Registered(weight=weight, counts=counts)
-
-
-def source_names() -> list[str]:
-    return sorted(_sources)
+# Each app adds its signal under a name (catalog: shelf adds; orders, circulation, insights).
+sources: Hook[Source] = Hook("catalog.popularity_sources")
 
 
 def shelf_adds(*, since: dt.datetime) -> Iterable[tuple[int, dt.date, int]]:
@@ -77,7 +74,7 @@ def title_interest(*, today: dt.date | None = None) -> dict[int, int]:
     today = today or clock.today()
     since = clock.start_of_day(today - dt.timedelta(days=HORIZON_DAYS))
     points: dict[int, float] = {}
-    for source in _sources.values():
+    for source in sources.values():
         for title_id, day, count in source.counts(since=since):
             if title_id is None or day is None:
                 continue

@@ -1,12 +1,12 @@
 """The reader's rights (PIPL art. 44–47): a copy of their data, and deleting the account.
 
-Apps above readers plug in with ``register_rights_hooks`` from their ``AppConfig.ready`` (the
-readers app never imports them):
+Apps above readers register with these hooks (``core.hooks``) from their ``AppConfig.ready``
+(the readers app never imports them):
 
-- ``obligations(*, reader)``: returns a list of reasons (open loans, unpaid compensation …) that
-  block deletion; the reader is told every reason.
-- ``exporter(*, reader)``: returns ``(section name, JSON-able data)`` for the export.
-- ``eraser(*, actor, reader)``: erases or anonymises that app's data about the reader, inside the
+- ``obligations``, each ``check(*, reader)``: returns a list of reasons (open loans, unpaid
+  compensation …) that block deletion; the reader is told every reason.
+- ``exporters``, each ``exporter(*, reader)``: returns ``(section name, JSON-able data)`` for the export.
+- ``erasers``, each ``eraser(*, actor, reader)``: erases or anonymises that app's data about the reader, inside the
   deletion's transaction; may return facts (``{"cards_cancelled": 2}``) for the audit row.
 """
 
@@ -22,6 +22,7 @@ from django.utils.translation import pgettext
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
+from xinyue.core.hooks import Hook
 from xinyue.core.models import AuditEntry
 from xinyue.readers.errors import DeletionBlocked
 from xinyue.readers.masking import mask_id_number, mask_name, mask_phone
@@ -50,36 +51,9 @@ Obligations = Callable[..., list[Any]]
 Exporter = Callable[..., tuple[str, Any]]
 Eraser = Callable[..., dict[str, Any] | None]
 
-_obligation_checkers: list[Obligations] = []
-_exporters: list[Exporter] = []
-_erasers: list[Eraser] = []
-
-
-def register_rights_hooks(
-    *,
-    obligations: Obligations | None = None,
-    exporter: Exporter | None = None,
-    eraser: Eraser | None = None,
-) -> Callable[[], None]:
-    """Add an app's part in the reader's export and deletion (called from ``AppConfig.ready``).
-    Returns a function that removes them again (for tests that add a hook of their own)."""
-    added = [
-        (registry, hook)
-        for registry, hook in (
-            (_obligation_checkers, obligations),
-            (_exporters, exporter),
-            (_erasers, eraser),
-        )
-        if hook is not None
-    ]
-    for registry, hook in added:
-        registry.append(hook)  # type: ignore[arg-type]
-
-    def remove() -> None:
-        for registry, hook in added:
-            registry.remove(hook)  # type: ignore[arg-type]
-
-    return remove
+obligations: Hook[Obligations] = Hook("readers.deletion_obligations")
+exporters: Hook[Exporter] = Hook("readers.data_exporters")
+erasers: Hook[Eraser] = Hook("readers.data_erasers")
 
 
 def _iso(value: Any) -> Any:
@@ -89,8 +63,8 @@ def _iso(value: Any) -> Any:
 def open_obligations(*, reader: Reader) -> list[str]:
     """Reasons the account cannot be deleted yet (empty: it can)."""
     reasons: list[str] = []
-    for check in _obligation_checkers:
-        reasons.extend(str(r) for r in check(reader=reader) or [])
+    for found in obligations.each(reader=reader):
+        reasons.extend(str(r) for r in found or [])
     return reasons
 
 
@@ -200,8 +174,7 @@ def export_reader_data(*, actor: Actor, reader: Reader, reveal: bool = False) ->
             ).order_by("at", "id")
         ],
     }
-    for exporter in _exporters:
-        name, section = exporter(reader=reader)
+    for name, section in exporters.each(reader=reader):
         data[name] = section
     with transaction.atomic():
         audit.record(actor=actor, action="reader.exported", obj=reader, revealed=reveal)
@@ -235,8 +208,8 @@ def delete_reader_account(*, actor: Actor, reader: Reader) -> Reader:
         )
     now = clock.now()
     erased: dict[str, Any] = {}
-    for erase in _erasers:
-        erased.update(erase(actor=actor, reader=reader) or {})
+    for facts in erasers.each(actor=actor, reader=reader):
+        erased.update(facts or {})
     Address.objects.filter(reader=reader).delete()
     Message.objects.filter(reader=reader).delete()
     ChannelIdentity.objects.filter(reader=reader).delete()

@@ -14,7 +14,7 @@ from xinyue.cards.tests.factories import CardFactory
 from xinyue.core.models import AuditEntry
 from xinyue.readers.models import Reader, SmsOutboxMessage
 from xinyue.readers.selectors import reader_from_request
-from xinyue.readers.services.rights import register_rights_hooks
+from xinyue.readers.services import rights
 from xinyue.readers.tests.identities import ALICE, ALICE_ID
 
 FORM = {
@@ -221,7 +221,7 @@ class TestAccount:
         assert entry.detail == {"revealed": True}
 
     def test_delete_blocked_by_open_obligations(self, client, alice):
-        remove_hook = register_rights_hooks(obligations=open_loans)
+        remove_hook = rights.obligations.register(open_loans)
         OPEN_LOANS[:] = ["还有 1 册图书未归还"]
         try:
             login(client)
