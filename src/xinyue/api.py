@@ -218,6 +218,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", "xinyue.core.api.router")
 api.add_router("/", "xinyue.libraries.api.router")
+api.add_router("/", "xinyue.suppliers.api.router")
 api.add_router("/", "xinyue.accounts.api.router")
 api.add_router("/", "xinyue.readers.api.router")
 api.add_router("/", "xinyue.credit.api.router")

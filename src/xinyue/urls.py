@@ -11,6 +11,7 @@ urlpatterns = [
     path("backoffice/", admin.site.urls),
     path("", include("xinyue.accounts.urls")),
     path("", include("xinyue.libraries.urls")),
+    path("", include("xinyue.suppliers.urls")),
     path("", include("xinyue.readers.urls")),
     path("", include("xinyue.cards.urls")),
     path("", include("xinyue.credit.urls")),

@@ -16,10 +16,10 @@ from xinyue.accounts.api_auth import OPTIONAL_AUTH
 from xinyue.catalog import web
 from xinyue.catalog.models import Category, Pick, Title
 from xinyue.catalog.selectors import portal
-from xinyue.core.actors import Actor, ActorKind
-from xinyue.core.errors import InvalidInput, PermissionDenied
+from xinyue.core.actors import Actor
+from xinyue.core.errors import PermissionDenied
 from xinyue.core.schemas import ErrorOut
-from xinyue.suppliers.models import Supplier
+from xinyue.suppliers.selectors import acting_supplier
 
 router = Router(tags=["catalog"])
 
@@ -419,22 +419,6 @@ def shelf_remove(request: HttpRequest, title_id: int) -> Status:
 # --- supplier stock -------------------------------------------------------------------------
 
 
-def _supplier_for(actor: Actor, supplier_code: str | None) -> Supplier:
-    if actor.kind is ActorKind.SUPPLIER and actor.supplier_id is not None:
-        supplier = Supplier.objects.filter(pk=actor.supplier_id).first()
-        if supplier is None or (supplier_code and supplier_code != supplier.code):
-            raise PermissionDenied(_("不能操作其他书商的数据"))
-        return supplier
-    if actor.is_operator:
-        if not supplier_code:
-            raise InvalidInput(fields={"supplier_code": _("请指明书商")})
-        supplier = Supplier.objects.filter(code=supplier_code).first()
-        if supplier is None:
-            raise InvalidInput(fields={"supplier_code": _("书商不存在")})
-        return supplier
-    raise PermissionDenied(_("只有书商可以更新库存"))
-
-
 @router.post(
     "/supplier/stock",
     response={200: StockOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
@@ -446,7 +430,7 @@ def supplier_stock(request: HttpRequest, payload: StockIn) -> dict[str, Any]:
     from xinyue.catalog.services.offers import update_stock
 
     actor: Actor = request.auth  # type: ignore[assignment]
-    supplier = _supplier_for(actor, payload.supplier_code)
+    supplier = acting_supplier(actor=actor, supplier_code=payload.supplier_code)
     offer = update_stock(actor=actor, supplier=supplier, isbn=payload.isbn, stock=payload.stock)
     return {
         "supplier_code": supplier.code,

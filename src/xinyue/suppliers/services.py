@@ -24,6 +24,21 @@ from xinyue.suppliers.models import (
 
 SUPPLIER_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
+# What a supplier's system can hear about the orders with its lines (docs/api.md, "Orders").
+SUPPLIER_EVENT_TYPES = (
+    "order.placed",
+    "order.awaiting_confirmation",
+    "order.confirmed",
+    "order.partially_shipped",
+    "order.shipped",
+    "order.line_rejected",
+    "order.delivered",
+    "order.received",
+    "order.cancelled",
+    "order.expired",
+    "order.rejected",
+)
+
 
 @transaction.atomic
 def create_supplier(
@@ -74,14 +89,21 @@ def subscribe_supplier_webhook(
 ) -> SupplierWebhookSubscription:
     """Register a supplier system's endpoint; the signing secret is generated here, shown once."""
     require_supplier(actor, supplier.pk)
-    if not url.startswith(("http://", "https://")):
-        raise InvalidInput(fields={"url": _("应以 http:// 或 https:// 开头")})
+    if not url.startswith(("http://", "https://")) or len(url) > 500:
+        raise InvalidInput(fields={"url": _("应以 http:// 或 https:// 开头，最长 500 个字符")})
+    unknown = sorted(set(event_types or []) - set(SUPPLIER_EVENT_TYPES))
+    if unknown:
+        raise InvalidInput(
+            fields={
+                "event_types": _("没有这种事件：%(types)s") % {"types": ", ".join(unknown)[:200]}
+            }
+        )
     outbound.check_url(url, field="url", allowed_networks=supplier.outbound_allow_networks)
     subscription = SupplierWebhookSubscription.objects.create(
         supplier=supplier,
         url=url,
         secret=secrets.token_urlsafe(32),
-        event_types=event_types or [],
+        event_types=sorted(set(event_types or [])),
     )
     audit.record(actor=actor, action="supplier_webhook.subscribed", obj=subscription, url=url)
     return subscription

@@ -446,6 +446,26 @@ API: dict[str, Probe] = {
         lambda w, t: ("post", "/api/v1/supplier/stock", {"isbn": "9787900000017", "stock": 1}),
         kind="none",
     ),
+    "list_supplier_webhooks": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: (
+            "get",
+            f"/api/v1/supplier/webhooks?supplier_code={w.suppliers[t].code}",
+            None,
+        ),
+        targets=("own", "other"),
+        kind="supplier",
+    ),
+    "create_supplier_webhook": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: (
+            "post",
+            "/api/v1/supplier/webhooks",
+            {"url": "https://books.example/hook", "supplier_code": w.suppliers[t].code},
+        ),
+        targets=("own", "other"),
+        kind="supplier",
+    ),
     "post_events": Probe(
         Action.REPORT_USAGE, lambda w, t: ("post", "/api/v1/events", []), kind="none"
     ),
@@ -614,6 +634,12 @@ PAGES: dict[str, Probe] = {
         Action.WORK_FOR_SUPPLIER,
         lambda w, t: ("post", "/console/supplier/orders/XY20260101999999/delivered/", {}),
         kind="none",
+    ),
+    "suppliers:console_webhooks": Probe(
+        Action.WORK_FOR_SUPPLIER,
+        lambda w, t: ("get", f"/console/supplier/webhooks/?supplier={w.suppliers[t].code}", None),
+        targets=("own", "other"),
+        kind="supplier",
     ),
     "orders:console_supplier_packing": Probe(
         Action.WORK_FOR_SUPPLIER,
