@@ -494,7 +494,7 @@ def _cache_figures(log_path: Path) -> dict[str, Any]:
     hits = misses = 0
     if log_path.exists():
         for match in re.finditer(
-            r"search micro-cache: pid \d+, (\d+) hits, (\d+) misses", log_path.read_text()
+            r"search result cache: pid \d+, (\d+) hits, (\d+) misses", log_path.read_text()
         ):
             hits, misses = hits + int(match[1]), misses + int(match[2])
     total = hits + misses

@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyue.catalog import web
@@ -251,14 +251,9 @@ def search(request: HttpRequest) -> HttpResponse:
             "catalog/search_start.html",
             {"params": params, "popular_terms": popular_search_terms()},
         )
-    if web.request_actor(request) is None:
-        # Anonymous: the engine's answer is everybody's, served from the micro-cache for a
-        # moment; the shelf below is this visitor's own, read per request.
-        # The page's links repeat the query as typed: keyed by the parameters as read.
-        key = ("page", repr(params), get_language())
-        found = web.SEARCHES.get_or_compute(key, lambda: _search_found(params))
-    else:
-        found = _search_found(params)
+    # What the engine found may come from the search result cache (the same for every
+    # visitor); the titles, their stock and the visitor's shelf are read now.
+    found = _search_found(params)
     result, items, facets = found.result, found.items, found.facets
     web.record_search(
         request,
