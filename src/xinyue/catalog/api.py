@@ -270,20 +270,20 @@ def _search_answer(
     if missing:
         categories |= portal.category_names(missing)
     facets = result.facets or {}
-    body = SearchOut.model_validate(
-        {
-            "total": result.total,
-            "total_is_exact": result.total_is_exact,
-            "facets_are_exact": result.facets_are_exact,
-            "page": result.page,
-            "page_size": result.page_size,
-            "normalized_query": result.normalized_query,
-            "items": [item_out(t, categories=categories) for t in items],
-            "facets": {
-                name: _facet_list(facets.get(name)) for name in ("category", "year", "publisher")
-            },
-        }
-    ).model_dump()
+    # Built to ``SearchOut``'s shape (the contract tests check it): validating our own answer
+    # again cost a fifth of a cached search.
+    body = {
+        "total": result.total,
+        "total_is_exact": result.total_is_exact,
+        "facets_are_exact": result.facets_are_exact,
+        "page": result.page,
+        "page_size": result.page_size,
+        "normalized_query": result.normalized_query,
+        "items": [item_out(t, categories=categories) for t in items],
+        "facets": {
+            name: _facet_list(facets.get(name)) for name in ("category", "year", "publisher")
+        },
+    }
     return _SearchAnswer(
         content=_api().renderer.render(request, body, response_status=200),
         normalized_query=result.normalized_query,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyue.catalog import web
@@ -24,6 +25,7 @@ from xinyue.catalog.errors import CategoryNotFound, TitleNotFound
 from xinyue.catalog.models import Pick
 from xinyue.catalog.selectors import portal
 from xinyue.core.errors import DomainError
+from xinyue.core.microcache import MicroCache
 from xinyue.insights.selectors import popular_search_terms
 from xinyue.libraries import selectors as library_selectors
 from xinyue.libraries.views import CITY_SESSION_KEY
@@ -207,6 +209,16 @@ def _pages(params: SearchParams, total: int) -> dict[str, Any]:
     }
 
 
+# Rendered result items (without the shelf button), per process: the key is everything the
+# markup shows, so a changed title or stock level is a new key, never a stale entry.
+ITEM_HEADS: MicroCache[str] = MicroCache(
+    ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS,
+    max_entries=20_000,
+    max_bytes=lambda: 4 * 1024 * 1024,
+    weigh=lambda markup: 100 + 2 * len(markup),
+)
+
+
 @dataclass(frozen=True)
 class _Found:
     """What the search page shows that is the same for every visitor (never the shelf)."""
@@ -233,10 +245,23 @@ def _search_found(params: SearchParams) -> _Found:
     )
     items = portal.with_stock(list(result.items))
     # Each result's markup except its shelf button (the visitor's own) is the same for every
-    # visitor: rendered here, once per answer, not once per request.
+    # visitor and follows from the title as read now: kept by everything it shows.
     head = get_template("catalog/_title_item_head.html")
+    language = get_language()
     for title in items:
-        title.item_head = head.render({"title": title})
+        key = (
+            title.pk,
+            *title.highlights.values(),  # title, subtitle, authors, publisher, subjects, ISBN
+            title.year,
+            title.list_price_fen,
+            title.cover,
+            title.in_stock,
+            language,
+        )
+        title.item_head = ITEM_HEADS.get_or_compute(
+            key,
+            lambda title=title: head.render({"title": title}),
+        )
     return _Found(result=result, items=items, facets=_facets(params, result.facets or {}))
 
 

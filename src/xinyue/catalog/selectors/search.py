@@ -589,8 +589,26 @@ def _facets(
     }
 
 
+# The columns a result item shows (the API's ``TitleItemOut``, the page's item); the rest of the
+# row (summary, timestamps) is neither read nor converted.
+_ITEM_COLUMNS = (
+    "id",
+    "isbn13",
+    "title",
+    "subtitle",
+    "authors",
+    "authors_display",
+    "publisher",
+    "year",
+    "category_id",
+    "list_price_fen",
+    "subjects",
+    "cover",
+    "popularity",
+    "is_active",
+)
 _ITEMS_SQL = (
-    "SELECT t.*, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
+    f"SELECT {', '.join('t.' + c for c in _ITEM_COLUMNS)}, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
     "AND o.is_active AND o.stock > 0) AS in_stock FROM catalog_title t WHERE t.id IN ({})"
 )
 
