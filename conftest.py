@@ -227,18 +227,20 @@ def _rate_limit_counts():
 
 
 @pytest.fixture(autouse=True)
-def _search_micro_cache(settings):
-    """Anonymous searches are cached per process for a moment (``catalog.web.SEARCHES``): off in
-    tests, which change the catalog and search again at once; its own tests switch it on."""
-    from xinyue.catalog.web import SEARCHES
+def _search_result_cache():
+    """The search result cache (``catalog.selectors.search.RESULTS``) stays on in tests: it
+    must be correct under every test that changes the catalog and searches again. The test
+    database is rolled back after each test (and the catalog generation with it), so what a
+    test cached goes with it."""
+    from xinyue.catalog.selectors.search import GENERATION, RESULTS
 
-    settings.XINYUE_SEARCH_CACHE_SECONDS = 0
-    SEARCHES.clear()
-    yield SEARCHES
-    SEARCHES.clear()
+    RESULTS.clear()
+    GENERATION.forget()
+    yield RESULTS
+    RESULTS.clear()
+    GENERATION.forget()
 
 
-# --- insights ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _usage_event_buffer():
     """Usage events are buffered per process (``xinyue.insights.buffer``). Each test starts and

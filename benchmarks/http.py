@@ -15,6 +15,12 @@ Each kind gets ``seconds / kinds`` of load at ``concurrency`` connections; for e
 p50/p99, error rate (HTTP ≥ 400 and socket errors) and its share of the ceiling. While the mixed
 traffic runs, the RSS, USS (pages only this process has) and PSS of every worker are sampled.
 
+Honest about the search result cache: the searches above run warm (after one more pass over the
+query set through the page and the API), the cache's hits and misses are reported, and, on a
+server of the bench's own, the same two searches run again in the same run on a second server
+with the cache off (``search_page_cache_off``, ``api_search_cache_off``: every search runs the
+engine, the cold-cache cost).
+
 Rate limits stay on, set so high that the bench's single address is counted but never refused
 (every API call still pays for its counter). Progress goes to stderr; the last line of stdout is
 one JSON object.
@@ -193,7 +199,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def own_server(*, port: int | None, workers: int, threads: int, log_dir: Path, stderr: Any):
+def own_server(
+    *,
+    port: int | None,
+    workers: int,
+    threads: int,
+    log_dir: Path,
+    stderr: Any,
+    log_name: str = "server.log",
+    extra_env: dict[str, str] | None = None,
+):
     """``xinyue serve``'s command line (Granian, WSGI) on 127.0.0.1, no access log."""
     from xinyue.core.server import web_command
 
@@ -202,7 +217,8 @@ def own_server(*, port: int | None, workers: int, threads: int, log_dir: Path, s
     env.update(
         XINYUE_API_RATE_ANONYMOUS=UNLIMITED_RATE, XINYUE_API_RATE_AUTHENTICATED=UNLIMITED_RATE
     )
-    log_path = log_dir / "server.log"
+    env.update(extra_env or {})
+    log_path = log_dir / log_name
     command = web_command(
         host="127.0.0.1", port=port, workers=workers, threads=threads, access_log=False
     )
@@ -393,7 +409,8 @@ def run(
     elif not (reader and password):
         raise RuntimeError("--url needs --reader and --password (a reader of that server)")
     queries = search_queries(local=local)
-    per_kind = max(1, round(seconds / (len(KINDS) + 2)))  # + the ceiling and the mix
+    # + the ceiling, the mix and (on a server of our own) the two searches with the cache off
+    per_kind = max(1, round(seconds / (len(KINDS) + 2 + (2 if local else 0))))
     with tempfile.TemporaryDirectory(prefix="xinyue-bench-http-") as tmp:
         work = Path(tmp)
         with contextlib.ExitStack() as stack:
@@ -419,8 +436,12 @@ def run(
                     headers={"Authorization": f"Bearer {token}"},
                 )
             kinds = traffic(queries=queries, title_ids=title_ids, session=session, token=token)
-            # Every kind once more, a short warm-up (templates, caches).
+            # Every kind once more, a short warm-up (templates, caches); then every search of
+            # the set once more through the page and the API, so that each worker's result
+            # cache has most of them (the warm steady state; the cold cost is measured below).
             run_wrk(base, mixed(kinds, random.Random(1)), seconds=1, concurrency=4, work=work)
+            for path in kinds["search_page"] + kinds["api_search"]:
+                _call(base, path)
             drain(base)
 
             def load(lines: list[str]) -> dict[str, Any]:
@@ -442,7 +463,33 @@ def run(
             if sampler:
                 sampler.stop.set()
                 sampler.join()
-        # The server has stopped: its workers logged their cache figures on the way out.
+        if local:
+            # The cold-cache cost in the same run: the same server with the result cache off,
+            # so every search runs the engine (what a query nobody asked lately costs).
+            with own_server(
+                port=port + 1 if port else None,
+                workers=workers,
+                threads=threads,
+                log_dir=work,
+                stderr=stderr,
+                log_name="server-cache-off.log",
+                extra_env={"XINYUE_SEARCH_CACHE_SECONDS": "0"},
+            ) as (cold_base, _pid):
+                for path in kinds["search_page"][:20] + kinds["api_search"][:20]:
+                    _call(cold_base, path)  # templates, the segmenter, SQLite's pages
+                drain(cold_base)
+                for kind in ("search_page", "api_search"):
+                    _log(stderr, f"  {kind}, result cache off: {per_kind} s …")
+                    figures = run_wrk(
+                        cold_base,
+                        kinds[kind],
+                        seconds=per_kind,
+                        concurrency=concurrency,
+                        work=work,
+                    )
+                    drain(cold_base)
+                    results[f"{kind}_cache_off"] = figures
+        # The servers have stopped: their workers logged their cache figures on the way out.
         cache_figures = _cache_figures(work / "server.log")
     for figures in results.values():
         figures["share_of_ceiling"] = (
@@ -478,7 +525,9 @@ def run(
     }
     if local:
         result["search_cache"] = {
+            "what": "search result cache of the warm server, all its workers, warm-up included",
             "ttl_s": settings.XINYUE_SEARCH_CACHE_SECONDS,
+            "max_mb_per_worker": settings.XINYUE_SEARCH_CACHE_MB,
             **cache_figures,
         }
     if sampler:
@@ -489,12 +538,12 @@ def run(
 
 
 def _cache_figures(log_path: Path) -> dict[str, Any]:
-    """The anonymous searches' micro-cache figures the workers logged at exit (warm-up
-    included), summed over workers."""
+    """The search result cache's figures the workers logged at exit (warm-up included),
+    summed over workers."""
     hits = misses = 0
     if log_path.exists():
         for match in re.finditer(
-            r"search micro-cache: pid \d+, (\d+) hits, (\d+) misses", log_path.read_text()
+            r"search result cache: pid \d+, (\d+) hits, (\d+) misses", log_path.read_text()
         ):
             hits, misses = hits + int(match[1]), misses + int(match[2])
     total = hits + misses

@@ -174,9 +174,13 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
     },
 }
-# Anonymous searches (API and page) answered from a per-process cache for this many seconds
-# (0 = off): catalog and stock changes show within this long (core/microcache.py).
-XINYUE_SEARCH_CACHE_SECONDS = config.env_float("XINYUE_SEARCH_CACHE_SECONDS", 2.0)
+# The search result cache (catalog/selectors/search.py, per process): what a search found (page
+# ids, total, facets) is kept this many seconds (0 = off) while the catalog generation stands;
+# the titles shown and their stock are read fresh. Catalog changes show at once in the process
+# that made them and within the check interval in the others. Bounded in memory (MB/process).
+XINYUE_SEARCH_CACHE_SECONDS = config.env_float("XINYUE_SEARCH_CACHE_SECONDS", 60.0)
+XINYUE_SEARCH_CACHE_MB = config.env_int("XINYUE_SEARCH_CACHE_MB", 16)
+XINYUE_SEARCH_GENERATION_CHECK_MS = config.env_int("XINYUE_SEARCH_GENERATION_CHECK_MS", 100)
 # Public hot searches (大家都在搜): a term is shown once this many distinct readers or clients
 # searched it in the window (insights/selectors.py).
 XINYUE_HOT_SEARCH_MIN_CLIENTS = config.env_int("XINYUE_HOT_SEARCH_MIN_CLIENTS", 3)

@@ -20,9 +20,9 @@ class CatalogConfig(AppConfig):
             popularity.Source(weight=3, counts=popularity.shelf_adds), key="shelf_adds"
         )
 
-        # The anonymous searches' micro-cache says at exit how often it answered (the HTTP
-        # bench reads it from the server's log).
-        from xinyue.catalog.web import SEARCHES
+        # The search result cache says at exit how often it answered (the HTTP bench reads it
+        # from the server's log).
+        from xinyue.catalog.selectors.search import RESULTS
         from xinyue.core.exiting import at_exit
 
-        at_exit(lambda: SEARCHES.log_figures("search micro-cache"))
+        at_exit(lambda: RESULTS.log_figures("search result cache"))

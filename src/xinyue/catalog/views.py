@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ from xinyue.catalog.errors import CategoryNotFound, TitleNotFound
 from xinyue.catalog.models import Pick
 from xinyue.catalog.selectors import portal
 from xinyue.core.errors import DomainError
+from xinyue.core.microcache import MicroCache
 from xinyue.insights.selectors import popular_search_terms
 from xinyue.libraries import selectors as library_selectors
 from xinyue.libraries.views import CITY_SESSION_KEY
@@ -207,6 +209,16 @@ def _pages(params: SearchParams, total: int) -> dict[str, Any]:
     }
 
 
+# Rendered result items (without the shelf button), per process: the key is everything the
+# markup shows, so a changed title or stock level is a new key, never a stale entry.
+ITEM_HEADS: MicroCache[str] = MicroCache(
+    ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS,
+    max_entries=20_000,
+    max_bytes=lambda: 4 * 1024 * 1024,
+    weigh=lambda markup: 100 + 2 * len(markup),
+)
+
+
 @dataclass(frozen=True)
 class _Found:
     """What the search page shows that is the same for every visitor (never the shelf)."""
@@ -233,10 +245,23 @@ def _search_found(params: SearchParams) -> _Found:
     )
     items = portal.with_stock(list(result.items))
     # Each result's markup except its shelf button (the visitor's own) is the same for every
-    # visitor: rendered here, once per answer, not once per request.
+    # visitor and follows from the title as read now: kept by everything it shows.
     head = get_template("catalog/_title_item_head.html")
+    language = get_language()
     for title in items:
-        title.item_head = head.render({"title": title})
+        key = (
+            title.pk,
+            *title.highlights.values(),  # title, subtitle, authors, publisher, subjects, ISBN
+            title.year,
+            title.list_price_fen,
+            title.cover,
+            title.in_stock,
+            language,
+        )
+        title.item_head = ITEM_HEADS.get_or_compute(
+            key,
+            lambda title=title: head.render({"title": title}),
+        )
     return _Found(result=result, items=items, facets=_facets(params, result.facets or {}))
 
 
@@ -251,14 +276,9 @@ def search(request: HttpRequest) -> HttpResponse:
             "catalog/search_start.html",
             {"params": params, "popular_terms": popular_search_terms()},
         )
-    if web.request_actor(request) is None:
-        # Anonymous: the engine's answer is everybody's, served from the micro-cache for a
-        # moment; the shelf below is this visitor's own, read per request.
-        # The page's links repeat the query as typed: keyed by the parameters as read.
-        key = ("page", repr(params), get_language())
-        found = web.SEARCHES.get_or_compute(key, lambda: _search_found(params))
-    else:
-        found = _search_found(params)
+    # What the engine found may come from the search result cache (the same for every
+    # visitor); the titles, their stock and the visitor's shelf are read now.
+    found = _search_found(params)
     result, items, facets = found.result, found.items, found.facets
     web.record_search(
         request,

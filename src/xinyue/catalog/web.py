@@ -8,20 +8,14 @@ Interface glue only: every change goes through ``services.bookshelf``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from django.conf import settings
 from django.http import HttpRequest
 
 from xinyue.accounts.middleware import request_actor as actor_of
 from xinyue.accounts.middleware import request_channel
-from xinyue.catalog.search.text import normalize_query
 from xinyue.catalog.selectors import portal
 from xinyue.catalog.services import bookshelf
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.clients import client_key
-from xinyue.core.microcache import MicroCache
 from xinyue.insights.models import EventType
 from xinyue.insights.services import record_event, record_search_event
 
@@ -135,31 +129,6 @@ def remove_from_shelf(request: HttpRequest, title_id: int) -> bool:
         return False
     request.session[SHELF_SESSION_KEY] = [i for i in ids if i != title_id]
     return True
-
-
-# --- the anonymous searches' micro-cache -------------------------------------------------------
-
-# Anonymous searches' answers (API body, page data), per process, for
-# ``XINYUE_SEARCH_CACHE_SECONDS``: what every anonymous caller would be given alike. Nothing per
-# visitor goes in (the shelf, the recorded search are per request).
-SEARCHES: MicroCache[Any] = MicroCache(ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS)
-
-
-def search_cache_key(params: Any, fields: Mapping[str, str]) -> tuple[Any, ...]:
-    """The normalised parameters of a search (API query or page ``SearchParams``): two requests
-    with the same key get the same answer from the engine (it normalises the same way)."""
-    return (
-        normalize_query(params.q or ""),
-        params.category or "",
-        params.publisher or "",
-        params.year_from,
-        params.year_to,
-        bool(params.in_stock),
-        tuple(sorted((name, normalize_query(value)) for name, value in fields.items())),
-        params.sort,
-        params.page,
-        getattr(params, "page_size", None),
-    )
 
 
 # --- events ---------------------------------------------------------------------------------

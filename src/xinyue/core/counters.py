@@ -67,3 +67,15 @@ def purge_expired() -> int:
     """Drop counters past their expiry; returns how many went."""
     deleted, _ = SharedCounter.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+def value(key: str) -> int:
+    """The count of ``key`` (0 when it was never counted or has expired): one primary-key read."""
+    table = connection.ops.quote_name(SharedCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "count" FROM {table} WHERE "key" = %s AND "expires_at" > %s',
+            [key, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0

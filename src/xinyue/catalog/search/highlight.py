@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -92,6 +93,15 @@ def _spans(value: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
 
 def highlight(value: str, terms: Sequence[Term]) -> SafeString:
     value = (value or "")[:MAX_FIELD_CHARS]
+    if not value or not terms:
+        return mark_safe(escape(value))  # escaped just above
+    return _highlight(value, tuple(terms))
+
+
+# A result page's fields are highlighted on every request (the titles are read fresh); the same
+# text with the same terms comes back often (popular searches), and marking it is pure.
+@lru_cache(maxsize=8192)
+def _highlight(value: str, terms: tuple[Term, ...]) -> SafeString:
     spans = sorted(_spans(value, terms)) if value and terms else []
     if not spans:
         return mark_safe(escape(value))  # escaped just above

@@ -21,28 +21,35 @@ same order.
 
 from __future__ import annotations
 
+import math
+import sys
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from xinyue.catalog.models import Category, Title
 from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.highlight import highlight
 from xinyue.catalog.search.plan import (
+    MAX_QUERY_CHARS,
     TITLE_AUTHOR_GROUP,
     TITLE_GROUP,
     TITLE_ID_MASK,
     Plan,
+    Term,
     category_token,
     interest,
     make_plan,
     publisher_token,
 )
 from xinyue.catalog.search.text import fold, fold_han, normalize_query
-from xinyue.core import clock
+from xinyue.core import clock, counters
+from xinyue.core.microcache import MicroCache
 
 SORTS = ("relevance", "newest", "popularity")
 
@@ -150,9 +157,11 @@ def search_titles(
     page: int = 1,
     page_size: int = 20,
     limits: Limits = LIMITS,
+    cached: bool = True,
 ) -> SearchResult:
-    query = query if isinstance(query, str) else ""
-    normalized = normalize_query(query)
+    """One result page. ``cached=False`` always runs the engine (the engine's benchmark); the
+    page's titles are read fresh either way."""
+    query = normalize_query(query if isinstance(query, str) else "", limit=MAX_QUERY_CHARS)
     sort = sort if sort in SORTS else "relevance"
     page_size = _int_or_none(page_size, low=1, high=10**9) or 20
     page_size = min(page_size, MAX_PAGE_SIZE)
@@ -167,24 +176,76 @@ def search_titles(
         "year_to": year_to,
         "in_stock": bool(in_stock),
     }
-    empty = SearchResult(
-        total=0,
+    fields = {
+        str(name): normalize_query(str(value or ""), limit=MAX_QUERY_CHARS)
+        for name, value in (fields.items() if isinstance(fields, Mapping) else ())
+    }
+    # Everything the engine's answer depends on, normalised: the cache's key.
+    key = (query, *filters.values(), tuple(sorted(fields.items())), sort, page, page_size, limits)
+    tree = category_tree()
+
+    def find() -> _Hits:
+        return _find(query, filters, fields, sort, page, page_size, limits, tree)
+
+    # The "in stock" filter's choice of titles follows stock moves, which leave the generation
+    # alone: those searches always ask the engine.
+    hits = RESULTS.get_or_compute(key, find) if cached and not filters["in_stock"] else find()
+    return SearchResult(
+        total=hits.total,
         page=page,
         page_size=page_size,
-        items=[],
-        facets=_empty_facets(),
-        normalized_query=normalized,
+        items=_load_items(list(hits.ids), hits.highlight_terms, tree),
+        facets={name: list(values) for name, values in hits.facets.items()},
+        normalized_query=normalize_query(query),
         sort=sort,
+        total_is_exact=hits.total_is_exact,
+        facets_are_exact=hits.facets_are_exact,
         filters=filters,
     )
-    plan = make_plan(query, fields if isinstance(fields, Mapping) else None)
+
+
+@dataclass(frozen=True)
+class _Hits:
+    """What a search found, the same for every caller and at every stock level: the page's
+    title ids in order, the total and the facets (and the terms to highlight). This is what
+    ``RESULTS`` keeps; the titles themselves are read fresh on every request."""
+
+    total: int
+    total_is_exact: bool
+    facets_are_exact: bool
+    facets: dict[str, tuple[tuple[Any, int], ...]]
+    ids: tuple[int, ...]
+    highlight_terms: tuple[Term, ...]
+
+
+_NO_HITS = _Hits(
+    total=0,
+    total_is_exact=True,
+    facets_are_exact=True,
+    facets=dict.fromkeys(_empty_facets(), ()),
+    ids=(),
+    highlight_terms=(),
+)
+
+
+def _find(
+    query: str,
+    filters: dict[str, Any],
+    fields: dict[str, str],
+    sort: str,
+    page: int,
+    page_size: int,
+    limits: Limits,
+    tree: _CategoryTree,
+) -> _Hits:
+    """Run the engine: the page's title ids, the total and the facets."""
+    plan = make_plan(query, fields or None)
     if plan.impossible:
-        return empty
-    tree = category_tree()
+        return _NO_HITS
     if filters["category"]:
         ids = _category_ids(filters["category"], tree)
         if ids is None:
-            return empty
+            return _NO_HITS
         plan.filter_tokens.append([category_token(i) for i in ids])
     if filters["publisher"]:
         plan.filter_tokens.append([publisher_token(filters["publisher"])])
@@ -192,12 +253,12 @@ def search_titles(
     # Conditions on catalog_title t that the index does not answer.
     conditions: list[str] = []
     params: list[Any] = []
-    if year_from is not None:
+    if filters["year_from"] is not None:
         conditions.append("t.year >= %s")
-        params.append(year_from)
-    if year_to is not None:
+        params.append(filters["year_from"])
+    if filters["year_to"] is not None:
         conditions.append("t.year <= %s")
-        params.append(year_to)
+        params.append(filters["year_to"])
     if filters["in_stock"]:
         conditions.append(
             "EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
@@ -213,18 +274,67 @@ def search_titles(
     else:
         found = _search_titles_table(conditions, params, sort, offset, page_size, limits)
     total, total_exact, facet_rows, ids = found
-    return SearchResult(
+    facets = _facets(facet_rows, tree)
+    return _Hits(
         total=total,
-        page=page,
-        page_size=page_size,
-        items=_load_items(ids, plan, tree),
-        facets=_facets(facet_rows, tree),
-        normalized_query=normalized,
-        sort=sort,
         total_is_exact=total_exact,
         facets_are_exact=total_exact and len(facet_rows) >= total,
-        filters=filters,
+        facets={name: tuple(values) for name, values in facets.items()},
+        ids=tuple(ids),
+        highlight_terms=tuple(plan.highlight_terms),
     )
+
+
+# --- the result cache -----------------------------------------------------------------------
+
+# The catalog's generation: a shared counter every service that changes what a search can find
+# bumps in its own transaction (``services.indexing.catalog_changed``).
+GENERATION_KEY = "catalog.generation"
+
+
+class _Generation:
+    """This process's idea of the catalog generation, read again at most every
+    ``XINYUE_SEARCH_GENERATION_CHECK_MS`` (one primary-key read) or at once after this process
+    changed the catalog."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.read_at = -math.inf
+        self.clock = time.monotonic
+
+    def current(self) -> int:
+        now = self.clock()
+        if now - self.read_at >= settings.XINYUE_SEARCH_GENERATION_CHECK_MS / 1000:
+            self.value = counters.value(GENERATION_KEY)
+            self.read_at = now
+        return self.value
+
+    def forget(self) -> None:
+        self.read_at = -math.inf
+
+
+GENERATION = _Generation()
+
+
+def _weigh(hits: _Hits) -> int:
+    """An entry's bytes, roughly (the objects it holds, not shared interned values)."""
+    size = 400 + sys.getsizeof(hits.ids) + 32 * len(hits.ids)
+    for values in hits.facets.values():
+        size += sys.getsizeof(values) + sum(120 + sys.getsizeof(value) for value, _count in values)
+    return size + sum(200 + sys.getsizeof(t.text) for t in hits.highlight_terms)
+
+
+# Searches' hits (per normalised query, filters, sort and page), per process, valid while the
+# catalog generation is unchanged and for at most ``XINYUE_SEARCH_CACHE_SECONDS`` (a safety
+# net: every change a search can see bumps the generation). docs/decisions.md, "The search
+# result cache".
+RESULTS: MicroCache[_Hits] = MicroCache(
+    ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS,
+    max_entries=100_000,
+    max_bytes=lambda: settings.XINYUE_SEARCH_CACHE_MB * 1024 * 1024,
+    weigh=_weigh,
+    generation=GENERATION.current,
+)
 
 
 _SORT_SQL = {
@@ -479,21 +589,38 @@ def _facets(
     }
 
 
+# The columns a result item shows (the API's ``TitleItemOut``, the page's item); the rest of the
+# row (summary, timestamps) is neither read nor converted.
+_ITEM_COLUMNS = (
+    "id",
+    "isbn13",
+    "title",
+    "subtitle",
+    "authors",
+    "authors_display",
+    "publisher",
+    "year",
+    "category_id",
+    "list_price_fen",
+    "subjects",
+    "cover",
+    "popularity",
+    "is_active",
+)
 _ITEMS_SQL = (
-    "SELECT t.*, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
+    f"SELECT {', '.join('t.' + c for c in _ITEM_COLUMNS)}, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
     "AND o.is_active AND o.stock > 0) AS in_stock FROM catalog_title t WHERE t.id IN ({})"
 )
 
 
-def _load_items(ids: list[int], plan: Plan, tree: _CategoryTree) -> list[Title]:
-    """The titles of a result page, in order, each with ``in_stock``, its category (and the
-    category's parent) from the cached tree, and ``highlights``."""
+def _load_items(ids: list[int], terms: tuple[Term, ...], tree: _CategoryTree) -> list[Title]:
+    """The titles of a result page as they are now, in order, each with ``in_stock``, its
+    category (and the category's parent) from the cached tree, and ``highlights``."""
     if not ids:
         return []
     rows = Title.objects.raw(_ITEMS_SQL.format(",".join(["%s"] * len(ids))), ids)
     by_id = {t.id: t for t in rows}
     items = [by_id[i] for i in ids if i in by_id]
-    terms = plan.highlight_terms
     for item in items:
         item.in_stock = bool(item.in_stock)
         if item.category_id in tree.by_id:

@@ -17,6 +17,7 @@ from xinyue.catalog.errors import (
     TitleNotFound,
 )
 from xinyue.catalog.models import Category, Notice, Pick, Title
+from xinyue.catalog.services.indexing import catalog_changed
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
@@ -85,6 +86,7 @@ def create_category(
         position=position,
         show_on_home=show_on_home and parent is None,
     )
+    catalog_changed()  # a new name the category filter knows
     audit.record(
         actor=actor,
         action="category.created",
@@ -135,6 +137,7 @@ def update_category(
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         category.save()
+        catalog_changed()  # facet names, the category filter's sub-categories
         audit.record(actor=actor, action="category.updated", obj=category, changes=changes)
     return category
 
@@ -147,6 +150,7 @@ def delete_category(*, actor: Actor, category: Category) -> None:
         raise CategoryNotEmpty(name=category.name)
     audit.record(actor=actor, action="category.deleted", obj=category, name=category.name)
     category.delete()
+    catalog_changed()
 
 
 # --- editor's picks and new books ------------------------------------------------------------

@@ -25,7 +25,7 @@ from xinyue.catalog.models import Category, Offer, Title
 from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
 from xinyue.catalog.search.plan import build_document, docid
-from xinyue.catalog.services.indexing import index_titles
+from xinyue.catalog.services.indexing import catalog_changed, index_titles
 from xinyue.catalog.services.offers import stock_came_back
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor
@@ -457,6 +457,7 @@ def bulk_add_titles(
                 )
                 for t, d in zip(created, batch, strict=True)
             )
+            catalog_changed()
         added += len(batch)
         batch.clear()
         if progress is not None:

@@ -2,7 +2,9 @@
 
 Every service that creates or changes a title calls ``index_titles`` inside its own transaction,
 so the index changes exactly when the title does (visible at commit, well under a second). Only
-active titles have a search document.
+active titles have a search document. Whatever changes what a search can find also bumps the
+catalog generation (``catalog_changed``), in the same transaction, so no process answers from
+results cached before the change (``selectors.search.RESULTS``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from django.db import transaction
 from xinyue.catalog.models import SearchDocument, Title
 from xinyue.catalog.search.backends import get_backend
 from xinyue.catalog.search.plan import Document, build_document, docid
-from xinyue.core import audit
+from xinyue.catalog.selectors.search import GENERATION, GENERATION_KEY
+from xinyue.core import audit, counters
 from xinyue.core.actors import Actor
 from xinyue.core.permissions import require_operator
 
@@ -49,11 +52,29 @@ def _entry(row: dict) -> tuple[int, int, Document]:
     return row["id"], docid(row["id"], row["popularity"]), document_for(row)
 
 
+# The generation never expires (the shared counters' expiry, a century on).
+_GENERATION_TTL_S = 100 * 365 * 86400
+
+
+def catalog_changed() -> int:
+    """Bump the catalog generation, inside the caller's transaction: titles, offers or
+    categories changed in a way a search can see (not a stock level: the titles of a result
+    page are read fresh). Every process stops using its cached results once it sees the new
+    number; this one at once, the others within ``XINYUE_SEARCH_GENERATION_CHECK_MS``."""
+    generation = counters.hit(GENERATION_KEY, ttl_seconds=_GENERATION_TTL_S)
+    # This process reads the number again on its next search (in this transaction it sees the
+    # new one) and once more after the commit (its other threads see it then).
+    GENERATION.forget()
+    transaction.on_commit(GENERATION.forget)
+    return generation
+
+
 def index_titles(*, title_ids: Iterable[int]) -> int:
     """Rebuild the search documents of these titles. Returns how many are now indexed."""
     ids = sorted(set(title_ids))
     if not ids:
         return 0
+    catalog_changed()
     backend = get_backend()
     indexed = 0
     for start in range(0, len(ids), 2000):
@@ -97,6 +118,8 @@ def rebuild_index(
             if progress is not None:
                 progress(done, total)
         backend.optimize()
+        if title_model is Title:  # a migration runs before the servers start again
+            catalog_changed()
     return done
 
 
@@ -143,4 +166,6 @@ def store_popularity(*, popularity: Mapping[int, int]) -> tuple[int, int]:
             }
             moved += backend.move_documents(moves)
             changed += len(updates)
+        if changed:
+            catalog_changed()  # the order of results follows popularity
     return changed, moved

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from xinyue.catalog.errors import TitleNotFound
 from xinyue.catalog.models import Offer, Title
 from xinyue.catalog.search.isbn import isbn_problem, parse_isbn
+from xinyue.catalog.services.indexing import catalog_changed
 from xinyue.core import audit
 from xinyue.core.actors import Actor
 from xinyue.core.errors import InvalidInput
@@ -58,6 +59,7 @@ def update_stock(*, actor: Actor, supplier: Supplier, isbn: str, stock: int) -> 
         offer = Offer.objects.create(
             supplier=supplier, title=title, stock=stock, price_fen=title.list_price_fen
         )
+        catalog_changed()  # a new offer (a stock level alone needs no new generation)
     elif offer.stock != stock:
         offer.stock = stock
         offer.save(update_fields=["stock", "updated_at"])

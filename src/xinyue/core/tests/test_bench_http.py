@@ -17,6 +17,7 @@ from xinyue.config import REPO_DIR
 KINDS = {
     "home", "search_page", "title_page", "shelf_page",
     "api_picks", "api_search", "api_title", "api_shelf", "mixed",
+    "search_page_cache_off", "api_search_cache_off",
 }  # fmt: skip
 
 
@@ -54,5 +55,9 @@ def test_the_http_bench_drives_every_kind_beside_the_ceiling(tmp_path):
         assert figures["share_of_ceiling"] == round(
             figures["per_s"] / result["baseline"]["per_s"], 3
         )
+    cache = result["search_cache"]
+    assert cache["hits"] > 0
+    assert cache["misses"] > 0
+    assert cache["hit_rate"] == round(cache["hits"] / (cache["hits"] + cache["misses"]), 3)
     [worker] = result["workers_memory_peak"]
     assert 0 < worker["uss_mb"] <= worker["rss_mb"]
