@@ -70,6 +70,9 @@ class SqliteBackend:
     def order_for(self, plan: Plan, *, dense: bool | None = None) -> str:
         return self.order
 
+    def order_condition(self, order: str) -> str:
+        return ""
+
     def surely_exceeds(self, plan: Plan, window: int) -> bool:
         return False
 
@@ -217,10 +220,15 @@ GIN_INDEX = "catalog_searchdocument_vector"
 RUM_INDEX = "catalog_searchdocument_rum"
 GIN_INDEX_SQL = f"CREATE INDEX {GIN_INDEX} ON {DOC_TABLE} USING gin (vector)"
 # RUM keeps each match's docid beside it in the posting lists, so ``ORDER BY docid <=> 0``
-# returns matches in index order and a head of 300 reads 300 rows, not every match.
+# returns matches in index order and a head of 300 reads 300 rows, not every match. It is
+# partial on a condition every row meets (docids are positive) so that only a statement that
+# states it — the ordered head, ``PostgresBackend.order_condition`` — can use it: left free to,
+# the planner picks RUM for plain ``@@`` matching too, where an AND with a common word costs
+# 136–155 ms against GIN's 0.5–12 ms (measured at 1 M).
+RUM_CONDITION = "d.docid > 0"
 RUM_INDEX_SQL = (
     f"CREATE INDEX {RUM_INDEX} ON {DOC_TABLE} USING rum (vector rum_tsvector_addon_ops, docid) "
-    "WITH (attach = 'docid', to = 'vector')"
+    "WITH (attach = 'docid', to = 'vector') WHERE docid > 0"
 )
 
 
@@ -304,6 +312,10 @@ class PostgresBackend:
         if dense and self._frequency(plan, any_weight=True) >= self.walk_with_ordered_index:
             return "d.docid"
         return self.ordered
+
+    def order_condition(self, order: str) -> str:
+        """What the in-order scan adds to its WHERE for ``order``: the RUM index's condition."""
+        return f" AND {RUM_CONDITION}" if order == self.ordered else ""
 
     def surely_exceeds(self, plan: Plan, window: int) -> bool:
         """Whether the statistics put the plan's word alone in at least ``surely_factor`` times

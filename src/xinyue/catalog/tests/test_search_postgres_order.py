@@ -116,3 +116,8 @@ def test_the_bulk_load_leaves_the_rum_index_where_the_server_has_it(catalog):
     expected = {"catalog_searchdocument_vector"} | ({RUM_INDEX} if available else set())
     assert expected <= set(names)
     assert (RUM_INDEX in names) == available
+    if available:
+        # Partial, so that only the ordered head (which states the condition) can use it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [RUM_INDEX])
+            assert cursor.fetchone()[0].endswith("WHERE (docid > 0)")
