@@ -359,7 +359,7 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             for table in (DOC_TABLE, "catalog_title", "catalog_offer"):
                 cursor.execute(f"{command} {table}")
-        _FREQUENCIES.discard(connection.alias)
+        forget_statistics()
 
     @staticmethod
     def _clause(clause: Clause) -> str:
@@ -435,7 +435,7 @@ class PostgresBackend:
     def optimize(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {DOC_TABLE}")
-        _FREQUENCIES.discard(connection.alias)  # this process sees the new statistics
+        forget_statistics()  # this process sees the new statistics
 
 
 class _PgStatistics(NamedTuple):
@@ -465,6 +465,12 @@ def _pg_alternatives(clause_sql: str, *, any_weight: bool = True) -> list[str]:
             continue
         out.append(quoted[1:-1].replace("''", "'").replace("\\\\", "\\"))
     return out
+
+
+def forget_statistics() -> None:
+    """Drop this process's cached statistics of the search table (after ANALYZE, or after the
+    RUM index was created or dropped), so the next search reads them again."""
+    _FREQUENCIES.discard(connection.alias)
 
 
 def _pg_statistics() -> _PgStatistics:

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from xinyue.catalog.search.backends import _FREQUENCIES, RUM_INDEX, pg_create_ordered_index
+from xinyue.catalog.search.backends import RUM_INDEX, forget_statistics, pg_create_ordered_index
 from xinyue.catalog.selectors.search import Limits, search_titles
 from xinyue.catalog.tests.engine_data import add_titles
 
@@ -43,9 +43,9 @@ def catalog(db):
         + [{"title": f"江南游记{i}", "popularity": i, "year": 2015} for i in range(10)]
         + [{"title": f"西湖园林{i}", "popularity": i * 3} for i in range(10)]
     )
-    _FREQUENCIES.clear()
+    forget_statistics()
     yield titles
-    _FREQUENCIES.clear()  # the test's transaction is rolled back: the index is as it was
+    forget_statistics()  # the test's transaction is rolled back: the index is as it was
 
 
 def answers() -> tuple[list, list[str]]:
@@ -73,7 +73,7 @@ def test_rum_and_gin_give_the_same_answers(catalog):
 
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {RUM_INDEX}")
-    _FREQUENCIES.clear()
+    forget_statistics()
     gin_only, sql_gin = answers()
 
     assert gin_only == with_rum
@@ -87,7 +87,7 @@ def test_a_word_dense_enough_is_walked_even_with_rum(catalog):
     pg_create_ordered_index()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_searchdocument")
-    _FREQUENCIES.clear()
+    forget_statistics()
     with CaptureQueriesContext(connection) as queries:
         result = search_titles(query="江南", limits=SMALL)
     assert (result.total, result.total_is_exact) == (12, False)
@@ -130,7 +130,7 @@ def test_a_window_a_quarter_short_of_the_statistics_is_not_counted(db):
     add_titles([{"title": f"西湖游记{i}"} for i in range(25)])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_searchdocument")
-    _FREQUENCIES.clear()
+    forget_statistics()
     limits = Limits(window=20, facets=5, rank=5)
     with CaptureQueriesContext(connection) as queries:
         jiangnan = search_titles(query="江南", limits=limits)
@@ -140,4 +140,4 @@ def test_a_window_a_quarter_short_of_the_statistics_is_not_counted(db):
         xihu = search_titles(query="西湖", limits=limits)
     assert (xihu.total, xihu.total_is_exact) == (20, False)
     assert [q for q in queries if "count(*)" in q["sql"] and "catalog_search" in q["sql"]]
-    _FREQUENCIES.clear()
+    forget_statistics()
