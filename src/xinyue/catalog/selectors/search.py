@@ -359,7 +359,10 @@ def _search_index(
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
     dense = backend.is_dense(plan)
     order = backend.order_for(plan, dense=dense)
-    in_order = f"SELECT {docid} AS docid FROM {src} WHERE {match} ORDER BY {order}"
+    in_order = (
+        f"SELECT {docid} AS docid FROM {src} WHERE {match}{backend.order_condition(order)} "
+        f"ORDER BY {order}"
+    )
     head_size = max(limits.facets, limits.rank)
     # Every match in index order, when one pass fetched them all (PostgreSQL, rarer words).
     everything: list[int] | None = None

@@ -1,0 +1,143 @@
+"""PostgreSQL: the RUM index reads matches in index order; with it and without it (GIN only) the
+search gives exactly the same answers. Runs where the server offers the ``rum`` extension and
+where it does not (then only the GIN half)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from xinyue.catalog.search.backends import RUM_INDEX, forget_statistics, pg_create_ordered_index
+from xinyue.catalog.selectors.search import Limits, search_titles
+from xinyue.catalog.tests.engine_data import add_titles
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the RUM index is PostgreSQL's"
+)
+
+SMALL = Limits(window=12, facets=6, rank=6)
+# (query, keyword arguments): heads past the window, pages beyond the ranked head, sorts, a
+# filter (the window's end), per-field search (weights), a phrase of bigrams, a prefix.
+CASES = [
+    ("江南", {}),
+    ("江南", {"page": 2, "page_size": 5}),
+    ("江南", {"page": 3, "page_size": 5, "sort": "popularity"}),
+    ("江南", {"sort": "newest"}),
+    ("江南", {"year_from": 2010}),
+    ("园林", {"page": 2, "page_size": 4}),
+    ("南园", {}),
+    ("", {"fields": {"title": "江南"}, "page": 2, "page_size": 4}),
+    ("jiangnan", {"page": 2, "page_size": 4}),
+    ("江南 游记", {}),
+]
+
+
+@pytest.fixture
+def catalog(db):
+    titles = add_titles(
+        [
+            {"title": f"江南园林第{i}卷", "popularity": (i * 37) % 101, "year": 2000 + i % 20}
+            for i in range(30)
+        ]
+        + [{"title": f"江南游记{i}", "popularity": i, "year": 2015} for i in range(10)]
+        + [{"title": f"西湖园林{i}", "popularity": i * 3} for i in range(10)]
+    )
+    forget_statistics()
+    yield titles
+    forget_statistics()  # the test's transaction is rolled back: the index is as it was
+
+
+def answers() -> tuple[list, list[str]]:
+    out = []
+    with CaptureQueriesContext(connection) as queries:
+        for query, kwargs in CASES:
+            result = search_titles(query=query, limits=SMALL, **kwargs)
+            out.append(
+                (
+                    query,
+                    [t.id for t in result.items],
+                    result.total,
+                    result.total_is_exact,
+                    result.facets,
+                )
+            )
+    return out, [q["sql"] for q in queries]
+
+
+def test_rum_and_gin_give_the_same_answers(catalog):
+    has_rum = pg_create_ordered_index()
+    with_rum, sql_rum = answers()
+    assert with_rum[0][2:4] == (12, False)  # 40 matches, a window of 12
+    assert len({tuple(a[1]) for a in with_rum}) > 5  # the cases differ from one another
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {RUM_INDEX}")
+    forget_statistics()
+    gin_only, sql_gin = answers()
+
+    assert gin_only == with_rum
+    assert not any("<=>" in s for s in sql_gin)
+    # With the index, a head past the window is read in index order through it.
+    assert any("<=>" in s for s in sql_rum) == has_rum
+
+
+def test_a_word_dense_enough_is_walked_even_with_rum(catalog):
+    """江南 is in 40 of 50 documents (far above the walking threshold): walking the docid index finds its head sooner than RUM."""
+    pg_create_ordered_index()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_searchdocument")
+    forget_statistics()
+    with CaptureQueriesContext(connection) as queries:
+        result = search_titles(query="江南", limits=SMALL)
+    assert (result.total, result.total_is_exact) == (12, False)
+    heads = [
+        q["sql"] for q in queries if "LIMIT" in q["sql"] and "catalog_searchdocument" in q["sql"]
+    ]
+    assert heads
+    assert all("<=>" not in s for s in heads)
+    assert any("ORDER BY d.docid LIMIT" in s for s in heads)
+
+
+def test_the_bulk_load_leaves_the_rum_index_where_the_server_has_it(catalog):
+    from xinyue.catalog.search.backends import get_backend
+
+    available = pg_create_ordered_index()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {RUM_INDEX}")
+    with get_backend().bulk_load():
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_searchdocument' "
+            "ORDER BY indexname"
+        )
+        names = [r[0] for r in cursor.fetchall()]
+    expected = {"catalog_searchdocument_vector"} | ({RUM_INDEX} if available else set())
+    assert expected <= set(names)
+    assert (RUM_INDEX in names) == available
+    if available:
+        # Partial, so that only the ordered head (which states the condition) can use it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [RUM_INDEX])
+            assert cursor.fetchone()[0].endswith("WHERE (docid > 0)")
+
+
+def test_a_window_a_quarter_short_of_the_statistics_is_not_counted(db):
+    """The statistics put 江南 in 30 documents: 1.25 × a window of 20 (21 with the one that
+    shows it is full) is 26.25, so it is not counted; 西湖, in 25, is counted exactly."""
+    add_titles([{"title": f"江南游记{i}"} for i in range(30)])
+    add_titles([{"title": f"西湖游记{i}"} for i in range(25)])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_searchdocument")
+    forget_statistics()
+    limits = Limits(window=20, facets=5, rank=5)
+    with CaptureQueriesContext(connection) as queries:
+        jiangnan = search_titles(query="江南", limits=limits)
+    assert (jiangnan.total, jiangnan.total_is_exact) == (20, False)
+    assert not [q for q in queries if "count(*)" in q["sql"] and "catalog_search" in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        xihu = search_titles(query="西湖", limits=limits)
+    assert (xihu.total, xihu.total_is_exact) == (20, False)
+    assert [q for q in queries if "count(*)" in q["sql"] and "catalog_search" in q["sql"]]
+    forget_statistics()
