@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from xinyue.cards.models import Card
 from xinyue.catalog.models import Offer, Title
 from xinyue.catalog.selectors.titles import orderable_copies
+from xinyue.catalog.services.bookshelf import put_back_on_shelf, take_ordered_off_shelves
 from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
@@ -944,6 +945,10 @@ def _write(batch: _Batch) -> None:
     LedgerEntry.objects.bulk_create(ledger)
     OrderEvent.objects.bulk_create(events)
     AuditEntry.objects.bulk_create(entries)
+    # The ordered titles leave their readers' shelves (pages and API alike; one DELETE).
+    take_ordered_off_shelves(
+        ordered=[(p.prepared.reader.pk, t) for p in placed for t in p.prepared.ids]
+    )
     # The placed order carries what it was written with (its lines with their titles' names, its
     # first event), so the answer to the request needs no second read.
     by_order: dict[int, list[OrderLine]] = {}
@@ -1233,6 +1238,13 @@ def _release_lines(*, actor: Actor, order: Order, lines: Iterable[OrderLine], to
     return released
 
 
+def _gives_titles_back(reason: str) -> bool:
+    """An order the platform closed without the reader getting the books — the provider refused
+    or never answered the credit order, the confirmation window passed — puts its titles back on
+    the shelf. A reader's own cancel, the operator's, or a supplier's rejection does not."""
+    return reason.startswith("credit:") or reason == "confirm_expired"
+
+
 def _close(*, actor: Actor, order: Order, to: str, reason: str) -> Order:
     """Cancel or reject a whole order that has not shipped; releases, then cancels the credit
     order after the commit."""
@@ -1261,6 +1273,13 @@ def _close(*, actor: Actor, order: Order, to: str, reason: str) -> Order:
         audit.record(
             actor=actor, action=f"order.{to}", obj=locked, number=locked.number, reason=reason
         )
+        if _gives_titles_back(reason):
+            put_back_on_shelf(
+                actor=SYSTEM,
+                reader_id=locked.reader_id,
+                title_ids=locked.lines.order_by("id").values_list("title_id", flat=True),
+                order_number=locked.number,
+            )
     _cancel_credit(actor, locked)
     return locked
 
