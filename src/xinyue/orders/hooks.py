@@ -1,7 +1,8 @@
 """What ordering needs from circulation, which sits above orders in the app order (DESIGN §3):
 circulation registers its functions here in its ``AppConfig.ready``; orders never imports it.
 
-- ``titles_on_loan(reader_id) -> set[int]``: titles the reader has on an open loan (duplicate check);
+- ``titles_on_loan(reader_ids, title_ids) -> set[(reader_id, title_id)]``: which of the titles
+  the readers have on an open loan (the duplicate check of a batch of orders, one read);
 - ``items_shipped(actor, lines)``: an item per shipped line (barcode, provenance), in the
   shipping transaction;
 - ``loans_started(actor, order, lines)``: a platform loan per delivered line, in the delivery
