@@ -40,9 +40,10 @@ from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
 from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
-from xinyue.core.models import AuditEntry
+from xinyue.core.history import record_transitions
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
+from xinyue.core.rows import insert_rows
 from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import Admittance, credit_order_by_reference, current_admittances
@@ -941,12 +942,12 @@ def _write(batch: _Batch) -> None:
     if any(p.prepared.idempotency_key for p in placed) and len(placed) == 1:
         try:
             with transaction.atomic():
-                Order.objects.bulk_create(orders)
+                insert_rows(orders, return_ids=True)
         except IntegrityError:
             # The same idempotency key committed a moment ago by a concurrent request.
             raise IdempotencyMismatch(_("该订单正在提交，请稍候刷新")) from None
     else:
-        Order.objects.bulk_create(orders)
+        insert_rows(orders, return_ids=True)
     for order in orders:
         order.number = _next_number(order)
     with connection.cursor() as cursor:
@@ -1004,10 +1005,9 @@ def _write(batch: _Batch) -> None:
                 postage_payer=order.postage_payer,
             )
         )
-    OrderLine.objects.bulk_create(lines)
-    LedgerEntry.objects.bulk_create(ledger)
-    OrderEvent.objects.bulk_create(events)
-    AuditEntry.objects.bulk_create(entries)
+    insert_rows(lines, return_ids=True)
+    insert_rows(ledger)
+    record_transitions(events, entries)
     # The ordered titles leave their readers' shelves (pages and API alike; one DELETE).
     take_ordered_off_shelves(
         ordered=[(p.prepared.reader.pk, t) for p in placed for t in p.prepared.ids]

@@ -18,6 +18,7 @@ from django.db import transaction
 from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.retries import Backoff
+from xinyue.core.rows import insert_rows
 from xinyue.readers.errors import MessageNotFound
 from xinyue.readers.messaging import MessageSendError, sender_class
 from xinyue.readers.models import Message, MessageDelivery, Reader
@@ -64,12 +65,12 @@ def notify_readers(*, notices: Sequence[Notice]) -> list[Message]:
                 link=link[:200],
             )
         )
-    messages = Message.objects.bulk_create(rows)
     senders = settings.XINYUE_MESSAGE_SENDERS
+    insert_rows(rows, return_ids=True)
+    messages = rows
     if senders and messages:
-        deliveries = MessageDelivery.objects.bulk_create(
-            [MessageDelivery(message=m, sender=path) for m in messages for path in senders]
-        )
+        deliveries = [MessageDelivery(message=m, sender=path) for m in messages for path in senders]
+        insert_rows(deliveries, return_ids=True)
         for delivery in deliveries:
             transaction.on_commit(
                 lambda pk=delivery.pk: deliver_message.enqueue(delivery_id=pk)  # type: ignore[misc]
