@@ -242,6 +242,18 @@ def _search_result_cache():
 
 
 @pytest.fixture(autouse=True)
+def _order_rules_cache():
+    """The ordering rules are kept per process (``orders.selectors.platform_rules``); a test's
+    rules roll back with its database, so the kept row must go too."""
+    from xinyue.orders.selectors import forget_platform_rules
+
+    forget_platform_rules()
+    yield
+    forget_platform_rules()
+
+
+# --- insights ------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
 def _usage_event_buffer():
     """Usage events are buffered per process (``xinyue.insights.buffer``). Each test starts and
     ends with an empty buffer and without the background flusher (whose own database

@@ -302,3 +302,8 @@ XINYUE_SHELF_LIMIT = config.env_int("XINYUE_SHELF_LIMIT", 100)  # titles on one 
 XINYUE_EVENTS_BATCH_SIZE = config.env_int("XINYUE_EVENTS_BATCH_SIZE", 500)
 XINYUE_EVENTS_FLUSH_SECONDS = config.env_float("XINYUE_EVENTS_FLUSH_SECONDS", 1.0)
 XINYUE_EVENTS_FLUSH_THREAD = True
+
+# --- orders -----------------------------------------------------------------------------------
+# The operator's ordering rules are kept per process for this many seconds (0 = read every time;
+# the process that changes them forgets them at once, others within this long; core/microcache.py).
+XINYUE_ORDER_RULES_CACHE_SECONDS = config.env_float("XINYUE_ORDER_RULES_CACHE_SECONDS", 5.0)

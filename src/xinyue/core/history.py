@@ -11,14 +11,15 @@ imports it. Delivery is enqueued on commit by the publisher, so a rolled-back ch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from xinyue.core import audit as audit_log
 from xinyue.core.actors import Actor
 from xinyue.core.hooks import Hook
-from xinyue.core.models import EventRow
+from xinyue.core.models import AuditEntry, EventRow
+from xinyue.core.rows import insert_rows
 
 Row = TypeVar("Row", bound=EventRow)
 
@@ -74,3 +75,11 @@ def record_transition(
     if webhook is not None:
         webhook_publisher(library=webhook.library, event_type=webhook.event_type, data=webhook.data)
     return row
+
+
+def record_transitions(events: Sequence[EventRow], audits: Sequence[AuditEntry] = ()) -> None:
+    """``record_transition`` for a batch (placing's group commit): the event rows built by
+    ``EventModel.build`` and the audit rows built by ``audit.entry``, one INSERT each (the events
+    get their ids). Webhooks are the caller's, as they are per subscriber anyway."""
+    insert_rows(events, return_ids=True)
+    insert_rows(audits)

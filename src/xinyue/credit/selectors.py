@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,34 +71,49 @@ def current_admittance(*, reader) -> Admittance | None:
     """The reader's latest decision while it is valid; None without one, once it expired, or
     while the reader's consent to the credit check is withdrawn (the decision then stands void).
     """
-    from xinyue.readers.selectors import has_consent
+    return current_admittances(readers=[reader]).get(reader.pk)
 
+
+def current_admittances(*, readers: Sequence[Any]) -> dict[int, Admittance]:
+    """``current_admittance`` of many readers in two statements (placing checks a whole batch of
+    orders at once): reader id → admittance, for those that have a valid one."""
+    from xinyue.readers.selectors import readers_consenting
+
+    ids = sorted({reader.pk for reader in readers})
+    if not ids:
+        return {}
     # Written as SQL: it runs for every order a reader places (docs/decisions.md, "Placing: the
     # hot path in SQL, writes per batch"); the ORM built this query ~10× slower than ran it.
+    # Newest first per reader: the first row of each reader is its latest decision.
+    marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, status, provider, threshold, decided_at, expires_at"
-            " FROM credit_creditauthorization WHERE reader_id = %s AND status IN (%s, %s)"
-            " ORDER BY decided_at DESC, id DESC LIMIT 1",
-            [reader.pk, CreditAuthorization.Status.ADMITTED, CreditAuthorization.Status.REFUSED],
+            "SELECT reader_id, id, status, provider, threshold, decided_at, expires_at"
+            f" FROM credit_creditauthorization WHERE reader_id IN ({marks}) AND status IN (%s, %s)"
+            " ORDER BY reader_id, decided_at DESC, id DESC",
+            [*ids, CreditAuthorization.Status.ADMITTED, CreditAuthorization.Status.REFUSED],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    pk, status, provider, threshold, decided_at, expires_at = row
-    decided_at, expires_at = _db_datetime(decided_at), _db_datetime(expires_at)
-    if expires_at is not None and expires_at <= clock.now():
-        return None
-    if not has_consent(reader=reader, purpose="credit_check"):
-        return None
-    return Admittance(
-        admitted=status == CreditAuthorization.Status.ADMITTED,
-        provider=provider,
-        threshold=threshold,
-        decided_at=decided_at,
-        expires_at=expires_at,
-        authorization_id=pk,
-    )
+        rows = cursor.fetchall()
+    latest: dict[int, tuple] = {}
+    for row in rows:
+        latest.setdefault(row[0], row)
+    now = clock.now()
+    valid = {}
+    for reader_id, (_r, pk, status, provider, threshold, decided_at, expires_at) in latest.items():
+        expires_at = _db_datetime(expires_at)
+        if expires_at is not None and expires_at <= now:
+            continue
+        valid[reader_id] = Admittance(
+            admitted=status == CreditAuthorization.Status.ADMITTED,
+            provider=provider,
+            threshold=threshold,
+            decided_at=_db_datetime(decided_at),
+            expires_at=expires_at,
+            authorization_id=pk,
+        )
+    active = {reader.pk for reader in readers if reader.is_active}
+    consenting = readers_consenting(reader_ids=sorted(set(valid) & active), purpose="credit_check")
+    return {reader_id: a for reader_id, a in valid.items() if reader_id in consenting}
 
 
 def _db_datetime(value: Any) -> dt.datetime | None:

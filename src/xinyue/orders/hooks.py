@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from xinyue.core.hooks import Hook
 
-# ``titles_on_loan(reader_id=) -> set[int]``: titles the reader has on an open loan (duplicates).
+# ``titles_on_loan(reader_ids=, title_ids=) -> set[(reader_id, title_id)]``: which of the titles
+# the readers have on an open loan (the duplicate check of a batch of orders, one read).
 titles_on_loan: Hook = Hook("orders.titles_on_loan", one=True)
 # ``items_shipped(actor=, lines=)``: an item per shipped line (barcode, provenance), in the
 # shipping transaction.

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from xinyue.core import clock
 from xinyue.core.actors import Actor, ActorKind
 from xinyue.core.errors import PermissionDenied
+from xinyue.core.microcache import MicroCache
 from xinyue.core.permissions import Action, allowed, require, require_reader
 from xinyue.orders.errors import OrderNotFound
 from xinyue.orders.models import (
@@ -50,16 +52,32 @@ _RULE_COLUMNS = tuple(
 _RULES_SQL = f"SELECT {', '.join(_RULE_COLUMNS)} FROM orders_platformrules WHERE id = 1"
 
 
-def platform_rules() -> PlatformRules:
-    """The operator's rules (an unsaved row with the defaults until the operator saves them).
-    Read fresh every time, as SQL: every order reads them (docs/decisions.md, "Placing: the hot
-    path in SQL, writes per batch")."""
+# The rules row as read, kept per process for ``XINYUE_ORDER_RULES_CACHE_SECONDS``: every order
+# reads the rules, the operator changes them a few times a year. ``set_rules`` forgets it in its
+# own process at once (and again when it commits); other processes follow within the time to live.
+_RULES: MicroCache[tuple | None] = MicroCache(
+    ttl=lambda: settings.XINYUE_ORDER_RULES_CACHE_SECONDS, max_entries=1
+)
+
+
+def _read_rules() -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(_RULES_SQL)
-        row = cursor.fetchone()
+        return cursor.fetchone()
+
+
+def platform_rules() -> PlatformRules:
+    """The operator's rules (an unsaved row with the defaults until the operator saves them):
+    a fresh instance each call, from the row kept in the micro-cache (SQL when it is read)."""
+    row = _RULES.get_or_compute("rules", _read_rules)
     if row is None:
         return PlatformRules(pk=1)
     return PlatformRules.from_db(connection.alias, _RULE_COLUMNS, row)
+
+
+def forget_platform_rules() -> None:
+    """The rules changed (``services.set_rules``): the next read goes to the database."""
+    _RULES.clear()
 
 
 @dataclass(frozen=True)

@@ -35,16 +35,18 @@ from django.utils.translation import gettext as _
 from xinyue.cards.models import Card
 from xinyue.catalog.models import Offer, Title
 from xinyue.catalog.selectors.titles import orderable_copies
+from xinyue.catalog.services.bookshelf import put_back_on_shelf, take_ordered_off_shelves
 from xinyue.catalog.services.offers import return_stock, take_stock
 from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
 from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
-from xinyue.core.models import AuditEntry
+from xinyue.core.history import record_transitions
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
+from xinyue.core.rows import insert_rows
 from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
-from xinyue.credit.selectors import credit_order_by_reference, current_admittance
+from xinyue.credit.selectors import Admittance, credit_order_by_reference, current_admittances
 from xinyue.libraries.divisions import full_name
 from xinyue.libraries.models import Library
 from xinyue.libraries.selectors import operator_library
@@ -77,6 +79,7 @@ from xinyue.orders.models import (
     WaitListEntry,
 )
 from xinyue.orders.selectors import (
+    forget_platform_rules,
     may_reveal_address,
     platform_rules,
     postage_for,
@@ -84,7 +87,7 @@ from xinyue.orders.selectors import (
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
 from xinyue.readers.services.identity import reader_actor
-from xinyue.readers.services.messages import notify_reader
+from xinyue.readers.services.messages import Notice, notify_reader, notify_readers
 from xinyue.readers.validation import (
     clean_address_detail,
     clean_district_code,
@@ -163,6 +166,11 @@ def _reason_words(reason: str) -> str:
 
 def _notify(order: Order, step: str, **data: Any) -> None:
     """The reader's message for an order step (in Chinese, whatever the request's language)."""
+    notify_readers(notices=[_notice(order, step, **data)])
+
+
+def _notice(order: Order, step: str, **data: Any) -> Notice:
+    """What ``_notify`` tells the reader (placing's batch sends many in one go)."""
     with translation.override("zh-hans"):
         words = {"number": order.number, **{k: v for k, v in data.items() if k != "lines"}}
         if "reason" in data:
@@ -198,7 +206,8 @@ def _notify(order: Order, step: str, **data: Any) -> None:
         subject, body = texts[step]
         if "expires" not in words and order.confirm_expires_at is not None:
             words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
-        notify_reader(reader=order.reader, kind=step, subject=subject % words, body=body % words)
+        link = reverse("orders:detail", args=[order.number])  # the message opens the order
+        return Notice(order.reader, step, subject % words, body % words, link)
 
 
 def _require_reader_or_operator(actor: Actor, order: Order) -> None:
@@ -422,15 +431,19 @@ def _clean_address(reader: Reader, address: dict[str, Any] | None, address_uid: 
     return cleaned["district_code"], cleaned["detail"], cleaned["recipient"], cleaned["phone"]
 
 
-def _has_active_service(reader: Reader) -> bool:
-    """An active card with its credit service activated (SQL: read for every order)."""
+def _readers_with_service(reader_ids: list[int]) -> set[int]:
+    """Those of ``reader_ids`` with an active card whose credit service is activated (SQL: read
+    for every batch of orders)."""
+    if not reader_ids:
+        return set()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {Card._meta.db_table} WHERE reader_id = %s AND status = %s"
-            " AND service_activated_at IS NOT NULL LIMIT 1",
-            [reader.pk, Card.Status.ACTIVE],
+            f"SELECT DISTINCT reader_id FROM {Card._meta.db_table} WHERE status = %s"
+            " AND service_activated_at IS NOT NULL"
+            f" AND reader_id IN ({', '.join(['%s'] * len(reader_ids))})",
+            [Card.Status.ACTIVE, *reader_ids],
         )
-        return cursor.fetchone() is not None
+        return {row[0] for row in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -445,6 +458,8 @@ class _TitleRow:
 
 
 def _titles(ids: list[int]) -> dict[int, _TitleRow]:
+    if not ids:
+        return {}
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -571,29 +586,37 @@ def _current_period_and_slots() -> tuple[int | None, tuple[int, ...]]:
 
 class _GroupCommit:
     """One writer at a time per process; the writer applies every order queued meanwhile in one
-    transaction (a savepoint each). Followers find their answer when they get the lock."""
+    transaction (a savepoint each). Followers sleep on a condition and return as soon as the
+    writer of their batch is done — not when they get their turn at a lock — so a finished batch
+    never waits behind the next one, and the next batch gathers everyone who queued meanwhile."""
 
     MAX_BATCH = 64
 
     def __init__(self) -> None:
-        self._writer = threading.Lock()
-        self._queue_lock = threading.Lock()
+        self._state = threading.Condition()  # guards _queue and _busy
         self._queue: list[_Waiting] = []
+        self._busy = False
 
     def run(self, prepared: _Prepared) -> tuple[Order, bool]:
         waiting = _Waiting(prepared)
-        with self._queue_lock:
+        with self._state:
             self._queue.append(waiting)
-        with self._writer:
-            if not waiting.done:
-                with self._queue_lock:
-                    batch = self._queue[: self.MAX_BATCH]
-                    del self._queue[: self.MAX_BATCH]
-                if waiting not in batch:  # more than MAX_BATCH were waiting: go alone
-                    with self._queue_lock:
-                        self._queue.remove(waiting)
-                    batch.append(waiting)
-                _apply_batch(batch)
+            while self._busy and not waiting.done:
+                self._state.wait()
+            if waiting.done:
+                return waiting.outcome()
+            self._busy = True
+            batch = self._queue[: self.MAX_BATCH]
+            del self._queue[: self.MAX_BATCH]
+            if waiting not in batch:  # more than MAX_BATCH were waiting: go with the first ones
+                self._queue.remove(waiting)
+                batch.append(waiting)
+        try:
+            _apply_batch(batch)
+        finally:
+            with self._state:
+                self._busy = False
+                self._state.notify_all()
         return waiting.outcome()
 
 
@@ -618,8 +641,15 @@ def _apply_batch(batch: list[_Waiting]) -> None:
     shared = _Batch()
     answers: list[tuple[_Waiting, _Placed, bool]] = []
     try:
+        # The reads of every order at once, before the write lock (reads never take it).
+        ready = []
+        for waiting, refusal in zip(batch, _check_reads([w.prepared for w in batch]), strict=True):
+            if refusal is None:
+                ready.append(waiting)
+            else:
+                waiting.error = refusal
         with transaction.atomic():
-            for waiting in batch:
+            for waiting in ready:
                 try:
                     with transaction.atomic():
                         outcome = _apply(waiting.prepared, shared)
@@ -684,6 +714,9 @@ def place_order(
     else:
         # PostgreSQL: row locks queue concurrent writers. (Inside a caller's transaction the order
         # commits with it, so it is never batched with other threads' orders.)
+        (refusal,) = _check_reads([prepared])
+        if refusal is not None:
+            raise refusal
         try:
             with transaction.atomic():
                 batch = _Batch()
@@ -739,19 +772,6 @@ def _prepare(
             raise PickupDisabled()
         if pickup_library is None or not pickup_library.is_active:
             raise InvalidInput(fields={"pickup_library": _("请选择自取的成员馆")})
-    admittance = current_admittance(reader=reader)
-    if admittance is None or not admittance.admitted:
-        raise NotAdmitted(reason="expired" if admittance is None else "refused")
-    if not _has_active_service(reader):
-        raise NoActiveService()
-    titles = _titles(ids)
-    for title_id in ids:
-        title = titles.get(title_id)
-        if title is None or not title.is_active:
-            raise TitleUnavailable(_("该书已下架"), title_id=title_id, reason="withdrawn")
-    on_loan = set(hooks.titles_on_loan(reader_id=reader.pk)) & set(ids)
-    if on_loan:
-        raise _duplicate(titles[min(on_loan)], rules, "on_loan")
     postage = postage_for(delivery_kind=delivery_kind, rules=rules)
     order = Order(
         number=f"T{uuid.uuid4().hex[:20]}",
@@ -763,7 +783,7 @@ def _prepare(
         pickup_library=pickup_library if delivery_kind == DeliveryKind.PICKUP else None,
         postage_payer=postage.payer,
         postage_fen=postage.fen,
-        list_price_total_fen=sum(titles[t].list_price_fen for t in ids),
+        list_price_total_fen=0,  # the titles' list prices, once ``_check_reads`` read them
         loan_days=rules.loan_days,
     )
     if delivery_kind == DeliveryKind.HOME:
@@ -775,10 +795,56 @@ def _prepare(
         reader=reader,
         rules=rules,
         ids=ids,
-        titles=titles,
+        titles={},
         order=order,
         idempotency_key=idempotency_key,
     )
+
+
+def _check_reads(prepared: Sequence[_Prepared]) -> list[DomainError | None]:
+    """The checks of placing that read the readers' standing and the catalog, for a whole batch
+    of prepared orders in one statement each (admittance and consent, an active card with the
+    service, the titles, titles on loan): the refusal of each order, or None. Fills in each
+    passing order's titles and list price total."""
+    readers = [p.reader for p in prepared]
+    reader_ids = sorted({r.pk for r in readers})
+    title_ids = sorted({t for p in prepared for t in p.ids})
+    admitted = current_admittances(readers=readers)
+    served = _readers_with_service(reader_ids)
+    titles = _titles(title_ids)
+    on_loan = hooks.titles_on_loan(reader_ids=reader_ids, title_ids=title_ids)
+    refusals: list[DomainError | None] = []
+    for p in prepared:
+        try:
+            _check_read(p, admitted.get(p.reader.pk), p.reader.pk in served, titles, on_loan)
+        except DomainError as exc:
+            refusals.append(exc)
+        else:
+            refusals.append(None)
+    return refusals
+
+
+def _check_read(
+    prepared: _Prepared,
+    admittance: Admittance | None,
+    served: bool,
+    titles: dict[int, _TitleRow],
+    on_loan: set[tuple[int, int]],
+) -> None:
+    """One order's share of ``_check_reads``, in the order a reader would want the reasons."""
+    if admittance is None or not admittance.admitted:
+        raise NotAdmitted(reason="expired" if admittance is None else "refused")
+    if not served:
+        raise NoActiveService()
+    for title_id in prepared.ids:
+        title = titles.get(title_id)
+        if title is None or not title.is_active:
+            raise TitleUnavailable(_("该书已下架"), title_id=title_id, reason="withdrawn")
+    duplicates = [t for t in prepared.ids if (prepared.reader.pk, t) in on_loan]
+    if duplicates:
+        raise _duplicate(titles[min(duplicates)], prepared.rules, "on_loan")
+    prepared.titles = {t: titles[t] for t in prepared.ids}
+    prepared.order.list_price_total_fen = sum(titles[t].list_price_fen for t in prepared.ids)
 
 
 def _duplicate(title: _TitleRow, rules: PlatformRules, reason: str) -> DuplicateTitle:
@@ -877,12 +943,12 @@ def _write(batch: _Batch) -> None:
     if any(p.prepared.idempotency_key for p in placed) and len(placed) == 1:
         try:
             with transaction.atomic():
-                Order.objects.bulk_create(orders)
+                insert_rows(orders, return_ids=True)
         except IntegrityError:
             # The same idempotency key committed a moment ago by a concurrent request.
             raise IdempotencyMismatch(_("该订单正在提交，请稍候刷新")) from None
     else:
-        Order.objects.bulk_create(orders)
+        insert_rows(orders, return_ids=True)
     for order in orders:
         order.number = _next_number(order)
     with connection.cursor() as cursor:
@@ -940,10 +1006,13 @@ def _write(batch: _Batch) -> None:
                 postage_payer=order.postage_payer,
             )
         )
-    OrderLine.objects.bulk_create(lines)
-    LedgerEntry.objects.bulk_create(ledger)
-    OrderEvent.objects.bulk_create(events)
-    AuditEntry.objects.bulk_create(entries)
+    insert_rows(lines, return_ids=True)
+    insert_rows(ledger)
+    record_transitions(events, entries)
+    # The ordered titles leave their readers' shelves (pages and API alike; one DELETE).
+    take_ordered_off_shelves(
+        ordered=[(p.prepared.reader.pk, t) for p in placed for t in p.prepared.ids]
+    )
     # The placed order carries what it was written with (its lines with their titles' names, its
     # first event), so the answer to the request needs no second read.
     by_order: dict[int, list[OrderLine]] = {}
@@ -1008,7 +1077,7 @@ def _announce_placed(placed: list[_Placed]) -> None:
         suppliers = {supplier for _offer, supplier in p.taken.values()} & listening
         if suppliers:
             publish_supplier_event(supplier_ids=suppliers, event_type="order.placed", data=payload)
-        _notify(order, "order.placed")
+    notify_readers(notices=[_notice(p.prepared.order, "order.placed") for p in placed])
     _end_wait_for_orders(placed)
 
 
@@ -1233,6 +1302,13 @@ def _release_lines(*, actor: Actor, order: Order, lines: Iterable[OrderLine], to
     return released
 
 
+def _gives_titles_back(reason: str) -> bool:
+    """An order the platform closed without the reader getting the books — the provider refused
+    or never answered the credit order, the confirmation window passed — puts its titles back on
+    the shelf. A reader's own cancel, the operator's, or a supplier's rejection does not."""
+    return reason.startswith("credit:") or reason == "confirm_expired"
+
+
 def _close(*, actor: Actor, order: Order, to: str, reason: str) -> Order:
     """Cancel or reject a whole order that has not shipped; releases, then cancels the credit
     order after the commit."""
@@ -1261,6 +1337,13 @@ def _close(*, actor: Actor, order: Order, to: str, reason: str) -> Order:
         audit.record(
             actor=actor, action=f"order.{to}", obj=locked, number=locked.number, reason=reason
         )
+        if _gives_titles_back(reason):
+            put_back_on_shelf(
+                actor=SYSTEM,
+                reader_id=locked.reader_id,
+                title_ids=locked.lines.order_by("id").values_list("title_id", flat=True),
+                order_number=locked.number,
+            )
     _cancel_credit(actor, locked)
     return locked
 
@@ -1564,6 +1647,10 @@ def set_rules(*, actor: Actor, **values: Any) -> PlatformRules:
         raise InvalidInput(fields={k: "; ".join(map(str, v)) for k, v in fields.items()}) from None
     rules.save()
     audit.record(actor=actor, action="orders.rules_changed", obj=rules, before=before, after=values)
+    # This process reads the new rules at once; forgotten again at the commit, in case another
+    # thread kept the old row meanwhile (other processes follow within the cache's time to live).
+    forget_platform_rules()
+    transaction.on_commit(forget_platform_rules)
     return rules
 
 

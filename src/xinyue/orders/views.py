@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from xinyue.accounts.console import apply_domain_error
 from xinyue.accounts.middleware import request_channel
 from xinyue.catalog.selectors import portal
-from xinyue.catalog.services import bookshelf
 from xinyue.catalog.web import record_page_view
 from xinyue.circulation.selectors import loans_of_reader
 from xinyue.core import clock
@@ -189,8 +188,6 @@ def _place(request: HttpRequest, form: PlaceOrderForm, title_ids: list[int]) -> 
         return _confirm_page(request, fresh, title_ids, error=exc, status=exc.http_status)
     if order.status == Order.Status.CANCELLED:  # a resubmitted page whose order was refused
         return redirect("orders:detail", number=order.number)
-    for title_id in title_ids:  # the ordered books leave the shelf
-        bookshelf.remove_from_shelf(actor=actor, reader_id=reader.pk, title_id=title_id)
     # The credit order is being opened by a task; the order page follows it (and reloads while it
     # waits, for the confirmation link or the provider's answer).
     messages.success(request, _("下单成功，省馆为您买单；正在开通信用借还"))

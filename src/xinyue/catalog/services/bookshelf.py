@@ -3,10 +3,11 @@ an anonymous visitor's shelf lives in the session and is merged in here at login
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from xinyue.catalog.errors import ShelfFull, TitleNotFound
@@ -79,6 +80,41 @@ def merge_shelf(*, actor: Actor, reader_id: int, title_ids: Iterable[int]) -> li
     the shelf limit. Returns the ids actually added.
     """
     require_shelf_owner(actor, reader_id)
+    return _add_titles(actor, reader_id, title_ids, action="shelf.merged")
+
+
+def take_ordered_off_shelves(*, ordered: Sequence[tuple[int, int]]) -> int:
+    """The ordering service's: each (reader id, title id) just ordered leaves that reader's shelf,
+    one DELETE for a whole batch of orders, in the ordering transaction (so a refused order
+    leaves the shelf as it was). No audit row of its own: the order's audit row names the titles.
+    Returns how many entries went."""
+    pairs = sorted(set(ordered))
+    if not pairs:
+        return 0
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    with connection.cursor() as cursor:  # SQL: written for every ordering batch
+        cursor.execute(
+            f"DELETE FROM {ShelfEntry._meta.db_table} WHERE (reader_id, title_id) IN"
+            f" (VALUES {values})",
+            [n for pair in pairs for n in pair],
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def put_back_on_shelf(
+    *, actor: Actor, reader_id: int, title_ids: Iterable[int], order_number: str
+) -> list[int]:
+    """An order closed without the reader getting its books (the provider refused the credit
+    order, the confirmation window passed): its titles go back on the shelf, as merging does
+    (already there, withdrawn or past the limit: skipped). Returns the ids put back."""
+    require_shelf_owner(actor, reader_id)
+    return _add_titles(actor, reader_id, title_ids, action="shelf.added", order=order_number)
+
+
+def _add_titles(
+    actor: Actor, reader_id: int, title_ids: Iterable[int], *, action: str, **detail: Any
+) -> list[int]:
     wanted = list(dict.fromkeys(int(t) for t in title_ids))
     present = set(ShelfEntry.objects.filter(reader_id=reader_id).values_list("title_id", flat=True))
     active = set(Title.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
@@ -91,10 +127,11 @@ def merge_shelf(*, actor: Actor, reader_id: int, title_ids: Iterable[int]) -> li
         )
         audit.record(
             actor=actor,
-            action="shelf.merged",
+            action=action,
             object_type="readers.reader",
             object_id=reader_id,
             title_ids=added,
+            **detail,
         )
     return added
 

@@ -8,8 +8,9 @@ from django.db import transaction
 
 from xinyue.cards.models import CardEvent
 from xinyue.cards.services.issuing import issue_deposit_card
+from xinyue.core import audit as audit_log
 from xinyue.core.actors import SYSTEM, Channel
-from xinyue.core.history import Audit, Webhook, record_transition
+from xinyue.core.history import Audit, Webhook, record_transition, record_transitions
 from xinyue.core.models import AuditEntry
 from xinyue.libraries.models import WebhookDelivery
 from xinyue.libraries.services import subscribe_webhook
@@ -99,3 +100,48 @@ def test_without_options_only_the_event_row(card):
     entries, deliveries = AuditEntry.objects.count(), WebhookDelivery.objects.count()
     record_transition(CardEvent, card=card, actor=SYSTEM, from_state="active", to_state="active")
     assert (AuditEntry.objects.count(), WebhookDelivery.objects.count()) == (entries, deliveries)
+
+
+def test_a_batch_of_transitions_is_written_as_one_at_a_time_would_be(card):
+    """``record_transitions`` (through ``core.rows.insert_rows``, no query compiler) writes the
+    same rows as ``record_transition`` and ``bulk_create``: dates, JSON details, relations, ids."""
+    actor = SYSTEM.via(Channel.DESK)
+    single = record_transition(
+        CardEvent,
+        card=card,
+        actor=actor,
+        from_state="active",
+        to_state="suspended",
+        note="lost",
+        audit=Audit("card.suspended", detail={"reason": "丢失", "n": [1, 2]}),
+    )
+    events = [
+        CardEvent.build(card=card, actor=actor, from_state="suspended", to_state=s, note=s)
+        for s in ("active", "closed")
+    ]
+    audits = [
+        audit_log.entry(actor=actor, action="card.suspended", obj=card, reason="丢失", n=[1, 2])
+    ]
+    before = AuditEntry.objects.count()
+    record_transitions(events, audits)
+    assert all(e.pk for e in events)
+    assert events[0].pk < events[1].pk
+    rows = list(CardEvent.objects.filter(card=card).order_by("id"))
+    assert [(r.from_state, r.to_state, r.note, r.channel) for r in rows[-3:]] == [
+        ("active", "suspended", "lost", "desk"),
+        ("suspended", "active", "active", "desk"),
+        ("suspended", "closed", "closed", "desk"),
+    ]
+    assert [r.pk for r in rows[-2:]] == [e.pk for e in events]
+    assert rows[-1].at is not None
+    assert rows[-1].at >= single.at
+    assert AuditEntry.objects.count() == before + 1
+    written = AuditEntry.objects.order_by("-id").first()
+    first = AuditEntry.objects.filter(action="card.suspended").order_by("id").first()
+    assert (written.detail, written.object_type, written.object_id, written.channel) == (
+        first.detail,
+        first.object_type,
+        first.object_id,
+        "desk",
+    )
+    assert written.at is not None

@@ -7,12 +7,12 @@ import pytest
 from django.test import Client
 
 from xinyue.accounts.services import create_api_key
-from xinyue.catalog.models import Offer
+from xinyue.catalog.models import Offer, ShelfEntry
 from xinyue.core.actors import SYSTEM, Channel
 from xinyue.credit.models import CreditOrder
 from xinyue.libraries.models import Library
 from xinyue.orders.models import Order, ReaderQuota
-from xinyue.orders.tests.conftest import ADDRESS, committed
+from xinyue.orders.tests.conftest import ADDRESS, committed, make_reader
 from xinyue.readers.services.tokens import issue_reader_token
 from xinyue.suppliers.models import Supplier
 
@@ -143,3 +143,25 @@ def test_the_operations_are_in_the_openapi_document(client):
         "/api/v1/loans",
     ):
         assert path in paths, path
+
+
+def test_an_api_order_takes_exactly_its_titles_off_the_shelf(reader_client, reader, titles, budget):
+    """The shelf rule is the placing service's, so an order over the API (no page involved)
+    leaves the reader's shelf without the ordered titles and with every other one."""
+    other = make_reader(2)
+    ShelfEntry.objects.bulk_create(
+        [ShelfEntry(reader=reader, title=t) for t in titles[:4]]
+        + [ShelfEntry(reader=other, title=t) for t in titles[:2]]
+    )
+    body = {"title_ids": [titles[0].pk, titles[2].pk, titles[4].pk], "address": ADDRESS}
+    key = {"Idempotency-Key": "shelf-order-1"}
+    response = post(reader_client, "/api/v1/orders", body, **key)
+    assert response.status_code == 201, response.json()
+    left = [(reader.pk, titles[1].pk), (reader.pk, titles[3].pk)]
+    others = [(other.pk, titles[0].pk), (other.pk, titles[1].pk)]
+    assert sorted(ShelfEntry.objects.values_list("reader_id", "title_id")) == sorted(left + others)
+    # The same submission again (idempotency key) is the same order and changes nothing.
+    ShelfEntry.objects.create(reader=reader, title=titles[0])
+    again = post(reader_client, "/api/v1/orders", body, **key)
+    assert (again.status_code, again.json()["number"]) == (201, response.json()["number"])
+    assert ShelfEntry.objects.filter(reader=reader, title=titles[0]).exists()

@@ -107,6 +107,7 @@ def test_every_step_tells_the_reader_the_library_and_the_supplier(
     assert messages["order.line_rejected"].body == "原因：出版社断货。该书占用的额度已退回。"
     assert messages["order.shipped"].body == "中国邮政 运单号 EMS12345678。"
     assert all(m.read_at is None for m in messages.values())
+    assert {m.link for m in messages.values()} == {f"/orders/{order.number}/"}  # opens the order
 
     library_types = list(WebhookDelivery.objects.order_by("id").values_list("event_type", "status"))
     assert library_types == [(step, "delivered") for step in STEPS]

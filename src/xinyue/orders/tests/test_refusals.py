@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.test import Client
 
 from xinyue.accounts.services import create_api_key
-from xinyue.catalog.models import Offer, Title
+from xinyue.catalog.models import Offer, ShelfEntry, Title
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM, Channel
 from xinyue.core.models import AuditEntry
@@ -61,6 +61,7 @@ def snapshot() -> dict:
         "supplier_webhooks": SupplierWebhookDelivery.objects.count(),
         "wait_list": WaitListEntry.objects.count(),
         "audit": AuditEntry.objects.count(),
+        "shelf": sorted(ShelfEntry.objects.values_list("reader_id", "title_id")),
     }
 
 
@@ -76,6 +77,8 @@ def api(reader, titles, budget, supplier, zhejiang) -> Client:
     allow_supplier_networks(actor=SYSTEM, supplier=supplier, networks=["127.0.0.0/8"])
     supplier.refresh_from_db()
     subscribe_supplier_webhook(actor=SYSTEM, supplier=supplier, url="http://127.0.0.1:18401/s")
+    # Every title on the reader's shelf: a refusal must leave it as it was.
+    ShelfEntry.objects.bulk_create([ShelfEntry(reader=reader, title=t) for t in titles])
     _row, token = issue_reader_token(reader=reader, channel=Channel.WECHAT)
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -164,7 +167,7 @@ def test_the_provider_refusing_the_credit_order(api, titles):
     assert response.status_code == 201, body
     assert (body["status"], body["credit_status"], body["reason"]) == ("placed", "opening", "")
     after = snapshot()
-    for key in ("stock", "slots", "quota", "wait_list"):
+    for key in ("stock", "slots", "quota", "wait_list", "shelf"):
         assert after[key] == before[key], key
     (refused_order,) = Order.objects.exclude(number__in=[n for n, _s in before["orders"]])
     assert refused_order.number == body["number"]
@@ -200,3 +203,44 @@ def test_the_provider_refusing_the_credit_order(api, titles):
         "credit:rejected",
         "信用服务机构未通过本次借阅",
     )
+
+
+def test_a_provider_refusal_puts_the_titles_back_on_the_shelf(api, reader, titles):
+    """Placing took the two titles off the shelf in its transaction; the provider's refusal (the
+    task, after the commit) cancels the order and puts exactly those two back — once, with an
+    audit row naming the order — while the titles that stayed on the shelf are untouched."""
+    _key, token = create_api_key(actor=SYSTEM, name="sandbox control", scope="platform")
+    control = f"{settings.PUBLIC_BASE_URL}/sandbox/zhima/control/users"
+    auth = {"Authorization": f"Bearer {token}"}
+    (user,) = http.client().get(control, headers=auth, timeout=10).json()["users"]
+    http.client().post(
+        control, json={"login": user["login"], "score": 500}, headers=auth, timeout=10
+    )
+    ShelfEntry.objects.filter(title__in=titles[3:]).delete()
+    kept_since = dict(ShelfEntry.objects.values_list("title_id", "added_at"))
+    response = order(api, titles[:2])  # no commit hooks: the placed order, its task not yet run
+    assert response.status_code == 201, response.json()
+    assert sorted(ShelfEntry.objects.values_list("title_id", flat=True)) == [titles[2].pk]
+    number = response.json()["number"]
+    services.open_order_credit(order_id=Order.objects.get(number=number).pk)
+    assert Order.objects.get(number=number).status == "cancelled"
+    assert sorted(ShelfEntry.objects.values_list("reader_id", "title_id")) == [
+        (reader.pk, t.pk) for t in titles[:3]
+    ]
+    assert ShelfEntry.objects.get(title=titles[2]).added_at == kept_since[titles[2].pk]
+    put_back = AuditEntry.objects.get(action="shelf.added")
+    assert put_back.detail == {"title_ids": [titles[0].pk, titles[1].pk], "order": number}
+    # A second refusal of the same order changes nothing more (the order is closed).
+    services.open_order_credit(order_id=Order.objects.get(number=number).pk)
+    assert ShelfEntry.objects.count() == 3
+    assert AuditEntry.objects.filter(action="shelf.added").count() == 1
+
+
+def test_a_reader_cancelling_keeps_the_titles_off_the_shelf(api, reader, titles):
+    with committed():
+        response = order(api, titles[:2])
+    number = response.json()["number"]
+    shelf = sorted(ShelfEntry.objects.values_list("title_id", flat=True))
+    assert shelf == [t.pk for t in titles[2:]]
+    assert api.post(f"/api/v1/orders/{number}/cancel").status_code == 200
+    assert sorted(ShelfEntry.objects.values_list("title_id", flat=True)) == shelf

@@ -9,6 +9,8 @@ the commit. A sender that fails never touches the caller's change: the job retri
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +18,7 @@ from django.db import transaction
 from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.retries import Backoff
+from xinyue.core.rows import insert_rows
 from xinyue.readers.errors import MessageNotFound
 from xinyue.readers.messaging import MessageSendError, sender_class
 from xinyue.readers.models import Message, MessageDelivery, Reader
@@ -28,23 +31,51 @@ def notify_reader(*, reader: Reader, kind: str, subject: str, body: str, link: s
     """Tell ``reader`` something: always in-app, plus every configured sender after the commit.
 
     No actor: this is the consequence of a change its caller already checked and recorded."""
+    (message,) = notify_readers(notices=[Notice(reader, kind, subject, body, link)])
+    return message
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message of ``notify_readers``."""
+
+    reader: Reader
+    kind: str
+    subject: str
+    body: str
+    link: str = ""
+
+
+def notify_readers(*, notices: Sequence[Notice]) -> list[Message]:
+    """``notify_reader`` for many messages at once (placing tells a whole batch of readers): one
+    INSERT for the messages and one for their deliveries, in the caller's transaction."""
     from xinyue.readers.tasks import deliver_message
 
-    if not link.startswith("/") or link.startswith("//"):
-        link = ""  # only paths of this site
-    message = Message.objects.create(
-        reader=reader, kind=kind[:40], subject=subject[:120], body=body[:1000], link=link[:200]
-    )
-    senders = settings.XINYUE_MESSAGE_SENDERS
-    if senders:
-        deliveries = MessageDelivery.objects.bulk_create(
-            [MessageDelivery(message=message, sender=path) for path in senders]
+    rows = []
+    for notice in notices:
+        link = notice.link
+        if not link.startswith("/") or link.startswith("//"):
+            link = ""  # only paths of this site
+        rows.append(
+            Message(
+                reader=notice.reader,
+                kind=notice.kind[:40],
+                subject=notice.subject[:120],
+                body=notice.body[:1000],
+                link=link[:200],
+            )
         )
+    senders = settings.XINYUE_MESSAGE_SENDERS
+    insert_rows(rows, return_ids=True)
+    messages = rows
+    if senders and messages:
+        deliveries = [MessageDelivery(message=m, sender=path) for m in messages for path in senders]
+        insert_rows(deliveries, return_ids=True)
         for delivery in deliveries:
             transaction.on_commit(
                 lambda pk=delivery.pk: deliver_message.enqueue(delivery_id=pk)  # type: ignore[misc]
             )
-    return message
+    return messages
 
 
 def message_backoff() -> Backoff:

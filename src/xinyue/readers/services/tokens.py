@@ -10,9 +10,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, Channel
@@ -57,21 +58,43 @@ def _parse(token: str) -> str | None:
     return parts[1]
 
 
-def token_row(token: str) -> ReaderToken | None:
-    """The live token row for a presented token, or None (unknown, wrong, expired, revoked)."""
+@dataclass(frozen=True)
+class LiveToken:
+    """What a request needs of a live token (read for every API request of a reader)."""
+
+    pk: int
+    reader_id: int
+    user_id: int | None
+    channel: str
+    last_used_at: dt.datetime | None
+
+
+_LIVE_TOKEN = (
+    "SELECT t.id, t.secret_hash, t.channel, t.last_used_at, r.id, r.user_id"
+    f" FROM {ReaderToken._meta.db_table} t JOIN {Reader._meta.db_table} r ON r.id = t.reader_id"
+    " WHERE t.prefix = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND r.is_active"
+)
+
+
+def token_row(token: str) -> LiveToken | None:
+    """The live token behind a presented token, or None (unknown, wrong, expired, revoked, its
+    reader deactivated). One SQL statement, no model built: it runs for every API request."""
     prefix = _parse(token)
     if prefix is None:
         return None
-    row = (
-        ReaderToken.objects.select_related("reader")
-        .filter(prefix=prefix, revoked_at__isnull=True, expires_at__gt=clock.now())
-        .first()
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_TOKEN, [prefix, now])
+        row = cursor.fetchone()
+    if row is None or not hmac.compare_digest(row[1], _hash(token)):
+        return None
+    last_used = row[3]
+    if last_used is not None and connection.vendor == "sqlite":
+        # SQLite hands back text; its backend's converter (not on the base class) parses it.
+        last_used = connection.ops.convert_datetimefield_value(last_used, None, connection)  # type: ignore[attr-defined]
+    return LiveToken(
+        pk=row[0], reader_id=row[4], user_id=row[5], channel=row[2], last_used_at=last_used
     )
-    if row is None or not hmac.compare_digest(row.secret_hash, _hash(token)):
-        return None
-    if not row.reader.is_active:
-        return None
-    return row
 
 
 def authenticate_reader_token(token: str) -> Actor | None:
@@ -88,7 +111,8 @@ def authenticate_reader_token(token: str) -> Actor | None:
         channel = Channel(row.channel)
     except ValueError:
         channel = Channel.API
-    return reader_actor(row.reader, channel=channel)
+    reader = Reader.from_db(connection.alias, ["id", "user_id"], [row.reader_id, row.user_id])
+    return reader_actor(reader, channel=channel)
 
 
 @transaction.atomic
