@@ -156,11 +156,9 @@ XINYUE_API_RATE_AUTHENTICATED = config.env_str(
     "XINYUE_API_RATE_AUTHENTICATED", "6000/min", empty_means_off=True
 )
 # Each web process counts rate-limited hits in memory and sends them to the shared counter in
-# batches of at most this many hits per caller (and at most a twentieth of the limit), or when a
-# caller's last exchange is this old; a window then admits at most limit + processes × batch − 1
-# (core/throttling.py, docs/decisions.md).
+# batches of this many hits per caller (at most a twentieth of the limit); a window then admits
+# at most limit + processes × batch − 1 (core/throttling.py, docs/decisions.md).
 XINYUE_API_RATE_BATCH = config.env_int("XINYUE_API_RATE_BATCH", 20)
-XINYUE_API_RATE_SYNC_MS = config.env_int("XINYUE_API_RATE_SYNC_MS", 1000)
 # Reverse proxies in front of the web server that append to X-Forwarded-For (0: none, the header
 # is ignored and REMOTE_ADDR is the client). Only that many entries from the right are trusted.
 XINYUE_TRUSTED_PROXY_COUNT = config.env_int("XINYUE_TRUSTED_PROXY_COUNT", 0)

@@ -45,10 +45,12 @@ def insert_rows(objs: Sequence[models.Model], *, return_ids: bool = False) -> No
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f is not pk]
     now = timezone.now()
+    stamped: dict[str, Any] = {}  # auto_now fields: the one time, converted once per call
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             for obj in objs:
                 setattr(obj, field.attname, now)
+            stamped[field.attname] = field.get_db_prep_save(now, connection)
     plan = [(field.attname, None if type(field) in _AS_IS else field) for field in fields]
     relations = [field for field in fields if field.is_relation]
     params: list[Any] = []
@@ -60,7 +62,12 @@ def insert_rows(objs: Sequence[models.Model], *, return_ids: bool = False) -> No
                     setattr(obj, field.attname, related.pk)
         for attname, convert in plan:
             value = getattr(obj, attname)
-            params.append(value if convert is None else convert.get_db_prep_save(value, connection))
+            if convert is None or value is None:  # None is NULL for every field, JSON included
+                params.append(value)
+            elif attname in stamped:
+                params.append(stamped[attname])
+            else:
+                params.append(convert.get_db_prep_save(value, connection))
     qn = connection.ops.quote_name
     columns = ", ".join(qn(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"

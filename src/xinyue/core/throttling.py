@@ -3,8 +3,9 @@ credential (bearer token or page session) otherwise, on every operation.
 
 A fixed window per key. Each web process counts the hits it admits in memory and sends them to
 the shared counter (``core.counters``, one statement) in batches: when a key has ``N`` hits not
-yet sent, or its last exchange is ``XINYUE_API_RATE_SYNC_MS`` old; the answer tells the process
-what all processes have sent. ``N`` is ``XINYUE_API_RATE_BATCH`` but at most a twentieth of the
+yet sent (never on a timer: a caller with fewer than ``N`` hits in a window costs no write at all,
+and the bound below holds by the batch size alone); the answer tells the process what all
+processes have sent. ``N`` is ``XINYUE_API_RATE_BATCH`` but at most a twentieth of the
 limit; a limit under 40 is counted in the shared counter on every hit, exactly, as before.
 What batches cost in precision, proven in ``docs/decisions.md`` ("Rate limits counted in process"):
 
@@ -59,7 +60,6 @@ class _Key:
     """What one process knows of one (caller, window) key."""
 
     expires: float  # monotonic time after which the window is over
-    synced_at: float  # monotonic time of the last exchange with the shared counter
     seen: int = 0  # the shared count at the last exchange (every process's sent hits)
     unsent: int = 0  # hits admitted here and not sent yet
     in_flight: int = 0  # hits being sent now (one batch at a time)
@@ -78,12 +78,11 @@ class LocalCounts:
         batch = batch_for(limit)
         if batch == 1:  # a small limit: every hit asks the shared counter, exactly as strict
             return counters.hit(key, ttl_seconds=seconds + 1) <= limit
-        interval = settings.XINYUE_API_RATE_SYNC_MS / 1000
         with self._changed:
             now = time.monotonic()
             state = self._keys.get(key)
             if state is None:
-                state = self._keys[key] = _Key(expires=now + seconds + 1, synced_at=now)
+                state = self._keys[key] = _Key(expires=now + seconds + 1)
                 if len(self._keys) >= self._sweep_at:
                     self._sweep(now)
             # Never more than ``batch`` hits the shared counter has not acknowledged.
@@ -92,10 +91,7 @@ class LocalCounts:
             if state.seen + state.in_flight + state.unsent >= limit:
                 return False
             state.unsent += 1
-            send = not state.in_flight and (
-                state.unsent >= batch or now - state.synced_at >= interval
-            )
-            if not send:
+            if state.in_flight or state.unsent < batch:
                 return True
             amount, state.in_flight, state.unsent = state.unsent, state.unsent, 0
         try:
@@ -109,7 +105,6 @@ class LocalCounts:
         with self._changed:
             state.seen = max(state.seen, count)
             state.in_flight = 0
-            state.synced_at = time.monotonic()
             self._changed.notify_all()
         return True
 

@@ -31,6 +31,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from xinyue.cards.models import Card
 from xinyue.catalog.models import Offer, Title
@@ -169,41 +170,56 @@ def _notify(order: Order, step: str, **data: Any) -> None:
     notify_readers(notices=[_notice(order, step, **data)])
 
 
+# The reader's messages per order step, translated when one is sent (only the step's two).
+_NOTICE_TEXTS: dict[str, tuple[str, str]] = {
+    "order.placed": (
+        gettext_noop("订单 %(number)s 已提交"),
+        gettext_noop("我们正在为您开通信用借阅，确认后书商即开始备货。"),
+    ),
+    "order.awaiting_confirmation": (
+        gettext_noop("请确认订单 %(number)s 的信用借阅"),
+        gettext_noop("请在 %(expires)s 前到信用服务页面完成确认，逾时订单将自动取消。"),
+    ),
+    "order.confirmed": (
+        gettext_noop("订单 %(number)s 已确认"),
+        gettext_noop("书商正在备货，发货后会通知您。"),
+    ),
+    "order.shipped": (
+        gettext_noop("订单 %(number)s 已发货"),
+        gettext_noop("%(carrier)s 运单号 %(tracking_number)s。"),
+    ),
+    "order.partially_shipped": (
+        gettext_noop("订单 %(number)s 部分发货"),
+        gettext_noop("%(carrier)s 运单号 %(tracking_number)s；其余图书将另行发出。"),
+    ),
+    "order.line_rejected": (
+        gettext_noop("订单 %(number)s 中《%(title)s》无法供货"),
+        gettext_noop("原因：%(reason)s。该书占用的额度已退回。"),
+    ),
+    "order.delivered": (
+        gettext_noop("订单 %(number)s 已送达"),
+        gettext_noop("借阅已开始，请留意到期日。"),
+    ),
+    "order.received": (gettext_noop("订单 %(number)s 已确认收货"), gettext_noop("祝您阅读愉快。")),
+    "order.cancelled": (gettext_noop("订单 %(number)s 已取消"), gettext_noop("原因：%(reason)s。")),
+    "order.expired": (
+        gettext_noop("订单 %(number)s 已过期取消"),
+        gettext_noop("原因：%(reason)s。"),
+    ),
+    "order.rejected": (
+        gettext_noop("订单 %(number)s 无法供货，已关闭"),
+        gettext_noop("原因：%(reason)s。"),
+    ),
+}
+
+
 def _notice(order: Order, step: str, **data: Any) -> Notice:
     """What ``_notify`` tells the reader (placing's batch sends many in one go)."""
     with translation.override("zh-hans"):
         words = {"number": order.number, **{k: v for k, v in data.items() if k != "lines"}}
         if "reason" in data:
             words["reason"] = _reason_words(str(data["reason"]))
-        texts: dict[str, tuple[str, str]] = {
-            "order.placed": (
-                _("订单 %(number)s 已提交"),
-                _("我们正在为您开通信用借阅，确认后书商即开始备货。"),
-            ),
-            "order.awaiting_confirmation": (
-                _("请确认订单 %(number)s 的信用借阅"),
-                _("请在 %(expires)s 前到信用服务页面完成确认，逾时订单将自动取消。"),
-            ),
-            "order.confirmed": (_("订单 %(number)s 已确认"), _("书商正在备货，发货后会通知您。")),
-            "order.shipped": (
-                _("订单 %(number)s 已发货"),
-                _("%(carrier)s 运单号 %(tracking_number)s。"),
-            ),
-            "order.partially_shipped": (
-                _("订单 %(number)s 部分发货"),
-                _("%(carrier)s 运单号 %(tracking_number)s；其余图书将另行发出。"),
-            ),
-            "order.line_rejected": (
-                _("订单 %(number)s 中《%(title)s》无法供货"),
-                _("原因：%(reason)s。该书占用的额度已退回。"),
-            ),
-            "order.delivered": (_("订单 %(number)s 已送达"), _("借阅已开始，请留意到期日。")),
-            "order.received": (_("订单 %(number)s 已确认收货"), _("祝您阅读愉快。")),
-            "order.cancelled": (_("订单 %(number)s 已取消"), _("原因：%(reason)s。")),
-            "order.expired": (_("订单 %(number)s 已过期取消"), _("原因：%(reason)s。")),
-            "order.rejected": (_("订单 %(number)s 无法供货，已关闭"), _("原因：%(reason)s。")),
-        }
-        subject, body = texts[step]
+        subject, body = (_(text) for text in _NOTICE_TEXTS[step])
         if "expires" not in words and order.confirm_expires_at is not None:
             words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
         link = reverse("orders:detail", args=[order.number])  # the message opens the order

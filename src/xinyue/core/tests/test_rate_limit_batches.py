@@ -26,7 +26,6 @@ def shared_count() -> int:
 @pytest.fixture
 def batch_of_5(settings):
     settings.XINYUE_API_RATE_BATCH = 5
-    settings.XINYUE_API_RATE_SYNC_MS = 60_000  # only full batches are sent in these tests
     return 5
 
 
@@ -42,6 +41,16 @@ def test_hits_reach_the_shared_counter_once_per_batch(batch_of_5):
         assert all(process.admit(KEY, limit=100, seconds=60) for _ in range(12))
     assert len(queries) == 2  # after the 5th and the 10th hit
     assert shared_count() == 10  # the last two wait for the next batch
+
+
+@pytest.mark.django_db
+def test_a_caller_with_fewer_hits_than_a_batch_writes_nothing(batch_of_5):
+    # An order now and then (a reader's typical rate) costs no write: no batch, no timer.
+    process = LocalCounts()
+    with CaptureQueriesContext(connection) as queries:
+        assert all(process.admit(KEY, limit=100, seconds=60) for _ in range(4))
+    assert len(queries) == 0
+    assert shared_count() == 0
 
 
 @pytest.mark.django_db
