@@ -114,26 +114,42 @@ class _CategoryTree:
 
 
 _tree = _CategoryTree()
+# A change made outside the services (a migration, the demo's loader) shows after this long.
+_TREE_MAX_AGE_S = 60.0
 
 
 def category_tree() -> _CategoryTree:
-    """The category tree, cached per process and reloaded whenever it changed (one tiny query
-    tells: the number of categories and their latest update)."""
+    """The category tree, cached per process and read again when the catalog generation moved
+    (every category created, changed or deleted through the services bumps it, see
+    ``services.indexing.catalog_changed``) or after a minute, the safety net for a change
+    made outside the services. No statement on a search."""
     global _tree
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), max(updated_at), max(id) FROM catalog_category")
-        key = tuple(cursor.fetchone())
-    if key != _tree.key:
-        tree = _CategoryTree(key=key)
-        for category in Category.objects.all():
-            tree.by_id[category.id] = category
-            tree.by_name[category.name] = category
-            tree.children.setdefault(category.parent_id or 0, []).append(category.id)
-        for category in tree.by_id.values():
-            if category.parent_id in tree.by_id:
-                category.parent = tree.by_id[category.parent_id]
-        _tree = tree
-    return _tree
+    generation = GENERATION.current()
+    now = time.monotonic()
+    tree = _tree
+    if (
+        tree.key is not None
+        and tree.key[0] == generation
+        and now - tree.key[1] < _TREE_MAX_AGE_S
+    ):
+        return tree
+    tree = _CategoryTree(key=(generation, now))
+    for category in Category.objects.all():
+        tree.by_id[category.id] = category
+        tree.by_name[category.name] = category
+        tree.children.setdefault(category.parent_id or 0, []).append(category.id)
+    for category in tree.by_id.values():
+        if category.parent_id in tree.by_id:
+            category.parent = tree.by_id[category.parent_id]
+    _tree = tree
+    return tree
+
+
+def forget_category_tree() -> None:
+    """Read the tree again on the next search (tests: a rolled-back database takes the
+    generation back with it)."""
+    global _tree
+    _tree = _CategoryTree()
 
 
 def _category_ids(name: str, tree: _CategoryTree) -> list[int] | None:

@@ -11,8 +11,9 @@ import re
 import pytest
 from django.test import Client
 
-from xinyue.catalog.models import Title
+from xinyue.catalog.models import Category, Title
 from xinyue.catalog.selectors.search import GENERATION, GENERATION_KEY, RESULTS, search_titles
+from xinyue.catalog.services import curation
 from xinyue.catalog.services.imports import import_catalog
 from xinyue.catalog.services.offers import update_stock
 from xinyue.catalog.tests.portal_data import library_shelf, new_reader, reader_token
@@ -129,6 +130,32 @@ def test_another_process_s_change_is_seen_within_the_check_interval(
     now[0] += 0.02
     api_titles(client, "围城")
     assert (RESULTS.hits, RESULTS.misses) == (1, 2)  # the new generation: asked the engine
+
+
+def test_a_renamed_category_shows_in_the_next_search_without_asking_each_time(
+    books, client, operator, django_assert_num_queries
+):
+    def facet_names(**params) -> list[str]:
+        body = client.get("/api/v1/catalog/search", {"q": "东野圭吾", **params}).json()
+        return [f["value"] for f in body["facets"]["category"]]
+
+    assert facet_names() == ["侦探/悬疑/推理"]
+    # A repeat reads the generation (at most every check interval) and the page's titles: the
+    # category tree asks nothing.
+    with django_assert_num_queries(1):
+        search_titles(query="东野圭吾")
+
+    curation.update_category(
+        actor=operator, category=Category.objects.get(name="侦探/悬疑/推理"), name="推理小说"
+    )
+
+    assert facet_names() == ["推理小说"]
+    body = client.get("/api/v1/catalog/search", {"q": "东野圭吾"}).json()
+    assert {item["category"] for item in body["items"]} == {"推理小说"}
+    assert facet_names(category="推理小说") == ["推理小说"]
+    assert facet_names(category="侦探/悬疑/推理") == []
+    page = client.get("/search/", {"q": "东野圭吾"}).content.decode()
+    assert "推理小说" in page and "侦探/悬疑/推理" not in page
 
 
 def test_normalised_queries_share_an_entry_and_pages_do_not(books):
