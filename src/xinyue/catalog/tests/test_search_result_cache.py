@@ -155,7 +155,8 @@ def test_a_renamed_category_shows_in_the_next_search_without_asking_each_time(
     assert facet_names(category="推理小说") == ["推理小说"]
     assert facet_names(category="侦探/悬疑/推理") == []
     page = client.get("/search/", {"q": "东野圭吾"}).content.decode()
-    assert "推理小说" in page and "侦探/悬疑/推理" not in page
+    assert "推理小说" in page
+    assert "侦探/悬疑/推理" not in page
 
 
 def test_normalised_queries_share_an_entry_and_pages_do_not(books):
@@ -222,3 +223,24 @@ def test_visitors_and_readers_share_entries_but_never_each_others_shelf(books):
         "/api/v1/catalog/search", {"q": "东野圭吾"}, HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert signed_in.content == Client().get("/api/v1/catalog/search", {"q": "东野圭吾"}).content
+
+
+def test_search_page_tails_carry_each_title_s_own_shelf_button(books):
+    """The shelf buttons are rendered once per state per request and given each title's id."""
+    visitor = Client()
+    visitor.post("/shelf/add/", {"title_id": books["baiyexing"].pk})
+    page = visitor.get("/search/", {"q": "东野圭吾"}).content.decode()
+    items = re.findall(r'<li class="book" id="title-(\d+)">(.*?)</li>', page, re.S)
+    forms = {
+        int(pk): re.findall(
+            r'<form method="post" action="([^"]+)".*?name="title_id" value="(\d+)"', body, re.S
+        )
+        for pk, body in items
+    }
+    assert forms == {
+        books["baiyexing"].pk: [("/shelf/remove/", str(books["baiyexing"].pk))],
+        books["xianyiren"].pk: [("/shelf/add/", str(books["xianyiren"].pk))],
+    }
+    assert page.count('<button class="on-shelf"') == 1
+    assert page.count('<button class="add-shelf"') == 1
+    assert page.count('name="next" value="/search/?q=%E4%B8%9C%E9%87%8E%E5%9C%AD%E5%90%BE"') == 2
