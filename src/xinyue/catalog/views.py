@@ -157,7 +157,34 @@ class SearchParams:
         return "/search/?" + urlencode(self.as_query(**changes))
 
 
+def _weigh_groups(groups: list[dict[str, Any]]) -> int:
+    return 200 + sum(
+        150 + 2 * (len(option["url"]) + len(str(option["value"])))
+        for group in groups
+        for option in group["options"]
+    )
+
+
+# The facet links of an answer, per process: a pure function of the search's parameters, its
+# facets and the language (thirty-odd URLs built per page view otherwise).
+FACET_LINKS: MicroCache[list[dict[str, Any]]] = MicroCache(
+    ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS,
+    max_entries=5_000,
+    max_bytes=lambda: 2 * 1024 * 1024,
+    weigh=_weigh_groups,
+)
+
+
 def _facets(params: SearchParams, facets: dict[str, list]) -> list[dict[str, Any]]:
+    key = (
+        tuple(params.as_query().items()),
+        tuple((name, tuple(values or ())) for name, values in facets.items()),
+        get_language(),
+    )
+    return FACET_LINKS.get_or_compute(key, lambda: _facet_groups(params, facets))
+
+
+def _facet_groups(params: SearchParams, facets: dict[str, list]) -> list[dict[str, Any]]:
     groups = []
     labels = {"category": _("分类"), "year": _("出版年"), "publisher": _("出版社")}
     for name, label in labels.items():
