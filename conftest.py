@@ -232,13 +232,15 @@ def _search_result_cache():
     must be correct under every test that changes the catalog and searches again. The test
     database is rolled back after each test (and the catalog generation with it), so what a
     test cached goes with it."""
-    from xinyue.catalog.selectors.search import GENERATION, RESULTS
+    from xinyue.catalog.selectors.search import GENERATION, RESULTS, forget_category_tree
 
     RESULTS.clear()
     GENERATION.forget()
+    forget_category_tree()
     yield RESULTS
     RESULTS.clear()
     GENERATION.forget()
+    forget_category_tree()
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from xinyue.circulation import marc, selectors, services
+from xinyue.circulation import selectors, services
 from xinyue.circulation.errors import CardUnknown, LoanNotFound
 from xinyue.circulation.models import Loan
 from xinyue.circulation.qr import borrow_qr_svg, borrow_url
@@ -299,6 +299,8 @@ def transferred_items(
     library = library_get(code=code)
     require(actor, Action.WORK_AT_LIBRARY, library_id=library.pk)
     transfers = selectors.transferred_items(library=library, since=clock.start_of_day(since))
+    from xinyue.circulation import marc  # pymarc, loaded by the first export (worker memory)
+
     records = [marc.item_record(transfer) for transfer in transfers[:5000]]
     if format == "marcxml":
         return HttpResponse(marc.as_marcxml(records), content_type="application/marcxml+xml")

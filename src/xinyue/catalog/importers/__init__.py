@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePath
 
-from xinyue.catalog.importers.marc import read_iso2709, read_marcxml
 from xinyue.catalog.importers.records import RawRecord, UnreadableFile
 from xinyue.catalog.importers.tabular import read_csv, read_xlsx
 
@@ -46,6 +45,9 @@ def detect_format(data: bytes, filename: str = "") -> str:
 
 def read_records(data: bytes, filename: str = "", fmt: str | None = None) -> Iterator[RawRecord]:
     fmt = fmt or detect_format(data, filename)
+    # pymarc is loaded by the first MARC file, not by every web process (worker memory).
+    if fmt in ("iso2709", "marcxml"):
+        from xinyue.catalog.importers.marc import read_iso2709, read_marcxml
     if fmt == "iso2709":
         return read_iso2709(data)
     if fmt == "marcxml":

@@ -193,6 +193,8 @@ def shelf_count(*, reader_id: int) -> int:
 def visible_title_ids(ids: Iterable[int]) -> list[int]:
     """Of ``ids``, those still shown to readers, in the given order (anonymous shelves)."""
     ids = list(ids)
+    if not ids:
+        return []  # an empty shelf (most visitors): no query to build
     active = set(Title.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
     return [i for i in ids if i in active]
 

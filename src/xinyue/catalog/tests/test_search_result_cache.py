@@ -11,8 +11,9 @@ import re
 import pytest
 from django.test import Client
 
-from xinyue.catalog.models import Title
+from xinyue.catalog.models import Category, Title
 from xinyue.catalog.selectors.search import GENERATION, GENERATION_KEY, RESULTS, search_titles
+from xinyue.catalog.services import curation
 from xinyue.catalog.services.imports import import_catalog
 from xinyue.catalog.services.offers import update_stock
 from xinyue.catalog.tests.portal_data import library_shelf, new_reader, reader_token
@@ -131,6 +132,33 @@ def test_another_process_s_change_is_seen_within_the_check_interval(
     assert (RESULTS.hits, RESULTS.misses) == (1, 2)  # the new generation: asked the engine
 
 
+def test_a_renamed_category_shows_in_the_next_search_without_asking_each_time(
+    books, client, operator, django_assert_num_queries
+):
+    def facet_names(**params) -> list[str]:
+        body = client.get("/api/v1/catalog/search", {"q": "东野圭吾", **params}).json()
+        return [f["value"] for f in body["facets"]["category"]]
+
+    assert facet_names() == ["侦探/悬疑/推理"]
+    # A repeat reads the generation (at most every check interval) and the page's titles: the
+    # category tree asks nothing.
+    with django_assert_num_queries(1):
+        search_titles(query="东野圭吾")
+
+    curation.update_category(
+        actor=operator, category=Category.objects.get(name="侦探/悬疑/推理"), name="推理小说"
+    )
+
+    assert facet_names() == ["推理小说"]
+    body = client.get("/api/v1/catalog/search", {"q": "东野圭吾"}).json()
+    assert {item["category"] for item in body["items"]} == {"推理小说"}
+    assert facet_names(category="推理小说") == ["推理小说"]
+    assert facet_names(category="侦探/悬疑/推理") == []
+    page = client.get("/search/", {"q": "东野圭吾"}).content.decode()
+    assert "推理小说" in page
+    assert "侦探/悬疑/推理" not in page
+
+
 def test_normalised_queries_share_an_entry_and_pages_do_not(books):
     search_titles(query="东野圭吾")
     search_titles(query="  ＰＹＴＨＯＮ  ")
@@ -195,3 +223,24 @@ def test_visitors_and_readers_share_entries_but_never_each_others_shelf(books):
         "/api/v1/catalog/search", {"q": "东野圭吾"}, HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert signed_in.content == Client().get("/api/v1/catalog/search", {"q": "东野圭吾"}).content
+
+
+def test_search_page_tails_carry_each_title_s_own_shelf_button(books):
+    """The shelf buttons are rendered once per state per request and given each title's id."""
+    visitor = Client()
+    visitor.post("/shelf/add/", {"title_id": books["baiyexing"].pk})
+    page = visitor.get("/search/", {"q": "东野圭吾"}).content.decode()
+    items = re.findall(r'<li class="book" id="title-(\d+)">(.*?)</li>', page, re.S)
+    forms = {
+        int(pk): re.findall(
+            r'<form method="post" action="([^"]+)".*?name="title_id" value="(\d+)"', body, re.S
+        )
+        for pk, body in items
+    }
+    assert forms == {
+        books["baiyexing"].pk: [("/shelf/remove/", str(books["baiyexing"].pk))],
+        books["xianyiren"].pk: [("/shelf/add/", str(books["xianyiren"].pk))],
+    }
+    assert page.count('<button class="on-shelf"') == 1
+    assert page.count('<button class="add-shelf"') == 1
+    assert page.count('name="next" value="/search/?q=%E4%B8%9C%E9%87%8E%E5%9C%AD%E5%90%BE"') == 2
