@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Field
 from django.db.models.base import ModelState
 
 from xinyue.catalog.models import Category, Title
@@ -637,7 +638,9 @@ def _converters() -> list[tuple[int, Any, list]]:
     if key not in _CONVERTERS:
         out = []
         for index, name in enumerate(_ITEM_COLUMNS):
-            column = Title._meta.get_field(name).get_col(Title._meta.db_table)
+            field = Title._meta.get_field(name)
+            assert isinstance(field, Field)  # a concrete column of the title, never a relation
+            column = field.get_col(Title._meta.db_table)
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
             if found:
                 out.append((index, column, found))
@@ -700,7 +703,7 @@ def _load_items(ids: list[int], terms: tuple[Term, ...], tree: _CategoryTree) ->
         by_id[title.id] = title
     items = [by_id[i] for i in ids if i in by_id]
     for item in items:
-        category = tree.by_id.get(item.category_id)
+        category = tree.by_id.get(item.category_id) if item.category_id is not None else None
         if category is not None:
             item._state.fields_cache["category"] = category
         item.highlights = dict(
