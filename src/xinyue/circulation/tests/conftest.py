@@ -100,8 +100,9 @@ def work_outbox() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def compensation_rule(province) -> CirculationRule:
-    """Compensation 1.5 × list price + 5 元, lost 30 days after the due date."""
+def platform_rule(province) -> CirculationRule:
+    """Province rule for platform loans: remind 3 days before, lost 30 days after the due date,
+    compensation 1.5 × list price + 5 元."""
     return CirculationRule.objects.create(
         program="platform",
         loan_days=30,
@@ -116,7 +117,7 @@ def compensation_rule(province) -> CirculationRule:
 
 
 @pytest.fixture
-def capped(compensation_rule, platform_reader):
+def capped(platform_rule, platform_reader):
     """A one-book order (list price 30.00 元, so a deposit of 30.00 元) and a second order's book
     due 40 days later: the first is declared lost, compensation 30 × 1.5 + 5 = 50.00 元."""
     from xinyue.suppliers.models import Supplier

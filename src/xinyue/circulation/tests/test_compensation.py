@@ -129,7 +129,7 @@ def test_a_book_found_with_compensation_unpaid_owes_back_only_what_was_charged(
 
 @pytest.mark.parametrize("other", ["returned", "lost"])
 def test_a_charge_waits_on_my_compensation_for_the_orders_other_books(
-    other, compensation_rule, platform_loans, platform_reader, hangzhou, hz_desk, client
+    other, platform_rule, platform_loans, platform_reader, hangzhou, hz_desk, client
 ):
     """One credit order backs both books, and the provider completes an order once: the lost
     book's bill says it waits until the other book is returned (the charge is 51.50 元) or lost

@@ -10,7 +10,7 @@ import pytest
 
 from xinyue.circulation import selectors
 from xinyue.circulation.errors import CompensationNotDue, ReaderBlocked, RefundNotDue
-from xinyue.circulation.models import CirculationRule, CreditRecord, Item, Loan, LoanEvent
+from xinyue.circulation.models import CreditRecord, Item, Loan, LoanEvent
 from xinyue.circulation.services import check_in, check_out, renew_loan
 from xinyue.circulation.services.credit_sync import send_credit_record
 from xinyue.circulation.services.overdue import (
@@ -30,23 +30,6 @@ from xinyue.readers.services.identity import reader_actor
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def rule(province) -> CirculationRule:
-    """Province rule for platform loans: remind 3 days before, lost 30 days after the due date,
-    compensation 1.5 × list price + 5 元."""
-    return CirculationRule.objects.create(
-        program="platform",
-        loan_days=30,
-        renewals=1,
-        renewal_grace_days=2,
-        max_open_loans=5,
-        compensation_factor_permille=1500,
-        compensation_fee_fen=500,
-        remind_days_before=3,
-        lost_after_days=30,
-    )
-
-
 def notes(loan: Loan) -> list[str]:
     return list(
         LoanEvent.objects.filter(loan=loan, note__startswith="reminder").values_list(
@@ -55,7 +38,7 @@ def notes(loan: Loan) -> list[str]:
     )
 
 
-def test_the_daily_job_on_exact_dates(rule, platform_loans, hangzhou, hz_desk):
+def test_the_daily_job_on_exact_dates(platform_rule, platform_loans, hangzhou, hz_desk):
     first, second = platform_loans
     due = first.due_on
     Loan.objects.filter(pk=second.pk).update(due_on=due + dt.timedelta(days=10))
@@ -122,7 +105,7 @@ def test_the_daily_job_on_exact_dates(rule, platform_loans, hangzhou, hz_desk):
 
 
 def test_a_failed_deduction_is_retried_and_charged_once(
-    rule, platform_loans, hangzhou, hz_desk, client, operator_user
+    platform_rule, platform_loans, hangzhou, hz_desk, client, operator_user
 ):
     first, second = platform_loans
     check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
@@ -163,7 +146,7 @@ def test_a_failed_deduction_is_retried_and_charged_once(
 
 
 def test_a_lost_book_found_before_the_charge_is_a_late_return(
-    rule, platform_loans, hangzhou, ningbo, nb_admin
+    platform_rule, platform_loans, hangzhou, ningbo, nb_admin
 ):
     first, second = platform_loans
     run_daily(today=first.due_on + dt.timedelta(days=30))  # both lost
@@ -180,7 +163,7 @@ def test_a_lost_book_found_before_the_charge_is_a_late_return(
 
 
 def test_a_lost_book_found_after_the_charge_joins_the_shelf_without_a_second_charge(
-    rule, platform_loans, hangzhou, ningbo, hz_desk, nb_admin
+    platform_rule, platform_loans, hangzhou, ningbo, hz_desk, nb_admin
 ):
     first, second = platform_loans
     check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
@@ -218,7 +201,7 @@ def test_a_lost_book_found_after_the_charge_joins_the_shelf_without_a_second_cha
 
 
 def test_a_book_paid_for_at_a_desk_and_found_is_refunded_at_a_desk_over_the_api(
-    rule, platform_loans, hangzhou, hz_desk, hz_key_client
+    platform_rule, platform_loans, hangzhou, hz_desk, hz_key_client
 ):
     first, second = platform_loans
     run_daily(today=first.due_on + dt.timedelta(days=30))
@@ -242,7 +225,7 @@ def test_a_book_paid_for_at_a_desk_and_found_is_refunded_at_a_desk_over_the_api(
 
 
 def test_compensation_paid_at_a_desk_withdraws_the_charge(
-    rule, platform_loans, platform_reader, hangzhou, hz_desk
+    platform_rule, platform_loans, platform_reader, hangzhou, hz_desk
 ):
     first, second = platform_loans
     run_daily(today=first.due_on + dt.timedelta(days=30))
@@ -260,7 +243,7 @@ def test_compensation_paid_at_a_desk_withdraws_the_charge(
 
 
 def test_blocks_stop_loans_and_renewals_never_returns(
-    rule, platform_loans, platform_reader, hangzhou, hz_desk
+    platform_rule, platform_loans, platform_reader, hangzhou, hz_desk
 ):
     first, second = platform_loans
     Loan.objects.filter(pk=first.pk).update(due_on=clock.today() - dt.timedelta(days=40))
@@ -285,7 +268,7 @@ def test_blocks_stop_loans_and_renewals_never_returns(
 
 
 def test_the_reader_pays_a_failed_deduction_through_the_provider_on_my_compensation(
-    rule, platform_loans, platform_reader, hangzhou, hz_desk, client, operator_user
+    platform_rule, platform_loans, platform_reader, hangzhou, hz_desk, client, operator_user
 ):
     first, second = platform_loans
     check_in(actor=hz_desk, library=hangzhou, barcode=second.item.barcode)
@@ -330,7 +313,7 @@ def test_the_reader_pays_a_failed_deduction_through_the_provider_on_my_compensat
 
 
 def test_my_loans_page_and_api_say_why_the_reader_is_blocked(
-    rule, platform_loans, platform_reader, client
+    platform_rule, platform_loans, platform_reader, client
 ):
     first, _second = platform_loans
     client.force_login(platform_reader.user)
