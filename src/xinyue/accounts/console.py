@@ -53,6 +53,38 @@ def apply_domain_error(form: Any, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
+def webhook_console(
+    request: HttpRequest,
+    *,
+    form_class: Any,
+    subscribe: Callable[..., Any],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The webhook page of a library or a supplier: a posted form subscribes through
+    ``subscribe(url=, event_types=)`` (the owner's service), the signing secret is shown this once,
+    and ``context`` brings the owner's subscriptions and latest deliveries (querysets, read after
+    the subscription)."""
+    form = form_class(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription = subscribe(
+                url=form.cleaned_data["url"], event_types=form.cleaned_data["event_types"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            new_secret = subscription.secret
+            form = form_class()
+    return render_console(
+        request,
+        template,
+        {**context, "form": form, "new_secret": new_secret},
+        status=422 if form.errors else 200,
+    )
+
+
 def working_library(
     request: HttpRequest, actor: Any, action: Action = Action.WORK_AT_LIBRARY
 ) -> Library:

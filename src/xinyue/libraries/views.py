@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,7 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from xinyue.accounts.console import apply_domain_error, console_view, render_console
+from xinyue.accounts.console import (
+    apply_domain_error,
+    console_view,
+    render_console,
+    webhook_console,
+)
 from xinyue.core.actors import Role
 from xinyue.core.errors import DomainError
 from xinyue.core.permissions import can_act_for_library, require_library, require_operator
@@ -140,30 +147,14 @@ def console_webhooks(request: HttpRequest, code: str) -> HttpResponse:
     """A library admin's webhook subscriptions and the latest deliveries."""
     library = selectors.library_get(code=code)
     require_library(request.actor, library.pk, role=Role.ADMIN)
-    form = WebhookForm(request.POST or None)
-    new_secret = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            subscription = services.subscribe_webhook(
-                actor=request.actor,
-                library=library,
-                url=form.cleaned_data["url"],
-                event_types=form.cleaned_data["event_types"],
-            )
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            new_secret = subscription.secret
-            form = WebhookForm()
-    return render_console(
+    return webhook_console(
         request,
-        "libraries/console_webhooks.html",
-        {
+        form_class=WebhookForm,
+        subscribe=partial(services.subscribe_webhook, actor=request.actor, library=library),
+        template="libraries/console_webhooks.html",
+        context={
             "library": library,
-            "form": form,
-            "new_secret": new_secret,
             "subscriptions": selectors.webhook_subscriptions(library=library),
             "deliveries": selectors.recent_webhook_deliveries(library=library),
         },
-        status=422 if form.errors else 200,
     )
