@@ -36,6 +36,18 @@ def sandbox_fault(method: str, times: int) -> None:
     assert answer.status_code < 300, answer.text
 
 
+def placed_without_its_task(reader, title, *, actor):
+    """One book ordered with the credit task held back: the test runs the task when it wants."""
+    return services.place_order(
+        actor=actor,
+        reader=reader,
+        title_ids=[title.pk],
+        channel=Channel.PC,
+        address=ADDRESS,
+        open_credit=False,
+    )
+
+
 def test_a_provider_outage_leaves_the_order_placed_and_the_task_opens_it_once(
     reader, titles, budget
 ):
@@ -75,14 +87,7 @@ def test_a_provider_outage_leaves_the_order_placed_and_the_task_opens_it_once(
 
 def test_the_task_gives_up_after_its_back_off_and_releases_everything(reader, titles, budget):
     """A provider down for all of the back-off: the order is cancelled with its reason."""
-    order = services.place_order(
-        actor=SYSTEM,
-        reader=reader,
-        title_ids=[titles[0].pk],
-        channel=Channel.PC,
-        address=ADDRESS,
-        open_credit=False,
-    )
+    order = placed_without_its_task(reader, titles[0], actor=SYSTEM)
     stock = Offer.objects.get(title=titles[0]).stock
     sandbox_fault("zhima.merchant.order.rent.create", times=100)
     last = services.CREDIT_BACKOFF.max_attempts - 1
@@ -99,14 +104,7 @@ def test_an_order_cancelled_before_its_task_runs_never_reaches_the_provider(read
     """The reader cancels in the moment between placing and the task: the task finds the order
     closed and opens nothing; what the order held is back."""
     stock = Offer.objects.get(title=titles[0]).stock
-    order = services.place_order(
-        actor=reader_actor(reader),
-        reader=reader,
-        title_ids=[titles[0].pk],
-        channel=Channel.PC,
-        address=ADDRESS,
-        open_credit=False,
-    )
+    order = placed_without_its_task(reader, titles[0], actor=reader_actor(reader))
     services.cancel_order(actor=reader_actor(reader), order=order)
     assert services.open_order_credit(order_id=order.pk) is None
     order.refresh_from_db()
@@ -121,14 +119,7 @@ def test_an_order_cancelled_after_its_credit_order_opened_cancels_it_at_the_prov
     reader, titles, budget
 ):
     """Cancelling a confirmed order (nothing shipped yet) leaves no credit order open."""
-    order = services.place_order(
-        actor=reader_actor(reader),
-        reader=reader,
-        title_ids=[titles[0].pk],
-        channel=Channel.PC,
-        address=ADDRESS,
-        open_credit=False,
-    )
+    order = placed_without_its_task(reader, titles[0], actor=reader_actor(reader))
     assert services.open_order_credit(order_id=order.pk) is None
     order.refresh_from_db()
     assert order.status == "confirmed"
