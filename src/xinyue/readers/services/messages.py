@@ -67,15 +67,14 @@ def notify_readers(*, notices: Sequence[Notice]) -> list[Message]:
         )
     senders = settings.XINYUE_MESSAGE_SENDERS
     insert_rows(rows, return_ids=True)
-    messages = rows
-    if senders and messages:
-        deliveries = [MessageDelivery(message=m, sender=path) for m in messages for path in senders]
+    if senders and rows:
+        deliveries = [MessageDelivery(message=m, sender=path) for m in rows for path in senders]
         insert_rows(deliveries, return_ids=True)
         for delivery in deliveries:
             transaction.on_commit(
                 lambda pk=delivery.pk: deliver_message.enqueue(delivery_id=pk)  # type: ignore[misc]
             )
-    return messages
+    return rows
 
 
 def message_backoff() -> Backoff:
