@@ -110,29 +110,13 @@ def _empty_facets() -> dict[str, list[tuple[Any, int]]]:
 
 @dataclass
 class _CategoryTree:
-    key: tuple | None = None
     by_id: dict[int, Category] = field(default_factory=dict)
     by_name: dict[str, Category] = field(default_factory=dict)
     children: dict[int, list[int]] = field(default_factory=dict)
 
 
-_tree = _CategoryTree()
-# A change made outside the services (a migration, the demo's loader) shows after this long.
-_TREE_MAX_AGE_S = 60.0
-
-
-def category_tree() -> _CategoryTree:
-    """The category tree, cached per process and read again when the catalog generation moved
-    (every category created, changed or deleted through the services bumps it, see
-    ``services.indexing.catalog_changed``) or after a minute, the safety net for a change
-    made outside the services. No statement on a search."""
-    global _tree
-    generation = GENERATION.current()
-    now = time.monotonic()
-    tree = _tree
-    if tree.key is not None and tree.key[0] == generation and now - tree.key[1] < _TREE_MAX_AGE_S:
-        return tree
-    tree = _CategoryTree(key=(generation, now))
+def _read_category_tree() -> _CategoryTree:
+    tree = _CategoryTree()
     for category in Category.objects.all():
         tree.by_id[category.id] = category
         tree.by_name[category.name] = category
@@ -140,15 +124,27 @@ def category_tree() -> _CategoryTree:
     for category in tree.by_id.values():
         if category.parent_id in tree.by_id:
             category.parent = tree.by_id[category.parent_id]
-    _tree = tree
     return tree
+
+
+# Kept per process while the catalog generation stands (every category created, changed or
+# deleted through the services bumps it, see ``services.indexing.catalog_changed``), and for a
+# minute at most: the safety net for a change made outside the services (a migration, the demo's
+# loader).
+CATEGORY_TREE: MicroCache[_CategoryTree] = MicroCache(
+    ttl=lambda: 60.0, max_entries=1, generation=lambda: GENERATION.current()
+)
+
+
+def category_tree() -> _CategoryTree:
+    """The category tree, without a statement on a search (see ``CATEGORY_TREE``)."""
+    return CATEGORY_TREE.get_or_compute("tree", _read_category_tree)
 
 
 def forget_category_tree() -> None:
     """Read the tree again on the next search (tests: a rolled-back database takes the
     generation back with it)."""
-    global _tree
-    _tree = _CategoryTree()
+    CATEGORY_TREE.clear()
 
 
 def _category_ids(name: str, tree: _CategoryTree) -> list[int] | None:
@@ -328,7 +324,7 @@ class _Generation:
         self.read_at = -math.inf
 
 
-GENERATION = _Generation()
+GENERATION: _Generation = _Generation()
 
 
 def _weigh(hits: _Hits) -> int:
