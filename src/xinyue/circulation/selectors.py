@@ -391,6 +391,15 @@ class DeskMoney:
     amount_fen: int
 
 
+# Loans with a sum a desk may settle: lost (its compensation, unless the provider charged it),
+# settled with a rest above the deposit, or found with a refund not yet given.
+_MONEY_AT_A_DESK = (
+    Q(status=Loan.Status.LOST)
+    | Q(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
+    | Q(refund_due_fen__gt=0, refunded_at__isnull=True)
+)
+
+
 def desk_money_reader(*, actor: Actor, library, scanned: str):
     """The reader a money desk serves, from what staff scanned: a card of this library, or the
     barcode of a book whose loan has a sum to settle (a reader who lost a book may hold no card
@@ -403,11 +412,7 @@ def desk_money_reader(*, actor: Actor, library, scanned: str):
         return card.reader
     loan = (
         Loan.objects.filter(item__barcode=scanned)
-        .filter(
-            Q(status=Loan.Status.LOST)
-            | Q(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
-            | Q(refund_due_fen__gt=0, refunded_at__isnull=True)
-        )
+        .filter(_MONEY_AT_A_DESK)
         .select_related("reader")
         .order_by("-id")
         .first()
@@ -421,11 +426,7 @@ def desk_money(*, actor: Actor, library_id: int, reader) -> list[DeskMoney]:
     require(actor, Action.CIRCULATE, library_id=library_id)
     loans = list(
         Loan.objects.filter(reader=reader)
-        .filter(
-            Q(status=Loan.Status.LOST)
-            | Q(status=Loan.Status.SETTLED, compensation_unpaid_fen__gt=0)
-            | Q(refund_due_fen__gt=0, refunded_at__isnull=True)
-        )
+        .filter(_MONEY_AT_A_DESK)
         .select_related("item__title", "library")
         .order_by("id")
     )
