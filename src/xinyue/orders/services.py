@@ -803,9 +803,14 @@ def _prepare(
         loan_days=rules.loan_days,
     )
     if delivery_kind == DeliveryKind.HOME:
-        vault.seal(order, "address_detail_ct", detail)
-        vault.seal(order, "address_recipient_ct", recipient)
-        vault.seal(order, "address_phone_ct", phone)
+        vault.seal_fields(
+            order,
+            {
+                "address_detail_ct": detail,
+                "address_recipient_ct": recipient,
+                "address_phone_ct": phone,
+            },
+        )
     return _Prepared(
         actor=actor,
         reader=reader,
@@ -1042,8 +1047,8 @@ def _write(batch: _Batch) -> None:
                 "default", ["id", "title"], [line.title_id, titles[line.title_id].title]
             )
         order._prefetched_objects_cache = {  # type: ignore[attr-defined]  # Django's prefetch cache
-            "lines": _filled(OrderLine.objects.filter(order=order), by_order[order.pk]),
-            "events": _filled(OrderEvent.objects.filter(order=order), [event]),
+            "lines": _filled(OrderLine, order, by_order[order.pk]),
+            "events": _filled(OrderEvent, order, [event]),
         }
     _announce_placed(placed)
     credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
@@ -1051,9 +1056,14 @@ def _write(batch: _Batch) -> None:
         transaction.on_commit(partial(_enqueue_credit_orders, credit))
 
 
-def _filled(queryset: Any, rows: list[Any]) -> Any:
-    """``queryset`` with ``rows`` as its result, as ``prefetch_related`` leaves it: iterating it
-    reads nothing; anything built on it (``order_by``, ``filter``) queries as usual."""
+def _filled(model: Any, order: Order, rows: list[Any]) -> Any:
+    """``order``'s rows of ``model`` as ``prefetch_related`` leaves them: iterating reads
+    nothing; anything built on it (``order_by``, ``filter``) queries as usual. The filter on the
+    order is deferred, as Django's related managers defer theirs, so it is compiled only when
+    someone builds on it (compiling it for every placed order was ~8 % of placing's CPU)."""
+    queryset = model._default_manager.get_queryset()
+    queryset._defer_next_filter = True
+    queryset = queryset.filter(order=order)
     queryset._result_cache = rows
     queryset._prefetch_done = True
     return queryset

@@ -24,6 +24,7 @@ is what key rotation walks.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -117,7 +118,13 @@ def configured_algorithm() -> str:
 
 
 def key_file() -> Path:
-    return Path(settings.XINYUE_VAULT_KEY_FILE or config.data_dir() / "vault_keys.json")
+    return _path(settings.XINYUE_VAULT_KEY_FILE or str(config.data_dir() / "vault_keys.json"))
+
+
+@functools.lru_cache(maxsize=8)
+def _path(name: str) -> Path:
+    """The key file's ``Path`` per setting (built on every seal and unseal before)."""
+    return Path(name)
 
 
 def _env_keys() -> str:
@@ -299,11 +306,12 @@ def _decrypt(key: Key, nonce: bytes, data: bytes, aad: bytes) -> bytes:
     return decryptor.update(body) + decryptor.finalize()
 
 
-def seal_value(value: str, *, table: str, column: str, row: str) -> str:
-    """Encrypt ``value`` for (table, column, row) under the current key. ``""`` stays ``""``."""
+def seal_value(value: str, *, table: str, column: str, row: str, key: Key | None = None) -> str:
+    """Encrypt ``value`` for (table, column, row) under the current key (``key``, when the
+    caller looked it up already). ``""`` stays ``""``."""
     if value == "":
         return ""
-    key = keyring().current
+    key = key or keyring().current
     nonce = os.urandom(NONCE_BYTES)
     data = _encrypt(key, nonce, value.encode(), _aad(table, column, row, key.id))
     return f"{key.id}{SEPARATOR}{base64.b64encode(nonce + data).decode()}"
@@ -352,8 +360,16 @@ def _where(instance: models.Model, field: SealedTextField) -> dict[str, str]:
 
 def seal(instance: models.Model, name: str, value: str) -> None:
     """Set sealed field ``name`` of ``instance`` to the ciphertext of ``value`` (not saved)."""
-    field = _field(instance, name)
-    setattr(instance, field.attname, seal_value(value, **_where(instance, field)))
+    seal_fields(instance, {name: value})
+
+
+def seal_fields(instance: models.Model, values: dict[str, str]) -> None:
+    """``seal`` for several fields of one instance, the keys looked up once (placing seals an
+    order's three address fields)."""
+    key = keyring().current
+    for name, value in values.items():
+        field = _field(instance, name)
+        setattr(instance, field.attname, seal_value(value, key=key, **_where(instance, field)))
 
 
 def unseal(instance: models.Model, name: str) -> str:
