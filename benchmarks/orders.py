@@ -144,12 +144,15 @@ def _oversold(
 
 
 def _run_clients(
-    clients: int, per_client: int, work: Any, ready: Any = None
+    clients: int, per_client: int, work: Any, ready: Any = None, gate: Any = None
 ) -> tuple[list[float], int, int, float, list[str], float]:
     """Each client thread calls ``ready(client_index)`` (if given) before the clock starts, then
-    ``work(client_index, k)``; returns latencies (ms), placed, refused, wall seconds, errors, and
-    this process's CPU seconds."""
+    ``work(client_index, k)``; ``gate()`` (if given) is called once every thread is ready, and
+    the clock starts when it returns (the processes of a multi-process phase start together).
+    Returns latencies (ms), placed, refused, wall seconds, errors, and this process's CPU
+    seconds."""
     barrier = threading.Barrier(clients + 1)
+    go = threading.Event()
     latencies: list[list[float]] = [[] for _ in range(clients)]
     counts = [[0, 0] for _ in range(clients)]
     errors: list[str] = []
@@ -160,6 +163,7 @@ def _run_clients(
                 ready(i)
         finally:
             barrier.wait()
+        go.wait()
         try:
             for k in range(per_client):
                 t0 = time.perf_counter()
@@ -177,7 +181,10 @@ def _run_clients(
     for thread in threads:
         thread.start()
     barrier.wait()
+    if gate is not None:
+        gate()
     t0, cpu0 = time.perf_counter(), time.process_time()
+    go.set()
     for thread in threads:
         thread.join()
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -209,12 +216,13 @@ def _phase_start(readers: list[Any]) -> tuple[int, dict[int, int]]:
     return since, quota
 
 
-def service_phase(
-    clients: int, orders: int, readers: list[Any], titles: list[Any], limits: Limits
-) -> dict[str, Any]:
-    since, quota_before = _phase_start(readers)
-    rng = random.Random(1)
-    picks = [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
+def _picks(seed: int, clients: int, orders: int) -> list[list[int]]:
+    rng = random.Random(seed)
+    return [[rng.randrange(TITLES) for _ in range(orders // clients)] for _ in range(clients)]
+
+
+def _placing(readers: list[Any], title_ids: list[int], picks: list[list[int]]) -> Any:
+    """The service phase's client ``i``'s ``k``-th attempt: one title, home delivery."""
 
     def work(i: int, k: int) -> bool:
         reader = readers[i]
@@ -222,7 +230,7 @@ def service_phase(
             services.place_order(
                 actor=reader_actor(reader, channel=Channel.ALIPAY),
                 reader=reader,
-                title_ids=[titles[picks[i][k]].pk],
+                title_ids=[title_ids[picks[i][k]]],
                 channel=Channel.ALIPAY,
                 address=demo.ADDRESS,
                 open_credit=False,
@@ -231,14 +239,134 @@ def service_phase(
         except DomainError:
             return False
 
-    _warm_up()
-    result = _figures(
-        *_run_clients(
-            clients, orders // clients, work, ready=lambda _i: connection.ensure_connection()
-        )
-    )
+    return work
+
+
+def _connect(_i: int) -> None:
+    connection.ensure_connection()
+
+
+def service_phase(
+    clients: int,
+    orders: int,
+    readers: list[Any],
+    titles: list[Any],
+    limits: Limits,
+    processes: int = 1,
+) -> dict[str, Any]:
+    """``clients`` threads placing orders in this process, or (``processes`` > 1) the same
+    clients split over that many processes, each with its own connections and its own group
+    commit, as the web server's workers are. Oversold counts come from the rows either way."""
+    since, quota_before = _phase_start(readers)
+    picks = _picks(1, clients, orders)
+    title_ids = [t.pk for t in titles]
+    if processes > 1:
+        result = _figures(*_run_processes(processes, readers, title_ids, picks))
+        result["processes"] = processes
+    else:
+        _warm_up()
+        work = _placing(readers, title_ids, picks)
+        result = _figures(*_run_clients(clients, orders // clients, work, ready=_connect))
     result["oversold"] = _oversold(since, limits, titles, quota_before)
+    # What the clients were told against what the rows say: an order told "placed" and not
+    # written (or the reverse) would be a fault of its own.
+    result["placed_rows"] = Order.objects.filter(id__gt=since).count()
     return result
+
+
+def _run_processes(
+    processes: int, readers: list[Any], title_ids: list[int], picks: list[list[int]]
+) -> tuple[list[float], int, int, float, list[str], float]:
+    """``_run_clients`` over ``processes`` child processes (``benchmarks/orders_process.py``;
+    client ``i`` in process ``i % processes``), started together once every client of every
+    process has its connection: latencies and errors joined, counts and CPU summed, the wall
+    time of the slowest process."""
+    import xinyue
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    source = os.path.dirname(os.path.dirname(os.path.abspath(xinyue.__file__)))
+    path = [source, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}  # this process's xinyue
+    children = []
+    for p in range(processes):
+        mine = list(range(p, len(readers), processes))
+        job = {
+            "readers": [readers[i].pk for i in mine],
+            "titles": title_ids,
+            "picks": [picks[i] for i in mine],
+        }
+        child = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.orders_process"],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        child.stdin.write(json.dumps(job) + "\n")
+        child.stdin.flush()
+        children.append(child)
+    try:
+        for child in children:
+            if child.stdout.readline().strip() != "ready":
+                raise SystemExit("bench: a placing process did not start (see its error above)")
+        for child in children:  # every client of every process is connected: go
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        parts = [json.loads(child.stdout.readline()) for child in children]
+    finally:
+        for child in children:
+            child.stdin.close()
+            if child.wait(timeout=120) != 0:
+                raise SystemExit("bench: a placing process failed (see its error above)")
+    return (
+        [x for part in parts for x in part["latencies"]],
+        sum(part["placed"] for part in parts),
+        sum(part["refused"] for part in parts),
+        max(part["wall"] for part in parts),
+        [e for part in parts for e in part["errors"]],
+        sum(part["cpu"] for part in parts),
+    )
+
+
+def serve_placing_process(stdin: Any, stdout: Any) -> None:
+    """The child side of ``_run_processes`` (Django already set up): read the job, connect every
+    client, say "ready", wait for "go", place, print the figures as one JSON line."""
+    from xinyue.readers.models import Reader
+
+    job = json.loads(stdin.readline())
+    by_id = Reader.objects.in_bulk(job["readers"])
+    readers = [by_id[pk] for pk in job["readers"]]
+    picks = job["picks"]
+    _warm_up()
+
+    def gate() -> None:
+        stdout.write("ready\n")
+        stdout.flush()
+        if stdin.readline().strip() != "go":
+            raise SystemExit("bench: the placing process was not started")
+
+    latencies, placed, refused, wall, errors, cpu = _run_clients(
+        len(readers),
+        len(picks[0]) if picks else 0,
+        _placing(readers, job["titles"], picks),
+        ready=_connect,
+        gate=gate,
+    )
+    stdout.write(
+        json.dumps(
+            {
+                "latencies": latencies,
+                "placed": placed,
+                "refused": refused,
+                "wall": wall,
+                "errors": errors,
+                "cpu": cpu,
+            }
+        )
+        + "\n"
+    )
+    stdout.flush()
 
 
 def _warm_up() -> None:
@@ -427,7 +555,15 @@ def baseline_phase(
 
 
 def run(
-    *, clients: int, orders: int, http: bool, port: int, workers: int, threads: int, stderr: Any
+    *,
+    clients: int,
+    orders: int,
+    http: bool,
+    port: int,
+    workers: int,
+    threads: int,
+    stderr: Any,
+    processes: int = 1,
 ) -> dict[str, Any]:
     from django.conf import settings
 
@@ -450,6 +586,14 @@ def run(
         "n": orders,
         "clients": clients,
     }
+    if processes > 1:
+        _reset(limits, titles)
+        _log(stderr, f"  service layer, {clients} clients over {processes} processes …")
+        split = service_phase(clients, orders, readers, titles, limits, processes=processes)
+        _log(stderr, f"  {split}")
+        split["oversold_by"] = split["oversold"]
+        split["oversold"] = sum(split["oversold_by"].values())
+        result["processes"] = split
     if http:
         _reset(limits, titles)
         _log(stderr, "  over HTTP …")
@@ -503,6 +647,7 @@ def main(
     as_json: bool,
     stdout: Any,
     stderr: Any,
+    processes: int = 1,
 ) -> dict:
     result = run(
         clients=clients,
@@ -512,6 +657,7 @@ def main(
         workers=workers,
         threads=threads,
         stderr=stderr,
+        processes=processes,
     )
     if not as_json:
         ours, base = result["ours"], result["baseline"]

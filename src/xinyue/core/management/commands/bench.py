@@ -50,6 +50,12 @@ class Command(BaseCommand):
         orders.add_argument("--port", type=int, default=8550, help="port of the HTTP phase")
         orders.add_argument("--workers", type=int, default=2, help="web server processes")
         orders.add_argument("--threads", type=int, default=4, help="threads per process")
+        orders.add_argument(
+            "--processes",
+            type=int,
+            default=settings.XINYUE_WEB_WORKERS,
+            help="also run the service phase with the clients split over N processes (1: skip)",
+        )
         orders.add_argument("--json", action="store_true", help="print only the JSON line")
         http = subcommands.add_parser("http", help="reader traffic over HTTP beside the ceiling")
         http.add_argument("--seconds", type=int, default=30, help="total load, split over kinds")
@@ -130,6 +136,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 workers=options["workers"],
                 threads=options["threads"],
+                processes=options["processes"],
                 as_json=options["json"],
                 stdout=self.stdout,
                 stderr=self.stderr,
