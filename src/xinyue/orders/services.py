@@ -509,10 +509,12 @@ def _next_number(order: Order) -> str:
 #    of each title, the budget — and the inserts. A refusal raises inside the transaction (or
 #    its savepoint) and undoes whatever the order had taken.
 #
-# On SQLite (one writer per database) the threads of a process hand their prepared orders to one
-# committer: whoever holds the writer lock applies every order waiting at that moment in one
-# transaction, each order in its own savepoint, so one refusal never touches the others and the
-# commit is paid once per batch.
+# The threads of a process hand their prepared orders to one committer: whoever holds the
+# writer lock applies every order waiting at that moment in one transaction, each order in its own
+# savepoint, so one refusal never touches the others and the reads, the inserts and the commit are
+# paid once per batch. On SQLite the batches of different processes queue on the one writer; on
+# PostgreSQL on an advisory lock (``_PLACING_LOCK``). An order placed inside a caller's
+# transaction is applied alone, in it.
 
 
 @dataclass
@@ -665,6 +667,9 @@ def _apply_batch(batch: list[_Waiting]) -> None:
             else:
                 waiting.error = refusal
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACING_LOCK])
             for waiting in ready:
                 try:
                     with transaction.atomic():
@@ -689,7 +694,13 @@ def _apply_batch(batch: list[_Waiting]) -> None:
             waiting.done = True
 
 
-_sqlite_orders = _GroupCommit()
+_orders = _GroupCommit()
+
+# PostgreSQL: the key of the transaction-level advisory lock a placing batch takes first, so the
+# batches of different processes (web workers) queue as SQLite's single writer queues them.
+# Without it two batches would take the same offer and budget rows in different orders (one
+# order's quota, offers and slots, then the next order's) and deadlock.
+_PLACING_LOCK = 0x78796F72  # "xyor"
 
 
 def place_order(
@@ -725,11 +736,11 @@ def place_order(
         prepared.open_credit = open_credit
     if isinstance(prepared, Order):
         order = prepared  # a retried key: the first order
-    elif connection.vendor == "sqlite" and not connection.in_atomic_block:
-        order, _created = _sqlite_orders.run(prepared)
+    elif not connection.in_atomic_block:
+        order, _created = _orders.run(prepared)
     else:
-        # PostgreSQL: row locks queue concurrent writers. (Inside a caller's transaction the order
-        # commits with it, so it is never batched with other threads' orders.)
+        # Inside a caller's transaction the order commits with it, so it is never batched with
+        # other threads' orders; its row locks queue it on PostgreSQL.
         (refusal,) = _check_reads([prepared])
         if refusal is not None:
             raise refusal
