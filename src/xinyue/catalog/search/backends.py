@@ -74,8 +74,10 @@ class SqliteBackend:
     def order_condition(self, order: str) -> str:
         return ""
 
-    def surely_exceeds(self, plan: Plan, window: int) -> bool:
-        return False
+    def known_matches(self, plan: Plan) -> tuple[int, bool]:
+        """What the engine knows of the plan's matches without reading them: (a lower bound or
+        the exact number, whether it is exact). FTS5 counts in rowid order for free."""
+        return 0, False
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -248,20 +250,39 @@ RUM_INDEX_SQL = (
 
 # How many documents hold each lexeme of the vector column, exactly: kept by the backend's own
 # writes in their transaction (``insert_documents``, ``delete_documents``, ``clear``; a move
-# changes no token), filled by migration 0009. It answers two questions the statistics can only
+# changes no token), filled by migration 0009. It answers what the statistics can only
 # estimate and GIN can only answer by visiting every match's heap page (PostgreSQL 15's bitmap
-# heap scan cannot skip all-visible pages): whether a one-term query surely fills the window
-# (``surely_exceeds``), and which lexemes an English or pinyin prefix stands for
-# (``_expansions``). The "C" collation orders lexemes by code point, so a prefix is one range
-# of the primary key. A lexeme no document holds any more stays at 0 until the next bulk load.
-# Only words and bigrams are kept: not ISBNs and other numbers (2 M lexemes at 1 M titles, one
-# or two documents each), pinyin or filter tokens (a pinyin prefix keeps its prefix form).
+# heap scan cannot skip all-visible pages): how many documents a one-term query matches, or at
+# least (``known_matches``), and which lexemes an English prefix stands for (``_expansions``).
+# Besides each lexeme, a key "|xy" for every two-character x, y: the documents holding the word
+# xy or the bigram ~xy, which is exactly what a two-character Chinese term matches (its clause
+# is ('xy') | ('~xy')), so its total needs no count at all.
+# Only words, bigrams and those keys are kept: not ISBNs and other numbers (2 M lexemes at 1 M
+# titles, one or two documents each), pinyin or filter tokens (a pinyin prefix keeps its prefix
+# form). The "C" collation orders lexemes by code point, so a prefix is one range of the
+# primary key. A lexeme no document holds any more stays at 0 until the next bulk load.
 TERM_TABLE = "catalog_searchterm"
 _TERM_KEPT_SQL = "lexeme ~ '^[^0-9@=]'"
+_TERM_PAIR_SQL = "(lexeme ~ '^~' AND char_length(lexeme) = 3) OR (lexeme ~ '^[^~@=]' AND char_length(lexeme) = 2)"
 
 
-def _term_kept(lexeme: str) -> bool:
-    return lexeme[0] not in "0123456789@="
+def _term_keys_sql(vector: str) -> str:
+    """A statement giving the term table's keys of one document's vector, once each."""
+    return (
+        f"SELECT lexeme AS key FROM unnest({vector}) WHERE {_TERM_KEPT_SQL} UNION "
+        f"SELECT '|' || ltrim(lexeme, '~') FROM unnest({vector}) WHERE {_TERM_PAIR_SQL}"
+    )
+
+
+def _term_keys(lexemes: Iterable[str]) -> set[str]:
+    """The same keys, from a document's lexemes, in Python."""
+    keys: set[str] = set()
+    for x in lexemes:
+        if x[0] not in "0123456789@=":
+            keys.add(x)
+        if (x[0] == "~" and len(x) == 3) or (x[0] not in "~@=" and len(x) == 2):
+            keys.add("|" + x.lstrip("~"))
+    return keys
 
 
 TERM_TABLE_SQL = (
@@ -270,8 +291,8 @@ TERM_TABLE_SQL = (
 )
 TERM_FILL_SQL = (
     f"INSERT INTO {TERM_TABLE} (lexeme, documents) "
-    f"SELECT lexeme, documents FROM ts_stat('SELECT vector FROM {DOC_TABLE}') "
-    f"AS w(lexeme, documents) WHERE {_TERM_KEPT_SQL} ORDER BY lexeme"
+    f"SELECT key, count(*) FROM {DOC_TABLE} d, LATERAL ({_term_keys_sql('d.vector')}) k "
+    "GROUP BY key ORDER BY key"
 )
 
 
@@ -294,8 +315,8 @@ _TERM_ADD_SQL = (
 _TERM_DELETE_SQL = (
     f"WITH gone AS (DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s) RETURNING vector) "
     f"INSERT INTO {TERM_TABLE} AS s (lexeme, documents) "
-    f"SELECT lexeme, -count(*) FROM gone, unnest(gone.vector) WHERE {_TERM_KEPT_SQL} "
-    "GROUP BY lexeme ORDER BY lexeme "
+    f"SELECT key, -count(*) FROM gone, LATERAL ({_term_keys_sql('gone.vector')}) k "
+    "GROUP BY key ORDER BY key "
     "ON CONFLICT (lexeme) DO UPDATE SET documents = s.documents + excluded.documents"
 )
 # A prefix (``'learn':*``) is written as the lexemes it stands for when they are at most this
@@ -393,23 +414,29 @@ class PostgresBackend:
         """What the in-order scan adds to its WHERE for ``order``: the RUM index's condition."""
         return f" AND {RUM_CONDITION}" if order == self.ordered else ""
 
-    def surely_exceeds(self, plan: Plan, window: int) -> bool:
-        """Whether the plan (one term, no filter tokens) surely matches more documents than the
-        window holds: one lexeme the term matches by itself, in any column, is in more (exact,
-        from the term table; a lexeme is a lower bound of the clause — an OR with its bigram, a
-        prefix). Then the window is full and neither counted nor collected."""
+    def known_matches(self, plan: Plan) -> tuple[int, bool]:
+        """What the term table knows of a one-term plan's matches (no filter tokens): exactly
+        how many for a two-character Chinese term in any column (its "|xy" key), else at least
+        as many as the most common lexeme the term matches by itself in any column (an OR with
+        its bigram, a prefix: a lower bound). Returns (that number, whether it is exact); (0,
+        False) when the table knows nothing."""
         if len(plan.clauses) != 1 or plan.filter_tokens:
-            return False
-        alternatives = _pg_alternatives(self._clause(plan.clauses[0]), any_weight=False)
-        if not alternatives:
-            return False
+            return 0, False
+        clause = self._clause(plan.clauses[0])
+        term = plan.clauses[0].term
+        pair = len(term.text) == 2 and clause == (
+            f"(({_pg_quote(term.text)}) | ({_pg_quote('~' + term.text)}))"
+        )
+        keys = ["|" + term.text] if pair else _pg_alternatives(clause, any_weight=False)
+        if not keys:
+            return 0, False
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT coalesce(max(documents), 0) FROM {TERM_TABLE} WHERE lexeme = ANY(%s)",
-                [alternatives],
+                [keys],
             )
-            (most,) = cursor.fetchone()
-        return most > window
+            (known,) = cursor.fetchone()
+        return known, pair
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -512,7 +539,7 @@ class PostgresBackend:
         for title_id, docid, doc in rows:
             cols = doc.columns()
             positions = _pg_positions(doc)
-            lexemes.update(x for x in positions if _term_kept(x))
+            lexemes.update(_term_keys(positions))
             params.append([title_id, docid, *(cols[c] for c in COLUMNS), _pg_literal(positions)])
         if params:
             with connection.cursor() as cursor:

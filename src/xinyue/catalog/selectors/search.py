@@ -389,9 +389,11 @@ def _search_index(
             return ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
 
         end = None
-        # The window is surely full: nothing to count (PostgreSQL: the term table).
-        full = backend.surely_exceeds(plan, limits.window)
-        if backend.collect_unordered and not dense and not full:
+        # What the engine knows without reading matches (PostgreSQL: the term table): their
+        # exact number, or that the window is full; then nothing is counted or collected.
+        known, exact = backend.known_matches(plan)
+        full = known > limits.window
+        if backend.collect_unordered and not dense and not (full or exact):
             # One pass over the matches in any order (the GIN bitmap), stopping after the
             # window: when that is all of them they are sorted here and nothing more is read
             # (ordering them in the database, then counting, reads every match twice).
@@ -420,8 +422,8 @@ def _search_index(
                 )
                 matched, end = cursor.fetchone()
             else:
-                if full:
-                    matched = limits.window + 1
+                if full or exact:
+                    matched = min(known, limits.window + 1)
                 else:
                     # Counting needs no order (PostgreSQL: see PostgresBackend.count_in_order).
                     cursor.execute(
