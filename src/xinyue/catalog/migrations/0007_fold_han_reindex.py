@@ -7,11 +7,7 @@ from django.db import migrations
 
 
 def reindex(apps, schema_editor):
-    from xinyue.catalog.search.backends import pg_fill_term_table
     from xinyue.catalog.services.indexing import rebuild_index
-
-    if schema_editor.connection.vendor == "postgresql":
-        pg_fill_term_table(schema_editor.connection)  # today's index writes keep it (0009)
 
     rebuild_index(title_model=apps.get_model("catalog", "Title"))
 

@@ -297,8 +297,8 @@ TERM_FILL_SQL = (
 
 
 def pg_fill_term_table(conn: Any = None) -> None:
-    """Create the term table if it is missing and count every lexeme of the stored documents
-    again (migrations: 0009, and 0007's rebuild, which runs before 0009 on an older database)."""
+    """Create the term table if it is missing and count the keys of every stored document
+    again (migration 0009)."""
     with (conn or connection).cursor() as cursor:
         cursor.execute(TERM_TABLE_SQL)
         cursor.execute(f"DELETE FROM {TERM_TABLE}")
@@ -552,6 +552,8 @@ class PostgresBackend:
     def clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
+            # Migration 0007 rebuilds the index before 0009 has created the table.
+            cursor.execute(TERM_TABLE_SQL)
             cursor.execute(f"DELETE FROM {TERM_TABLE}")
 
     def optimize(self) -> None:
