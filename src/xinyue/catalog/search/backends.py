@@ -229,8 +229,8 @@ def _weights(columns: Sequence[str], all_columns: Sequence[str]) -> str:
 
 
 # The vector column's statistics target (migration 0008): ANALYZE samples 300 × this many
-# documents and keeps up to 10 × this many most common lexemes (``is_dense``,
-# ``surely_exceeds``). 23 s of ANALYZE at 1 M.
+# documents and keeps up to 10 × this many most common lexemes (``is_dense``: which plan reads
+# the head; totals come from the term table). 23 s of ANALYZE at 1 M.
 VECTOR_STATISTICS = 1000
 GIN_INDEX = "catalog_searchdocument_vector"
 RUM_INDEX = "catalog_searchdocument_rum"
@@ -610,7 +610,8 @@ def forget_statistics() -> None:
 
 
 def _pg_statistics() -> _PgStatistics:
-    """The share of documents holding each of the vector column's most common lexemes (PostgreSQL's own statistics: ANALYZE keeps up to 1,000 of them), and whether
+    """The share of documents holding each of the vector column's most common lexemes
+    (PostgreSQL's own statistics: ANALYZE keeps up to 10,000 of them), and whether
     the RUM index exists, cached per process."""
     return _FREQUENCIES.get_or_compute(connection.alias, _read_statistics)
 
