@@ -503,22 +503,26 @@ class PostgresBackend:
             parts.append(lex(term.text, w))
         return "(" + " | ".join(parts) + ")"
 
-    def tsquery(self, plan: Plan) -> str:
-        prefixes = [c.term.text for c in plan.clauses if c.term.kind == "latin" and c.term.prefix]
-        expansions = _expansions(prefixes) if prefixes else {}
+    def tsquery(self, plan: Plan, expansions: Mapping[str, list[str]] | None = None) -> str:
+        """The plan as a tsquery; a Latin prefix in ``expansions`` is written as its lexemes."""
         parts = [self._clause(c, expansions) for c in plan.clauses]
         for group in plan.filter_tokens:
             parts.append("(" + " | ".join(_pg_quote("=" + t) for t in group) + ")")
         return " & ".join(parts)
 
+    @staticmethod
+    def _expanded(plan: Plan) -> dict[str, list[str]]:
+        prefixes = [c.term.text for c in plan.clauses if c.term.kind == "latin" and c.term.prefix]
+        return _expansions(prefixes) if prefixes else {}
+
     def match(self, plan: Plan) -> tuple[str, list]:
-        return "d.vector @@ %s::tsquery", [self.tsquery(plan)]
+        return "d.vector @@ %s::tsquery", [self.tsquery(plan, self._expanded(plan))]
 
     def contains(self, plan: Plan, title_id: int) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT 1 FROM {DOC_TABLE} WHERE title_id = %s AND vector @@ %s::tsquery",
-                [title_id, self.tsquery(plan)],
+                [title_id, self.tsquery(plan, self._expanded(plan))],
             )
             return cursor.fetchone() is not None
 

@@ -11,8 +11,14 @@ from django.test.utils import CaptureQueriesContext
 
 from xinyue.catalog.demo import demo_supplier
 from xinyue.catalog.models import Title
-from xinyue.catalog.search.backends import PREFIX_EXPANSION, TERM_TABLE, forget_statistics
+from xinyue.catalog.search.backends import (
+    PREFIX_EXPANSION,
+    TERM_TABLE,
+    PostgresBackend,
+    forget_statistics,
+)
 from xinyue.catalog.search.isbn import parse_isbn
+from xinyue.catalog.search.plan import make_plan
 from xinyue.catalog.selectors.search import Limits, search_titles
 from xinyue.catalog.services.imports import TitleData, bulk_add_titles
 from xinyue.catalog.services.indexing import index_titles, rebuild_index, set_popularity
@@ -188,3 +194,12 @@ def test_a_prefix_finds_the_same_titles_written_out_or_not():
 
     # A prefix no lexeme has matches nothing, written out or not.
     assert search_titles(query="pythx", cached=False).total == 0
+
+
+def test_a_written_out_prefix_keeps_its_columns():
+    """``title:pyth`` restricted to the title (weight A): each lexeme it stands for is too, and
+    without expansions the prefix form stays."""
+    plan = make_plan("", fields={"title": "pyth"})
+    written = PostgresBackend().tsquery(plan, {"pyth": ["python", "pythonic"]})
+    assert written == "(('python':A | 'pythonic':A) | '@pyth':*A)"  # pinyin keeps the prefix
+    assert PostgresBackend().tsquery(plan) == "('pyth':*A | '@pyth':*A)"
