@@ -356,6 +356,13 @@ def run(
         )
         if naive_samples
         else None,
+        # The slowest queries by their median over the rounds: what to look at with EXPLAIN.
+        "slowest": [
+            {"query": query, "median_ms": round(statistics.median(values), 3)}
+            for query, values in sorted(
+                by_query.items(), key=lambda item: statistics.median(item[1]), reverse=True
+            )[:10]
+        ],
         "recall": round(recall, 4),
         "labelled": len(labelled),
         "recall_misses": misses[:20],

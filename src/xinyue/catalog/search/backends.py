@@ -8,6 +8,7 @@ order, relevance tiers), so both return the same results.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -73,8 +74,10 @@ class SqliteBackend:
     def order_condition(self, order: str) -> str:
         return ""
 
-    def surely_exceeds(self, plan: Plan, window: int) -> bool:
-        return False
+    def known_matches(self, plan: Plan) -> tuple[int, bool]:
+        """What the engine knows of the plan's matches without reading them: (a lower bound or
+        the exact number, whether it is exact). FTS5 counts in rowid order for free."""
+        return 0, False
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -199,7 +202,8 @@ def _pg_quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def pg_vector_literal(doc: Document) -> str:
+def _pg_positions(doc: Document) -> dict[str, list[str]]:
+    """Each lexeme of the document's vector with its positions (weight letter included)."""
     positions: dict[str, list[str]] = {}
     for column in COLUMNS:
         prefix, weight, base = PG_COLUMN[column]
@@ -207,7 +211,15 @@ def pg_vector_literal(doc: Document) -> str:
             entries = positions.setdefault(prefix + token, [])
             if len(entries) < 255:
                 entries.append(f"{base + i}{weight}")
+    return positions
+
+
+def _pg_literal(positions: Mapping[str, list[str]]) -> str:
     return " ".join(f"{_pg_quote(lex)}:{','.join(pos)}" for lex, pos in positions.items())
+
+
+def pg_vector_literal(doc: Document) -> str:
+    return _pg_literal(_pg_positions(doc))
 
 
 def _weights(columns: Sequence[str], all_columns: Sequence[str]) -> str:
@@ -217,8 +229,8 @@ def _weights(columns: Sequence[str], all_columns: Sequence[str]) -> str:
 
 
 # The vector column's statistics target (migration 0008): ANALYZE samples 300 × this many
-# documents and keeps up to 10 × this many most common lexemes (``is_dense``,
-# ``surely_exceeds``). 23 s of ANALYZE at 1 M.
+# documents and keeps up to 10 × this many most common lexemes (``is_dense``: which plan reads
+# the head; totals come from the term table). 23 s of ANALYZE at 1 M.
 VECTOR_STATISTICS = 1000
 GIN_INDEX = "catalog_searchdocument_vector"
 RUM_INDEX = "catalog_searchdocument_rum"
@@ -233,6 +245,89 @@ RUM_CONDITION = "d.docid > 0"
 RUM_INDEX_SQL = (
     f"CREATE INDEX {RUM_INDEX} ON {DOC_TABLE} USING rum (vector rum_tsvector_addon_ops, docid) "
     "WITH (attach = 'docid', to = 'vector') WHERE docid > 0"
+)
+
+
+# How many documents hold each lexeme of the vector column, exactly: kept by the backend's own
+# writes in their transaction (``insert_documents``, ``delete_documents``, ``clear``; a move
+# changes no token), filled by migration 0009. It answers what the statistics can only
+# estimate and GIN can only answer by visiting every match's heap page (PostgreSQL 15's bitmap
+# heap scan cannot skip all-visible pages): how many documents a one-term query matches, or at
+# least (``known_matches``), and which lexemes an English prefix stands for (``_expansions``).
+# Besides each lexeme, a key "|xy" for every two-character x, y: the documents holding the word
+# xy or the bigram ~xy, which is exactly what a two-character Chinese term matches (its clause
+# is ('xy') | ('~xy')), so its total needs no count at all.
+# Only words, bigrams and those keys are kept: not ISBNs and other numbers (2 M lexemes at 1 M
+# titles, one or two documents each), pinyin or filter tokens (a pinyin prefix keeps its prefix
+# form). The "C" collation orders lexemes by code point, so a prefix is one range of the
+# primary key. A lexeme no document holds any more stays at 0 until the next bulk load.
+TERM_TABLE = "catalog_searchterm"
+_TERM_KEPT_SQL = "lexeme ~ '^[^0-9@=]'"
+_TERM_PAIR_SQL = "(lexeme ~ '^~' AND char_length(lexeme) = 3) OR (lexeme ~ '^[^~@=]' AND char_length(lexeme) = 2)"
+
+
+def _term_keys_sql(vector: str) -> str:
+    """A statement giving the term table's keys of one document's vector, once each."""
+    return (
+        f"SELECT lexeme AS key FROM unnest({vector}) WHERE {_TERM_KEPT_SQL} UNION "
+        f"SELECT '|' || ltrim(lexeme, '~') FROM unnest({vector}) WHERE {_TERM_PAIR_SQL}"
+    )
+
+
+def _term_keys(lexemes: Iterable[str]) -> set[str]:
+    """The same keys, from a document's lexemes, in Python."""
+    keys: set[str] = set()
+    for x in lexemes:
+        if x[0] not in "0123456789@=":
+            keys.add(x)
+        if (x[0] == "~" and len(x) == 3) or (x[0] not in "~@=" and len(x) == 2):
+            keys.add("|" + x.lstrip("~"))
+    return keys
+
+
+TERM_TABLE_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} "
+    '(lexeme text COLLATE "C" PRIMARY KEY, documents integer NOT NULL)'
+)
+TERM_FILL_SQL = (
+    f"INSERT INTO {TERM_TABLE} (lexeme, documents) "
+    f"SELECT key, count(*) FROM {DOC_TABLE} d, LATERAL ({_term_keys_sql('d.vector')}) k "
+    "GROUP BY key ORDER BY key"
+)
+
+
+def pg_fill_term_table(conn: Any = None) -> None:
+    """Create the term table if it is missing and count the keys of every stored document
+    again (migration 0009)."""
+    with (conn or connection).cursor() as cursor:
+        cursor.execute(TERM_TABLE_SQL)
+        cursor.execute(f"DELETE FROM {TERM_TABLE}")
+        cursor.execute(TERM_FILL_SQL)
+
+
+# Rows are upserted in lexeme order, so two transactions indexing at once lock them in the same
+# order (one waits for the other on a shared lexeme, never a deadlock).
+_TERM_ADD_SQL = (
+    f"INSERT INTO {TERM_TABLE} AS s (lexeme, documents) "
+    "SELECT lexeme, documents FROM unnest(%s::text[], %s::int[]) AS c(lexeme, documents) "
+    "ORDER BY lexeme ON CONFLICT (lexeme) DO UPDATE SET documents = s.documents + excluded.documents"
+)
+_TERM_DELETE_SQL = (
+    f"WITH gone AS (DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s) RETURNING vector) "
+    f"INSERT INTO {TERM_TABLE} AS s (lexeme, documents) "
+    f"SELECT key, -count(*) FROM gone, LATERAL ({_term_keys_sql('gone.vector')}) k "
+    "GROUP BY key ORDER BY key "
+    "ON CONFLICT (lexeme) DO UPDATE SET documents = s.documents + excluded.documents"
+)
+# A prefix (``'learn':*``) is written as the lexemes it stands for when they are at most this
+# many: GIN then looks up exact entries, which it can intersect without reading every posting
+# list of the prefix's range into a bitmap first (``machine learning`` at 1 M: the index scan
+# 56 → 8 ms). More lexemes than this keep the prefix form.
+PREFIX_EXPANSION = 32
+_EXPAND_SQL = (
+    f"SELECT lo, array(SELECT lexeme FROM {TERM_TABLE} WHERE lexeme >= lo AND lexeme < hi "
+    f"AND documents > 0 ORDER BY lexeme LIMIT {PREFIX_EXPANSION + 1}) "
+    "FROM unnest(%s::text[], %s::text[]) AS x(lo, hi)"
 )
 
 
@@ -285,12 +380,6 @@ class PostgresBackend:
     # A query that is not dense reads its matches once, unordered, up to the window, and sorts
     # them in Python (selectors.search): one pass of the GIN bitmap instead of two.
     collect_unordered = True
-    # A dense word whose statistics put it in at least this many times the window's documents
-    # is not counted: the window is surely full (see ``surely_exceeds``). The vector column's
-    # statistics sample up to 300,000 documents (``VECTOR_STATISTICS``): at 1 M their estimates
-    # of words near the window were within 2 % of the true counts, against a 25 % margin here
-    # (autovacuum re-analyses after 10 % of the rows change).
-    surely_factor = 1.25
 
     def _frequency(self, plan: Plan, *, any_weight: bool) -> float:
         """The statistics' share of documents holding the plan's word (the largest of its
@@ -325,12 +414,29 @@ class PostgresBackend:
         """What the in-order scan adds to its WHERE for ``order``: the RUM index's condition."""
         return f" AND {RUM_CONDITION}" if order == self.ordered else ""
 
-    def surely_exceeds(self, plan: Plan, window: int) -> bool:
-        """Whether the statistics put the plan's word alone in at least ``surely_factor`` times
-        the window's documents (then the window is full and is not counted)."""
-        documents = _pg_statistics().documents
-        estimate = self._frequency(plan, any_weight=False) * documents
-        return estimate >= self.surely_factor * (window + 1)
+    def known_matches(self, plan: Plan) -> tuple[int, bool]:
+        """What the term table knows of a one-term plan's matches (no filter tokens): exactly
+        how many for a two-character Chinese term in any column (its "|xy" key), else at least
+        as many as the most common lexeme the term matches by itself in any column (an OR with
+        its bigram, a prefix: a lower bound). Returns (that number, whether it is exact); (0,
+        False) when the table knows nothing."""
+        if len(plan.clauses) != 1 or plan.filter_tokens:
+            return 0, False
+        clause = self._clause(plan.clauses[0])
+        term = plan.clauses[0].term
+        pair = len(term.text) == 2 and clause == (
+            f"(({_pg_quote(term.text)}) | ({_pg_quote('~' + term.text)}))"
+        )
+        keys = ["|" + term.text] if pair else _pg_alternatives(clause, any_weight=False)
+        if not keys:
+            return 0, False
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT coalesce(max(documents), 0) FROM {TERM_TABLE} WHERE lexeme = ANY(%s)",
+                [keys],
+            )
+            (known,) = cursor.fetchone()
+        return known, pair
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -351,6 +457,8 @@ class PostgresBackend:
             pg_create_ordered_index()
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                # The term table was kept by every batch; lexemes gone from the catalog go.
+                cursor.execute(f"DELETE FROM {TERM_TABLE} WHERE documents = 0")
         # Leave the tables ready: statistics for the planner and for ``is_dense``, and the
         # visibility map set (a bulk load leaves it empty, so every count would visit the heap
         # until autovacuum came by). VACUUM cannot run inside a transaction: a caller's own
@@ -362,7 +470,7 @@ class PostgresBackend:
         forget_statistics()
 
     @staticmethod
-    def _clause(clause: Clause) -> str:
+    def _clause(clause: Clause, expansions: Mapping[str, list[str]] | None = None) -> str:
         term: Term = clause.term
         group = clause.group
         w = _weights(group.words, ("t", "a", "p", "s"))
@@ -370,6 +478,10 @@ class PostgresBackend:
         py = _weights(group.pinyin, ("pt", "pa")) if group.pinyin else ""
 
         def lex(token: str, weights: str, *, prefix: bool = False) -> str:
+            lexemes = (expansions or {}).get(token) if prefix else None
+            if lexemes:
+                label = ":" + weights if weights else ""
+                return "(" + " | ".join(_pg_quote(x) + label for x in lexemes) + ")"
             label = ("*" if prefix else "") + weights
             return _pg_quote(token) + (":" + label if label else "")
 
@@ -391,39 +503,52 @@ class PostgresBackend:
             parts.append(lex(term.text, w))
         return "(" + " | ".join(parts) + ")"
 
-    def tsquery(self, plan: Plan) -> str:
-        parts = [self._clause(c) for c in plan.clauses]
+    def tsquery(self, plan: Plan, expansions: Mapping[str, list[str]] | None = None) -> str:
+        """The plan as a tsquery; a Latin prefix in ``expansions`` is written as its lexemes."""
+        parts = [self._clause(c, expansions) for c in plan.clauses]
         for group in plan.filter_tokens:
             parts.append("(" + " | ".join(_pg_quote("=" + t) for t in group) + ")")
         return " & ".join(parts)
 
+    @staticmethod
+    def _expanded(plan: Plan) -> dict[str, list[str]]:
+        prefixes = [c.term.text for c in plan.clauses if c.term.kind == "latin" and c.term.prefix]
+        return _expansions(prefixes) if prefixes else {}
+
     def match(self, plan: Plan) -> tuple[str, list]:
-        return "d.vector @@ %s::tsquery", [self.tsquery(plan)]
+        return "d.vector @@ %s::tsquery", [self.tsquery(plan, self._expanded(plan))]
 
     def contains(self, plan: Plan, title_id: int) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT 1 FROM {DOC_TABLE} WHERE title_id = %s AND vector @@ %s::tsquery",
-                [title_id, self.tsquery(plan)],
+                [title_id, self.tsquery(plan, self._expanded(plan))],
             )
             return cursor.fetchone() is not None
 
     def delete_documents(self, title_ids: Sequence[int]) -> None:
+        """Delete the titles' documents and take their lexemes off the term table."""
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s)", [list(title_ids)])
+            cursor.execute(_TERM_DELETE_SQL, [list(title_ids)])
 
     def insert_documents(self, rows: Iterable[tuple[int, int, Document]]) -> None:
+        """Insert (title id, docid, document) rows and add their lexemes to the term table (one
+        statement per call: a bulk load's batch of 5,000 is one upsert)."""
         sql = (
             f"INSERT INTO {DOC_TABLE} (title_id, docid, {', '.join(COLUMNS)}, vector) "
             f"VALUES (%s, %s, {', '.join(['%s'] * len(COLUMNS))}, %s::tsvector)"
         )
         params = []
+        lexemes: Counter[str] = Counter()
         for title_id, docid, doc in rows:
             cols = doc.columns()
-            params.append([title_id, docid, *(cols[c] for c in COLUMNS), pg_vector_literal(doc)])
+            positions = _pg_positions(doc)
+            lexemes.update(_term_keys(positions))
+            params.append([title_id, docid, *(cols[c] for c in COLUMNS), _pg_literal(positions)])
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
+                cursor.execute(_TERM_ADD_SQL, [list(lexemes), list(lexemes.values())])
 
     def move_documents(self, moves: Mapping[int, int]) -> int:
         return _move_documents(moves)
@@ -431,6 +556,9 @@ class PostgresBackend:
     def clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
+            # Migration 0007 rebuilds the index before 0009 has created the table.
+            cursor.execute(TERM_TABLE_SQL)
+            cursor.execute(f"DELETE FROM {TERM_TABLE}")
 
     def optimize(self) -> None:
         with connection.cursor() as cursor:
@@ -439,7 +567,6 @@ class PostgresBackend:
 
 
 class _PgStatistics(NamedTuple):
-    documents: float  # pg_class.reltuples of the search table
     frequencies: dict[str, float]  # share of documents holding each of the most common lexemes
     ordered_index: bool  # whether the RUM index exists (``pg_create_ordered_index``)
 
@@ -467,6 +594,19 @@ def _pg_alternatives(clause_sql: str, *, any_weight: bool = True) -> list[str]:
     return out
 
 
+def _expansions(prefixes: Sequence[str]) -> dict[str, list[str]]:
+    """The lexemes each prefix stands for, from the term table, for the prefixes that stand for
+    1 to ``PREFIX_EXPANSION`` of them (the others are left out: they keep the prefix form).
+    Tokens are letters and digits, so the range [prefix, prefix with its last character
+    incremented) holds exactly the lexemes that start with it."""
+    prefixes = list(dict.fromkeys(prefixes))
+    upper = [p[:-1] + chr(ord(p[-1]) + 1) for p in prefixes]
+    with connection.cursor() as cursor:
+        cursor.execute(_EXPAND_SQL, [prefixes, upper])
+        rows = cursor.fetchall()
+    return {p: list(xs) for p, xs in rows if 0 < len(xs) <= PREFIX_EXPANSION}
+
+
 def forget_statistics() -> None:
     """Drop this process's cached statistics of the search table (after ANALYZE, or after the
     RUM index was created or dropped), so the next search reads them again."""
@@ -474,8 +614,8 @@ def forget_statistics() -> None:
 
 
 def _pg_statistics() -> _PgStatistics:
-    """The number of documents, the share of them holding each of the vector column's most
-    common lexemes (PostgreSQL's own statistics: ANALYZE keeps up to 1,000 of them), and whether
+    """The share of documents holding each of the vector column's most common lexemes
+    (PostgreSQL's own statistics: ANALYZE keeps up to 10,000 of them), and whether
     the RUM index exists, cached per process."""
     return _FREQUENCIES.get_or_compute(connection.alias, _read_statistics)
 
@@ -488,14 +628,10 @@ def _read_statistics() -> _PgStatistics:
             [DOC_TABLE],
         )
         row = cursor.fetchone()
-        cursor.execute(
-            "SELECT greatest(reltuples, 0), to_regclass(%s) IS NOT NULL FROM pg_class "
-            "WHERE oid = %s::regclass",
-            [RUM_INDEX, DOC_TABLE],
-        )
-        documents, ordered_index = cursor.fetchone() or (0, False)
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [RUM_INDEX])
+        (ordered_index,) = cursor.fetchone()
     frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    return _PgStatistics(float(documents), frequencies, bool(ordered_index))
+    return _PgStatistics(frequencies, bool(ordered_index))
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:

@@ -389,7 +389,11 @@ def _search_index(
             return ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
 
         end = None
-        if backend.collect_unordered and not dense:
+        # What the engine knows without reading matches (PostgreSQL: the term table): their
+        # exact number, or that the window is full; then nothing is counted or collected.
+        known, exact = backend.known_matches(plan)
+        full = known > limits.window
+        if backend.collect_unordered and not dense and not (full or exact):
             # One pass over the matches in any order (the GIN bitmap), stopping after the
             # window: when that is all of them they are sorted here and nothing more is read
             # (ordering them in the database, then counting, reads every match twice).
@@ -418,10 +422,8 @@ def _search_index(
                 )
                 matched, end = cursor.fetchone()
             else:
-                if backend.surely_exceeds(plan, limits.window):
-                    # The database's statistics say the word alone is in far more documents
-                    # than the window holds: counting to 10,001 would only confirm it.
-                    matched = limits.window + 1
+                if full or exact:
+                    matched = min(known, limits.window + 1)
                 else:
                     # Counting needs no order (PostgreSQL: see PostgresBackend.count_in_order).
                     cursor.execute(

@@ -121,23 +121,3 @@ def test_the_bulk_load_leaves_the_rum_index_where_the_server_has_it(catalog):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [RUM_INDEX])
             assert cursor.fetchone()[0].endswith("WHERE (docid > 0)")
-
-
-def test_a_window_a_quarter_short_of_the_statistics_is_not_counted(db):
-    """The statistics put 江南 in 30 documents: 1.25 × a window of 20 (21 with the one that
-    shows it is full) is 26.25, so it is not counted; 西湖, in 25, is counted exactly."""
-    add_titles([{"title": f"江南游记{i}"} for i in range(30)])
-    add_titles([{"title": f"西湖游记{i}"} for i in range(25)])
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE catalog_searchdocument")
-    forget_statistics()
-    limits = Limits(window=20, facets=5, rank=5)
-    with CaptureQueriesContext(connection) as queries:
-        jiangnan = search_titles(query="江南", limits=limits)
-    assert (jiangnan.total, jiangnan.total_is_exact) == (20, False)
-    assert not [q for q in queries if "count(*)" in q["sql"] and "catalog_search" in q["sql"]]
-    with CaptureQueriesContext(connection) as queries:
-        xihu = search_titles(query="西湖", limits=limits)
-    assert (xihu.total, xihu.total_is_exact) == (20, False)
-    assert [q for q in queries if "count(*)" in q["sql"] and "catalog_search" in q["sql"]]
-    forget_statistics()
