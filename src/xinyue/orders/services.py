@@ -23,7 +23,6 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -1048,7 +1047,9 @@ def _write(batch: _Batch) -> None:
     _announce_placed(placed)
     credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
     if credit:  # one task for the batch: each enqueue is a write to the task queue
-        transaction.on_commit(partial(_enqueue_credit_orders, credit))
+        # Robust: the orders are committed whatever the queue does; a failed enqueue is logged
+        # and the minutely ``expire_waiting_orders`` enqueues those orders again.
+        transaction.on_commit(lambda: _enqueue_credit_orders(credit), robust=True)
 
 
 def _filled(queryset: Any, rows: list[Any]) -> Any:
