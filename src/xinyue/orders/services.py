@@ -44,6 +44,7 @@ from xinyue.core.history import record_transitions
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
 from xinyue.core.rows import insert_rows
+from xinyue.core.sqlite_writer import sqlite_writer
 from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import Admittance, credit_order_by_reference, current_admittances
@@ -663,7 +664,7 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                 ready.append(waiting)
             else:
                 waiting.error = refusal
-        with transaction.atomic():
+        with sqlite_writer(), transaction.atomic():  # web workers queue here, not in SQLite
             for waiting in ready:
                 try:
                     with transaction.atomic():
