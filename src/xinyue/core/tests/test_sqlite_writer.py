@@ -51,7 +51,8 @@ def test_a_writer_waits_for_another_process_and_then_goes_ahead(database_file):
         assert not entered.wait(0.5)  # the other process holds the writer's place
         holder.stdin.write("\n")
         holder.stdin.flush()
-        assert entered.wait(30) and left.wait(30)
+        assert entered.wait(30)
+        assert left.wait(30)
         writer.join()
     finally:
         holder.kill()
