@@ -36,7 +36,7 @@ def _lock_file(name: str) -> int:
 @contextmanager
 def sqlite_writer() -> Iterator[None]:
     """Hold the writer's place for the block (wrap the block's ``transaction.atomic()``)."""
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():  # type: ignore[attr-defined]
         yield
         return
     with _local_lock:
