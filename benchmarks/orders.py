@@ -44,6 +44,7 @@ from typing import Any
 from django.db import connection, connections
 from django.db.models import Count, F, Sum
 
+from benchmarks.http import MemorySampler
 from xinyue.catalog.models import Offer
 from xinyue.core.actors import SYSTEM, Channel
 from xinyue.core.errors import DomainError
@@ -408,6 +409,8 @@ def http_phase(
         host="127.0.0.1", port=port, workers=workers, threads=threads, access_log=False
     )
     server = subprocess.Popen(command, env=env, stdout=2)  # its log is progress: stderr
+    sampler = MemorySampler(server.pid)  # each web worker's peak memory: threads cost RSS
+    sampler.start()
     worker = subprocess.Popen(
         [sys.executable, "-m", "xinyue.manage", "worker", "--workers", "4", "--no-periodic"],
         env=env,
@@ -461,12 +464,16 @@ def http_phase(
         result.pop("cpu_ms")  # the client's CPU, not the server's
         result["credit"] = _credit_orders_opened(since, started)
     finally:
+        sampler.stop.set()
         for process in (worker, server):
             process.terminate()
         for process in (worker, server):
             process.wait(timeout=30)
     result["oversold"] = _oversold(since, limits, titles, quota_before)
     result["server"] = f"granian (xinyue serve), {workers} workers × {threads} threads"
+    result["workers_memory_peak"] = [
+        {"pid": pid, **peak} for pid, peak in sorted(sampler.peak.items())
+    ]
     return result
 
 

@@ -202,7 +202,7 @@ def huey_config(database: dict[str, Any], *, immediate: bool) -> dict[str, Any]:
             "consumer": {"workers": 2, "worker_type": "thread"},
         }
     return {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "xinyue.core.taskqueue.SqliteHuey",  # synchronous=NORMAL, as the database
         "name": "xinyue",
         "immediate": immediate,
         "connection": {"filename": str(private_file(data_dir() / "tasks.sqlite3"))},

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from xinyue.core import clock
@@ -44,6 +44,49 @@ def principal_of(request: HttpRequest) -> str:
     return "anon:" + client_key(request, purpose="idempotency")
 
 
+_TABLE = IdempotencyRecord._meta.db_table
+# Claim the key in one statement: insert, or take over a record past its time to live; a live
+# record (another request's, or this key's earlier answer) leaves no row to return.
+_CLAIM = (
+    f"INSERT INTO {_TABLE} AS r (principal, key, method, path, body_hash, state, status_code,"
+    " content_type, response_body, created_at) VALUES (%s, %s, %s, %s, %s, %s, NULL, '', NULL, %s)"
+    " ON CONFLICT (principal, key) DO UPDATE SET method = excluded.method,"
+    " path = excluded.path, body_hash = excluded.body_hash, state = excluded.state,"
+    " status_code = NULL, content_type = '', response_body = NULL,"
+    " created_at = excluded.created_at WHERE r.created_at < %s RETURNING id"
+)
+
+
+def _claim(
+    principal: str,
+    key: str,
+    method: str,
+    path: str,
+    body_hash: str,
+    now: dt.datetime,
+    cutoff: dt.datetime,
+) -> int | None:
+    """The claimed record's id, or None when the key is taken (SQL: runs for every keyed POST;
+    one autocommit statement instead of a transaction with a delete and an insert)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM,
+            [
+                principal,
+                key,
+                method,
+                path,
+                body_hash,
+                IdempotencyRecord.State.IN_PROGRESS,
+                adapt(now),
+                adapt(cutoff),
+            ],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,38 +103,34 @@ class IdempotencyMiddleware:
             request.method.encode() + request.path.encode() + b"\0" + request.body
         ).hexdigest()
         principal = principal_of(request)
-        cutoff = clock.now() - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-        try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.filter(
-                    principal=principal, key=key, created_at__lt=cutoff
-                ).delete()
-                record = IdempotencyRecord.objects.create(
-                    principal=principal,
-                    key=key,
-                    method=request.method,
-                    path=request.path,
-                    body_hash=body_hash,
-                )
-        except IntegrityError:
+        now = clock.now()
+        cutoff = now - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+        record_id = _claim(principal, key, request.method, request.path, body_hash, now, cutoff)
+        if record_id is None:
             return self._replay(principal, key, body_hash)
 
         response = self.get_response(request)
         # Server errors release the key for a retry; responses marked ``no-store`` (bearer tokens,
         # personal data) are never persisted, so a retry runs again instead of replaying them.
-        if (
-            response.status_code >= 500
-            or getattr(response, "streaming", False)
-            or "no-store" in response.get("Cache-Control", "")
-        ):
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
-            return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            state=IdempotencyRecord.State.DONE,
-            status_code=response.status_code,
-            content_type=response.get("Content-Type", ""),
-            response_body=bytes(response.content),
-        )
+        with connection.cursor() as cursor:  # SQL: one statement per keyed POST
+            if (
+                response.status_code >= 500
+                or getattr(response, "streaming", False)
+                or "no-store" in response.get("Cache-Control", "")
+            ):
+                cursor.execute(f"DELETE FROM {_TABLE} WHERE id = %s", [record_id])
+                return response
+            cursor.execute(
+                f"UPDATE {_TABLE} SET state = %s, status_code = %s, content_type = %s,"
+                " response_body = %s WHERE id = %s",
+                [
+                    IdempotencyRecord.State.DONE,
+                    response.status_code,
+                    response.get("Content-Type", ""),
+                    bytes(response.content),
+                    record_id,
+                ],
+            )
         return response
 
     def _replay(self, principal: str, key: str, body_hash: str) -> HttpResponse:

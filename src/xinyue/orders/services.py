@@ -23,7 +23,6 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -45,6 +44,7 @@ from xinyue.core.history import record_transitions
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
 from xinyue.core.rows import insert_rows
+from xinyue.core.sqlite_writer import sqlite_writer
 from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import Admittance, credit_order_by_reference, current_admittances
@@ -666,7 +666,7 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                 ready.append(waiting)
             else:
                 waiting.error = refusal
-        with transaction.atomic():
+        with sqlite_writer(), transaction.atomic():  # web workers queue here, not in SQLite
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACING_LOCK])
@@ -1064,7 +1064,9 @@ def _write(batch: _Batch) -> None:
     _announce_placed(placed)
     credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
     if credit:  # one task for the batch: each enqueue is a write to the task queue
-        transaction.on_commit(partial(_enqueue_credit_orders, credit))
+        # Robust: the orders are committed whatever the queue does; a failed enqueue is logged
+        # and the minutely ``expire_waiting_orders`` enqueues those orders again.
+        transaction.on_commit(lambda: _enqueue_credit_orders(credit), robust=True)
 
 
 def _filled(model: Any, order: Order, rows: list[Any]) -> Any:

@@ -125,3 +125,33 @@ def test_anonymous_keys_are_scoped_per_client_address(client, zhejiang):
     assert "Idempotent-Replayed" not in other
     assert other.status_code == 409
     assert other.json()["code"] == "id_number_taken"
+
+
+@pytest.mark.django_db
+def test_a_key_in_progress_answers_409_and_an_expired_key_runs_again(hz_key_client, settings):
+    """The claim is one statement: a live record in progress keeps the key (409, nothing runs);
+    a record past its time to live is taken over (the request runs, the new answer is kept)."""
+    import datetime as dt
+
+    from xinyue.core import clock
+    from xinyue.core.models import IdempotencyRecord
+
+    body = {"url": "https://ils.example.org/c"}
+    first = post(hz_key_client, body, "k-3")
+    assert first.status_code == 201
+    record = IdempotencyRecord.objects.get(key="k-3")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(state="in_progress")
+    busy = post(hz_key_client, body, "k-3")
+    assert (busy.status_code, busy.json()["code"]) == (409, "idempotency_key_in_use")
+    assert WebhookSubscription.objects.count() == 1
+
+    aged = clock.now() - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS, minutes=1)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=aged)
+    again = post(hz_key_client, body, "k-3")
+    assert again.status_code == 201  # the endpoint ran again: a second subscription
+    assert WebhookSubscription.objects.count() == 2
+    assert "Idempotent-Replayed" not in again
+    kept = IdempotencyRecord.objects.get(key="k-3")
+    assert (kept.pk, kept.state, kept.status_code) == (record.pk, "done", again.status_code)
+    assert kept.created_at > aged
+    assert bytes(kept.response_body) == again.content

@@ -127,3 +127,47 @@ def test_an_order_cancelled_after_its_credit_order_opened_cancels_it_at_the_prov
     services.cancel_order(actor=reader_actor(reader), order=order)
     assert CreditOrder.objects.get().state == CreditOrder.State.CANCELLED
     assert SandboxOrder.objects.get().use_state == "cancel"
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the hook runs after one, as in production
+def test_an_enqueue_that_fails_after_the_commit_loses_no_order(reader, titles, budget, monkeypatch):
+    """The task queue refuses the write after the order committed (Huey's storage raising, as a
+    locked or full queue file does): the reader still gets the placed order, nothing is released,
+    and the minutely job enqueues it again once it has waited ten minutes — one credit order."""
+    import datetime as dt
+
+    from huey.contrib.djhuey import HUEY
+
+    from xinyue.orders.tasks import expire_waiting_orders
+
+    _row, token = issue_reader_token(reader=reader, channel=Channel.ALIPAY)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    stock = Offer.objects.get(title=titles[0]).stock
+
+    def queue_down(*args, **kwargs):
+        raise OSError("the task queue cannot be written")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(HUEY.storage, "put_data", queue_down)  # the first write
+        response = api.post(
+            "/api/v1/orders",
+            {"title_ids": [titles[0].pk], "address": ADDRESS},
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.status, order.credit_reference) == ("placed", "")
+    assert response.json()["credit_status"] == "opening"
+    assert CreditOrder.objects.count() == 0
+    assert Offer.objects.get(title=titles[0]).stock == stock - 1
+    assert ReaderQuota.objects.get(reader=reader).open_volumes == 1
+
+    # Within ten minutes the job leaves it alone (its task may still be on the way).
+    expire_waiting_orders.call_local()
+    assert CreditOrder.objects.count() == 0
+    Order.objects.filter(pk=order.pk).update(placed_at=order.placed_at - dt.timedelta(minutes=11))
+    expire_waiting_orders.call_local()
+    order.refresh_from_db()
+    assert (order.status, order.credit_reference) == ("confirmed", f"order:{order.number}")
+    assert SandboxOrder.objects.count() == 1
+    assert CreditOrder.objects.count() == 1

@@ -1,0 +1,69 @@
+"""SQLite writers of different processes queue on the lock file beside the database: a writer
+waits while another process holds it and goes ahead as soon as that process lets go."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+from django.db import connection
+
+from xinyue.core.sqlite_writer import sqlite_writer
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def database_file(tmp_path, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL queues writers on row locks")
+    name = tmp_path / "xinyue.sqlite3"
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(name))
+    return name
+
+
+def test_a_writer_waits_for_another_process_and_then_goes_ahead(database_file):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, f"{database_file}-writer.lock"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        entered, left = threading.Event(), threading.Event()
+
+        def write() -> None:
+            with sqlite_writer():
+                entered.set()
+            left.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not entered.wait(0.5)  # the other process holds the writer's place
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert entered.wait(30)
+        assert left.wait(30)
+        writer.join()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_database_in_memory_needs_no_lock_file(tmp_path, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    monkeypatch.setitem(connection.settings_dict, "NAME", ":memory:")
+    monkeypatch.chdir(tmp_path)  # where a lock file named after ":memory:" would appear
+    with sqlite_writer():
+        pass
+    assert list(tmp_path.iterdir()) == []
