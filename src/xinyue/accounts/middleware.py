@@ -41,7 +41,7 @@ def channel_from_request(request: HttpRequest) -> Channel:
     """Rules 2–4 above (rule 1 is the bearer credential's own)."""
     if request.path.startswith(DESK_PATH):
         return Channel.DESK
-    agent = request.headers.get("User-Agent", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")  # ``request.headers`` copies every header
     for marker, channel in USER_AGENT_MARKERS:
         if marker in agent:
             return channel

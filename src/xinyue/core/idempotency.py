@@ -92,8 +92,10 @@ class IdempotencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not request.path.startswith("/api/"):
+            return self.get_response(request)
         key = request.headers.get(HEADER)
-        if request.method != "POST" or not key or not request.path.startswith("/api/"):
+        if not key:
             return self.get_response(request)
         if len(key) > MAX_KEY_LENGTH:
             return _error(

@@ -1,5 +1,6 @@
-"""Security headers the pages need beyond Django's own (a strict Content-Security-Policy), and
-the one place that refuses strings Python cannot encode."""
+"""Security headers the pages need beyond Django's own (a strict Content-Security-Policy), the
+one place that refuses strings Python cannot encode, and two of Django's middlewares doing only
+the work a request needs (language, messages: docs/decisions.md, "The request stack's cost")."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext as _
 
 # Everything is served by us (no CDN): scripts and styles from 'self' only. The API docs page
@@ -110,3 +119,45 @@ class LoneSurrogateMiddleware:
                         json_dumps_params={"ensure_ascii": False},
                     )
         return self.get_response(request)
+
+
+class RequestLocaleMiddleware(LocaleMiddleware):
+    """Django's ``LocaleMiddleware`` (language from the cookie, then ``Accept-Language``, then
+    ``LANGUAGE_CODE``; ``Vary: Accept-Language`` and ``Content-Language`` on the answer) without
+    looking for a language in the path: our URLs carry none (no ``i18n_patterns``), yet Django's
+    looks twice per request, and a path such as ``/api/…`` fails the look-up the slow way, by an
+    exception, every time. A URL conf with ``i18n_patterns`` gets Django's own behaviour."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if _language_in_path(request):
+            return super().process_request(request)
+        translation.activate(translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if _language_in_path(request):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+def _language_in_path(request: HttpRequest) -> bool:
+    urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+    return is_language_prefix_patterns_used(urlconf)[0]
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's ``MessageMiddleware`` with the message storage built on first use: a page that
+    shows or adds a message gets the same storage (cookie, then session) at the same point, an
+    API call or a page that never touches messages builds none and writes no cookie."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response  # never used: nothing to store
+        return super().process_response(request, response)
