@@ -110,20 +110,12 @@ def sqlite_config(path: Path) -> dict[str, Any]:
     Memory per connection (each web thread has one) is bounded whatever the catalog's size: a
     page cache of ``XINYUE_SQLITE_CACHE_MB`` and no memory map unless ``XINYUE_SQLITE_MMAP_MB``
     asks for one (a map puts every page a worker touched into its RSS: ~190 MB at a million
-    titles). The file's pages stay in the OS page cache, shared by every process.
-
-    The connections of one process (a web worker's threads) share ``XINYUE_SQLITE_HEAP_MB`` of
-    SQLite memory (``PRAGMA soft_heap_limit``, process-wide; 0: no limit): past it, a connection
-    reuses its own least recently used pages instead of taking more, so one busy connection
-    still has its whole page cache but four do not hold four (docs/decisions.md, "Web workers:
-    what a worker loads")."""
+    titles). The file's pages stay in the OS page cache, shared by every process."""
     cache_mb = env_int("XINYUE_SQLITE_CACHE_MB", 16)
     mmap_mb = env_int("XINYUE_SQLITE_MMAP_MB", 0)
-    heap_mb = env_int("XINYUE_SQLITE_HEAP_MB", 32)
-    if cache_mb < 1 or mmap_mb < 0 or heap_mb < 0:
+    if cache_mb < 1 or mmap_mb < 0:
         raise ConfigError(
-            "XINYUE_SQLITE_CACHE_MB must be at least 1, XINYUE_SQLITE_MMAP_MB and "
-            "XINYUE_SQLITE_HEAP_MB at least 0"
+            "XINYUE_SQLITE_CACHE_MB must be at least 1 and XINYUE_SQLITE_MMAP_MB at least 0"
         )
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -137,8 +129,7 @@ def sqlite_config(path: Path) -> dict[str, Any]:
             "timeout": 20,
             "init_command": (
                 "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
-                f"PRAGMA cache_size=-{cache_mb * 1024};PRAGMA mmap_size={mmap_mb * 1024 * 1024};"
-                f"PRAGMA soft_heap_limit={heap_mb * 1024 * 1024}"
+                f"PRAGMA cache_size=-{cache_mb * 1024};PRAGMA mmap_size={mmap_mb * 1024 * 1024}"
             ),
         },
     }
