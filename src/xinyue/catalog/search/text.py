@@ -145,9 +145,10 @@ def runs(text: str) -> list[str]:
 
 # The two large tables of this module are loaded by their first use, not by importing it (a web
 # worker imports it with the search code): rjieba's dictionary (~33 MB a process) by the first
-# Chinese run segmented, pypinyin with its phrase table (~27 MB) by the first pinyin wanted —
-# indexing, and highlighting a Latin query in Han text. Home, title and bookshelf pages, a
-# Chinese-only search and processes that never search (kiosks, most task workers) load neither.
+# Chinese run segmented, pypinyin with its phrase table (~27 MB) by the first pinyin token wanted
+# (indexing). Highlighting a Latin query in Han text reads only pypinyin's single-character
+# table (``readings``), so a web worker never loads the phrase table. Home, title and bookshelf
+# pages and processes that never search (kiosks, most task workers) load neither.
 _LOADING = threading.Lock()
 
 
@@ -172,6 +173,22 @@ def _lazy_pinyin() -> Callable[[str], Sequence[str]]:
         return lazy_pinyin(word, style=Style.NORMAL, errors=lambda chars: ["" for _ in chars])
 
     return syllables_of
+
+
+@lru_cache(maxsize=1)
+def _readings() -> pinyin_data.Readings:
+    """Every reading of each Han character (pypinyin's single-character table alone, < 1 MB),
+    loaded by the first highlight that needs it."""
+    with _LOADING:
+        return pinyin_data.Readings(pinyin_data.readings_path())
+
+
+def readings(char: str) -> tuple[str, ...]:
+    """All toneless readings of one Han character (重 → zhong, chong), () for none known.
+
+    For highlighting: a Latin query is marked over characters it spells read any of their ways,
+    without pypinyin's phrase table or segmentation (which decide the index's one reading)."""
+    return _readings()(char)
 
 
 @lru_cache(maxsize=200_000)

@@ -1,7 +1,8 @@
 """What a web worker loads (issue 11 item 4, docs/decisions.md "Web workers: what a worker
 loads"): a fresh process imports ``xinyue.wsgi`` on SQLite and answers reader requests through the
-WSGI callable; the segmentation and pinyin tables (rjieba ~33 MB, pypinyin ~27 MB a process)
-and the libraries only some pages use are loaded by their first real use, never by the import."""
+WSGI callable; the segmentation table (rjieba ~33 MB a process) and the libraries only some pages
+use are loaded by their first real use, never by the import; pypinyin (~27 MB, the index's
+phrase-aware pinyin) is never loaded by a web worker's reader traffic."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ print(json.dumps(steps))
 
 @pytest.mark.slow
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the worker under test runs on SQLite")
-def test_a_web_worker_loads_segmentation_and_pinyin_only_when_a_request_needs_them(
+def test_a_web_worker_loads_segmentation_only_when_a_request_needs_it_and_never_pypinyin(
     transactional_db, tmp_path
 ):
     title = TitleFactory(title="围城", isbn13="9787020090006")
@@ -74,9 +75,10 @@ def test_a_web_worker_loads_segmentation_and_pinyin_only_when_a_request_needs_th
         ["title_page", f"/titles/{title.pk}/", {}],
         ["shelf", "/shelf/", {}],
         ["isbn_search", "/api/v1/catalog/search", {"q": "9787020090006"}],
+        ["pinyin_search", "/api/v1/catalog/search", {"q": "weic"}],
+        ["pinyin_search_page", "/search/", {"q": "wc"}],
         ["chinese_search", "/api/v1/catalog/search", {"q": "围城"}],
         ["chinese_search_page", "/search/", {"q": "围城"}],
-        ["pinyin_search", "/api/v1/catalog/search", {"q": "weic"}],
     ]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env.update(XINYUE_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="xinyue.settings")
@@ -98,6 +100,15 @@ def test_a_web_worker_loads_segmentation_and_pinyin_only_when_a_request_needs_th
     # An ISBN is not segmented: still nothing loaded, and the title is found.
     assert json.loads(steps["isbn_search"]["body"])["total"] == 1
     assert steps["isbn_search"]["modules"] == []
+    # A Latin query over Han titles is matched by the index's pinyin tokens and highlighted from
+    # each character's readings: neither pypinyin (its phrase table) nor rjieba is loaded.
+    found = json.loads(steps["pinyin_search"]["body"])
+    assert (found["total"], found["items"][0]["title"]) == (1, "围城")
+    assert found["items"][0]["highlights"]["title"] == "<mark>围城</mark>"
+    assert steps["pinyin_search"]["modules"] == []
+    assert steps["pinyin_search_page"]["status"] == 200
+    assert "<mark>围城</mark>" in steps["pinyin_search_page"]["body"]
+    assert steps["pinyin_search_page"]["modules"] == []
     # A Chinese query is segmented (rjieba); its answer and highlight need no pinyin.
     found = json.loads(steps["chinese_search"]["body"])
     assert (found["total"], found["items"][0]["title"]) == (1, "围城")
@@ -105,7 +116,3 @@ def test_a_web_worker_loads_segmentation_and_pinyin_only_when_a_request_needs_th
     assert steps["chinese_search_page"]["status"] == 200
     assert "<mark>围城</mark>" in steps["chinese_search_page"]["body"]
     assert steps["chinese_search_page"]["modules"] == ["rjieba"]
-    # A Latin query over Han titles is matched and highlighted by pinyin: now pypinyin is loaded.
-    found = json.loads(steps["pinyin_search"]["body"])
-    assert (found["total"], found["items"][0]["title"]) == (1, "围城")
-    assert steps["pinyin_search"]["modules"] == ["pypinyin", "rjieba"]
