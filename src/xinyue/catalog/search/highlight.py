@@ -34,6 +34,11 @@ def _folded_chars(value: str) -> str:
 
 
 def _pinyin_spans(value: str, token: str) -> list[tuple[int, int]]:
+    """Where ``token`` spells consecutive Han characters of ``value``: one initial a character
+    ("dygw" → 东野圭吾), or their full pinyin, the last syllable possibly unfinished ("dongy").
+
+    A character counts with any of its readings (``text.readings``), so a polyphonic character
+    is marked whichever way the query reads it; the index decided the match."""
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(value):
@@ -43,27 +48,46 @@ def _pinyin_spans(value: str, token: str) -> list[tuple[int, int]]:
         j = i
         while j < len(value) and text.is_han(value[j]):
             j += 1
-        run = value[i:j]
-        sylls = text.syllables(run)
-        if len(sylls) == len(run):
-            initials = "".join(s[:1] for s in sylls)
-            for start in range(len(run)):
-                # initials: one letter per character
-                if initials.startswith(token, start) and len(token) > 1:
-                    spans.append((i + start, i + start + len(token)))
-                    continue
-                # full pinyin, possibly ending inside the last syllable
-                spelled = ""
-                for end in range(start, len(run)):
-                    spelled += sylls[end]
-                    if len(spelled) >= len(token):
-                        if spelled.startswith(token):
-                            spans.append((i + start, i + end + 1))
-                        break
-                    if not token.startswith(spelled):
-                        break
+        run = [text.readings(char) for char in value[i:j]]
+        for start in range(len(run)):
+            end = _initials_end(run, start, token) or _full_end(run, start, token)
+            if end:
+                spans.append((i + start, i + end))
         i = j
     return spans
+
+
+def _initials_end(run: Sequence[tuple[str, ...]], start: int, token: str) -> int:
+    """The end of the characters from ``start`` whose initials are ``token`` (two letters or
+    more), 0 if they are not."""
+    end = start + len(token)
+    if len(token) < 2 or end > len(run):
+        return 0
+    for k, letter in enumerate(token):
+        if not any(reading.startswith(letter) for reading in run[start + k]):
+            return 0
+    return end
+
+
+def _full_end(run: Sequence[tuple[str, ...]], start: int, token: str) -> int:
+    """The furthest end of the characters from ``start`` that ``token`` spells in full pinyin,
+    its last syllable possibly unfinished; 0 if none. Each (character, letters read) state is
+    visited once, so a hostile query cannot make this exponential."""
+    best = 0
+    seen: set[tuple[int, int]] = set()
+    pending = [(start, 0)]
+    while pending:
+        k, read = pending.pop()
+        if (k, read) in seen:
+            continue
+        seen.add((k, read))
+        rest = token[read:]
+        for reading in run[k]:
+            if reading.startswith(rest):
+                best = max(best, k + 1)
+            elif rest.startswith(reading) and k + 1 < len(run):
+                pending.append((k + 1, read + len(reading)))
+    return best
 
 
 def _spans(value: str, terms: Sequence[Term]) -> list[tuple[int, int]]:

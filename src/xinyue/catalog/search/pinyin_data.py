@@ -15,20 +15,84 @@ larger).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import types
+import unicodedata
+from array import array
 from pathlib import Path
 
 
-def phrases_path() -> Path:
-    """pypinyin's own data file, found on the import path without importing pypinyin (importing
-    it would load the table the long way first)."""
+def _data_path(name: str) -> Path:
+    """One of pypinyin's data files, found on the import path without importing pypinyin
+    (importing it loads its tables)."""
     for entry in sys.path:
-        candidate = Path(entry or ".") / "pypinyin" / "phrases_dict.json"
+        candidate = Path(entry or ".") / "pypinyin" / name
         if candidate.is_file():
             return candidate
     raise ImportError("pypinyin is not installed")  # pragma: no cover - a project dependency
+
+
+def phrases_path() -> Path:
+    """pypinyin's phrase table (``phrases_dict.json``)."""
+    return _data_path("phrases_dict.json")
+
+
+def readings_path() -> Path:
+    """pypinyin's single-character table (``pinyin_dict.json``: code point → "zhòng,chóng")."""
+    return _data_path("pinyin_dict.json")
+
+
+def toneless(reading: str) -> str:
+    """A reading as ``Style.NORMAL`` writes it: tone marks dropped, ü written v (lǜ → lv,
+    ế → e, ḿ → m)."""
+    if reading.isascii():
+        return reading
+    out = []
+    for char in unicodedata.normalize("NFD", reading):
+        if char == "\u0308":  # the diaeresis of ü
+            out[-1] = "v"
+        elif not unicodedata.combining(char):
+            out.append(char)
+    return "".join(out)
+
+
+class Readings:
+    """Every toneless reading of each Han character, from pypinyin's single-character table
+    alone: a 2-byte index per code point into the ~3,000 distinct reading sets (under 0.5 MB).
+
+    For highlighting a Latin query in Han text, where a character read any of its ways may be
+    marked; the index's pinyin tokens keep pypinyin's phrase-aware readings."""
+
+    FIRST = 0x3000
+    # Readings pypinyin gives a character only inside a phrase of its phrase table (乐亭 lào,
+    # 彰明较着 zhù, 旋干转坤 qián, 火燵 tā), so that every reading the index may hold is here
+    # (``test_pinyin_data`` checks it against both tables).
+    PHRASE_ONLY = {"乐": "lao", "着": "zhu", "干": "qian", "燵": "ta"}
+
+    def __init__(self, path: Path) -> None:
+        table = json.loads(path.read_text(encoding="utf-8"))
+        sets: dict[tuple[str, ...], int] = {(): 0}
+        syllables: dict[str, str] = {}
+        self._index = array("H", bytes(2 * (max(map(int, table)) - self.FIRST + 1)))
+        for char, extra in self.PHRASE_ONLY.items():
+            table[str(ord(char))] += "," + extra
+        for code, value in table.items():
+            found: list[str] = []
+            for reading in value.split(","):
+                syllable = syllables.setdefault(reading, toneless(reading))
+                if syllable and syllable not in found:
+                    found.append(syllable)
+            self._index[int(code) - self.FIRST] = sets.setdefault(tuple(found), len(sets))
+        self._sets = tuple(sets)
+
+    def __call__(self, char: str) -> tuple[str, ...]:
+        """The toneless readings of ``char``, () for a character without any."""
+        offset = ord(char) - self.FIRST
+        if 0 <= offset < len(self._index):
+            return self._sets[self._index[offset]]
+        return ()
 
 
 def load_phrases(path: Path) -> dict[str, list[list[str]]]:

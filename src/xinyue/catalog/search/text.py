@@ -19,18 +19,15 @@ rebuilt (a data migration, like ``catalog/migrations/0007_fold_han_reindex.py``)
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from types import ModuleType
 
 import opencc
-import rjieba
 
 from xinyue.catalog.search import pinyin_data
-
-# pypinyin's phrase table, loaded compactly (the same readings in ~23 MB less per process).
-pinyin_data.install()
-
-from pypinyin import Style, lazy_pinyin  # noqa: E402  (after the compact table is in place)
 
 # Scripts written without spaces: segmented and bigrammed. Han (BMP, compatibility, extension
 # blocks), kana and hangul syllables.
@@ -146,14 +143,62 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(fold_han(fold(text)))
 
 
+# The two large tables of this module are loaded by their first use, not by importing it (a web
+# worker imports it with the search code): rjieba's dictionary (~33 MB a process) by the first
+# Chinese run segmented, pypinyin with its phrase table (~27 MB) by the first pinyin token wanted
+# (indexing). Highlighting a Latin query in Han text reads only pypinyin's single-character
+# table (``readings``), so a web worker never loads the phrase table. Home, title and bookshelf
+# pages and processes that never search (kiosks, most task workers) load neither.
+_LOADING = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _rjieba() -> ModuleType:
+    """rjieba, imported by the first segmentation (importing it builds its dictionary)."""
+    with _LOADING:
+        import rjieba
+
+        return rjieba
+
+
+@lru_cache(maxsize=1)
+def _lazy_pinyin() -> Callable[[str], Sequence[str]]:
+    """pypinyin's ``lazy_pinyin`` (toneless, "" for a character it cannot read), imported by
+    the first pinyin wanted, with its phrase table loaded compactly first (``pinyin_data``)."""
+    with _LOADING:  # the compact table must be in place before pypinyin's first import
+        pinyin_data.install()
+        from pypinyin import Style, lazy_pinyin
+
+    def syllables_of(word: str) -> Sequence[str]:
+        return lazy_pinyin(word, style=Style.NORMAL, errors=lambda chars: ["" for _ in chars])
+
+    return syllables_of
+
+
+@lru_cache(maxsize=1)
+def _readings() -> pinyin_data.Readings:
+    """Every reading of each Han character (pypinyin's single-character table alone, < 1 MB),
+    loaded by the first highlight that needs it."""
+    with _LOADING:
+        return pinyin_data.Readings(pinyin_data.readings_path())
+
+
+def readings(char: str) -> tuple[str, ...]:
+    """All toneless readings of one Han character (重 → zhong, chong), () for none known.
+
+    For highlighting: a Latin query is marked over characters it spells read any of their ways,
+    without pypinyin's phrase table or segmentation (which decide the index's one reading)."""
+    return _readings()(char)
+
+
 @lru_cache(maxsize=200_000)
 def _segment_for_search(run: str) -> tuple[str, ...]:
-    return tuple(w for w in rjieba.cut_for_search(run) if w.strip())
+    return tuple(w for w in _rjieba().cut_for_search(run) if w.strip())
 
 
 @lru_cache(maxsize=50_000)
 def _segment(run: str) -> tuple[str, ...]:
-    return tuple(w for w in rjieba.cut(run) if w.strip())
+    return tuple(w for w in _rjieba().cut(run) if w.strip())
 
 
 def words(text: str) -> list[str]:
@@ -191,8 +236,7 @@ def grams(text: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def _word_pinyin(word: str) -> tuple[str, ...]:
     """One syllable per Han character of ``word`` (pypinyin picks readings by phrase)."""
-    syllables = lazy_pinyin(word, style=Style.NORMAL, errors=lambda chars: ["" for _ in chars])
-    return tuple(s if s.isascii() else fold(s) for s in syllables)
+    return tuple(s if s.isascii() else fold(s) for s in _lazy_pinyin()(word))
 
 
 def syllables(run: str) -> list[str]:

@@ -153,6 +153,32 @@ def test_highlight_marks_words_names_and_pinyin_and_escapes():
     assert highlight("围城", make_plan("").highlight_terms) == "围城"
 
 
+def test_pinyin_highlight_reads_a_character_any_of_its_ways():
+    """Highlighting takes every reading of a character (the index decided the match by phrase):
+    a polyphonic character is marked whichever reading the query spells; a reading it does not
+    have marks nothing."""
+    marked = {
+        ("重庆", "chongqing"): "<mark>重庆</mark>",
+        ("重要的事", "zhongyao"): "<mark>重要</mark>的事",
+        ("银行家", "yinhang"): "<mark>银行</mark>家",
+        ("行走江湖", "xingz"): "<mark>行走</mark>江湖",
+        ("长江文艺出版社", "zj"): "<mark>长江</mark>文艺出版社",
+        ("长江文艺出版社", "cj"): "<mark>长江</mark>文艺出版社",
+        ("绿野仙踪", "lvye"): "<mark>绿野</mark>仙踪",
+        ("东野圭吾", "dongyeg"): "<mark>东野圭</mark>吾",
+        ("Python编程", "python"): "<mark>Python</mark>编程",
+        ("重庆", "qiang"): "重庆",
+        ("重庆", "zq"): "<mark>重庆</mark>",
+        ("重庆", "cx"): "重庆",
+    }
+    for (value, query), expected in marked.items():
+        assert highlight(value, make_plan(query).highlight_terms) == expected, (value, query)
+    # A long query over a long run of many-reading characters: each (character, letters read)
+    # state once, so it answers (and marks every character, each read "a").
+    run = "阿" * 300
+    assert highlight(run, make_plan("a" * 90).highlight_terms) == f"<mark>{run}</mark>"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_makes_a_plan_both_engines_can_compile(value):

@@ -40,3 +40,36 @@ def test_pypinyin_reads_the_same_words_with_the_compact_table():
     }
     assert outputs["compact"] == outputs["pypinyin"]
     assert json.loads(outputs["compact"])[0][0] == ["chong", "qing"]
+
+
+def test_highlight_readings_hold_every_reading_the_index_may_give_a_character():
+    """Highlighting reads pypinyin's single-character table alone; the index reads characters
+    through phrases too. Every reading either table gives a character, written as the index
+    writes it (``Style.NORMAL``, then folded), must be one of the character's readings here, or
+    a query that matched would go unmarked."""
+    from xinyue.catalog.search import text
+
+    text._lazy_pinyin()  # pypinyin with the compact table, as the index loads it
+    from pypinyin import Style
+    from pypinyin.style import convert
+
+    readings = pinyin_data.Readings(pinyin_data.readings_path())
+    single = json.loads(pinyin_data.readings_path().read_text(encoding="utf-8"))
+    phrases = pinyin_data.load_phrases(pinyin_data.phrases_path())
+    pairs = {(chr(int(code)), r) for code, value in single.items() for r in value.split(",")}
+    pairs |= {
+        (char, r)
+        for phrase, groups in phrases.items()
+        for char, group in zip(phrase, groups, strict=False)
+        for r in group
+    }
+    as_indexed = {r: text.fold(convert(r, Style.NORMAL, strict=True)) for _, r in pairs}
+    missing = sorted((char, r) for char, r in pairs if as_indexed[r] not in readings(char))
+    assert missing == []
+    assert len(pairs) > 45_000
+    # The phrase-only readings are still needed (the single-character table lacks each).
+    for char, extra in readings.PHRASE_ONLY.items():
+        assert extra not in {as_indexed.get(r) for r in single[str(ord(char))].split(",")}
+    assert readings("重") == ("zhong", "chong", "tong")
+    assert readings("绿") == ("lv", "lu")
+    assert readings("a") == readings("😀") == ()
