@@ -37,11 +37,12 @@ def web_command(
     else:
         command += ["--no-access-log"]
     command.append("xinyue.wsgi:application")
-    # glibc gives each thread that allocates its own malloc arena; two per process took 8–15 MB
-    # off each worker at 1 M titles with no loss of throughput (docs/decisions.md, "Web
-    # workers: threads per worker"). Read at process start, so set on the command; an explicit
-    # value in the environment wins.
+    # glibc gives each thread that allocates its own malloc arena; one per process keeps a worker
+    # under 200 MB at 1 M titles with four threads and cost no throughput in a quiet A/B (the
+    # threads take turns on the GIL anyway; docs/decisions.md, "Web workers: what a worker
+    # loads"). Read at process start, so set on the command; an explicit value in the
+    # environment wins.
     env = shutil.which("env")
     if "MALLOC_ARENA_MAX" not in os.environ and env:
-        command = [env, "MALLOC_ARENA_MAX=2", *command]
+        command = [env, "MALLOC_ARENA_MAX=1", *command]
     return command
