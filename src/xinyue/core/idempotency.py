@@ -114,25 +114,19 @@ class IdempotencyMiddleware:
         response = self.get_response(request)
         # Server errors release the key for a retry; responses marked ``no-store`` (bearer tokens,
         # personal data) are never persisted, so a retry runs again instead of replaying them.
-        with connection.cursor() as cursor:  # SQL: one statement per keyed POST
-            if (
-                response.status_code >= 500
-                or getattr(response, "streaming", False)
-                or "no-store" in response.get("Cache-Control", "")
-            ):
-                cursor.execute(f"DELETE FROM {_TABLE} WHERE id = %s", [record_id])
-                return response
-            cursor.execute(
-                f"UPDATE {_TABLE} SET state = %s, status_code = %s, content_type = %s,"
-                " response_body = %s WHERE id = %s",
-                [
-                    IdempotencyRecord.State.DONE,
-                    response.status_code,
-                    response.get("Content-Type", ""),
-                    bytes(response.content),
-                    record_id,
-                ],
-            )
+        if (
+            response.status_code >= 500
+            or getattr(response, "streaming", False)
+            or "no-store" in response.get("Cache-Control", "")
+        ):
+            IdempotencyRecord.objects.filter(pk=record_id).delete()
+            return response
+        IdempotencyRecord.objects.filter(pk=record_id).update(
+            state=IdempotencyRecord.State.DONE,
+            status_code=response.status_code,
+            content_type=response.get("Content-Type", ""),
+            response_body=bytes(response.content),
+        )
         return response
 
     def _replay(self, principal: str, key: str, body_hash: str) -> HttpResponse:
