@@ -8,7 +8,6 @@ order, relevance tiers), so both return the same results.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -202,8 +201,7 @@ def _pg_quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _pg_positions(doc: Document) -> dict[str, list[str]]:
-    """Each lexeme of the document's vector with its positions (weight letter included)."""
+def pg_vector_literal(doc: Document) -> str:
     positions: dict[str, list[str]] = {}
     for column in COLUMNS:
         prefix, weight, base = PG_COLUMN[column]
@@ -211,15 +209,7 @@ def _pg_positions(doc: Document) -> dict[str, list[str]]:
             entries = positions.setdefault(prefix + token, [])
             if len(entries) < 255:
                 entries.append(f"{base + i}{weight}")
-    return positions
-
-
-def _pg_literal(positions: Mapping[str, list[str]]) -> str:
     return " ".join(f"{_pg_quote(lex)}:{','.join(pos)}" for lex, pos in positions.items())
-
-
-def pg_vector_literal(doc: Document) -> str:
-    return _pg_literal(_pg_positions(doc))
 
 
 def _weights(columns: Sequence[str], all_columns: Sequence[str]) -> str:
@@ -274,17 +264,6 @@ def _term_keys_sql(vector: str) -> str:
     )
 
 
-def _term_keys(lexemes: Iterable[str]) -> set[str]:
-    """The same keys, from a document's lexemes, in Python."""
-    keys: set[str] = set()
-    for x in lexemes:
-        if x[0] not in "0123456789@=":
-            keys.add(x)
-        if (x[0] == "~" and len(x) == 3) or (x[0] not in "~@=" and len(x) == 2):
-            keys.add("|" + x.lstrip("~"))
-    return keys
-
-
 TERM_TABLE_SQL = (
     f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} "
     '(lexeme text COLLATE "C" PRIMARY KEY, documents integer NOT NULL)'
@@ -305,12 +284,15 @@ def pg_fill_term_table(conn: Any = None) -> None:
         cursor.execute(TERM_FILL_SQL)
 
 
-# Rows are upserted in lexeme order, so two transactions indexing at once lock them in the same
-# order (one waits for the other on a shared lexeme, never a deadlock).
+# The keys of the documents just inserted (or deleted), counted from their stored vectors, so the
+# key rule is written once (``_term_keys_sql``). Rows are upserted in lexeme order, so two
+# transactions indexing at once lock them in the same order (one waits for the other on a shared
+# lexeme, never a deadlock).
 _TERM_ADD_SQL = (
     f"INSERT INTO {TERM_TABLE} AS s (lexeme, documents) "
-    "SELECT lexeme, documents FROM unnest(%s::text[], %s::int[]) AS c(lexeme, documents) "
-    "ORDER BY lexeme ON CONFLICT (lexeme) DO UPDATE SET documents = s.documents + excluded.documents"
+    f"SELECT key, count(*) FROM {DOC_TABLE} d, LATERAL ({_term_keys_sql('d.vector')}) k "
+    "WHERE d.title_id = ANY(%s) GROUP BY key ORDER BY key "
+    "ON CONFLICT (lexeme) DO UPDATE SET documents = s.documents + excluded.documents"
 )
 _TERM_DELETE_SQL = (
     f"WITH gone AS (DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s) RETURNING vector) "
@@ -539,16 +521,13 @@ class PostgresBackend:
             f"VALUES (%s, %s, {', '.join(['%s'] * len(COLUMNS))}, %s::tsvector)"
         )
         params = []
-        lexemes: Counter[str] = Counter()
         for title_id, docid, doc in rows:
             cols = doc.columns()
-            positions = _pg_positions(doc)
-            lexemes.update(_term_keys(positions))
-            params.append([title_id, docid, *(cols[c] for c in COLUMNS), _pg_literal(positions)])
+            params.append([title_id, docid, *(cols[c] for c in COLUMNS), pg_vector_literal(doc)])
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
-                cursor.execute(_TERM_ADD_SQL, [list(lexemes), list(lexemes.values())])
+                cursor.execute(_TERM_ADD_SQL, [[p[0] for p in params]])
 
     def move_documents(self, moves: Mapping[int, int]) -> int:
         return _move_documents(moves)
