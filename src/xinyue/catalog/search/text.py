@@ -177,7 +177,7 @@ def _lazy_pinyin() -> Callable[[str], Sequence[str]]:
 
 @lru_cache(maxsize=1)
 def _readings() -> pinyin_data.Readings:
-    """Every reading of each Han character (pypinyin's single-character table alone, < 1 MB),
+    """Every reading of each Han character (pypinyin's single-character table alone, ~2 MB),
     loaded by the first highlight that needs it."""
     with _LOADING:
         return pinyin_data.Readings(pinyin_data.readings_path())
