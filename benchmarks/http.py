@@ -9,10 +9,16 @@ one kind of request at a time, then all kinds mixed:
 * the same through the API: picks (the home page's content), search, a title, the bookshelf
   (bearer token);
 * the baseline, in the same run on the same server: ``GET /api/v1/ping``, which runs the whole
-  middleware chain and the API's rate limit and nothing else — the stack's ceiling.
+  middleware chain and the API's rate limit and nothing else — the stack's ceiling;
+* with a server of the bench's own, DESIGN §9's scale reference on this machine, in the same run:
+  a trivial django-ninja endpoint under gunicorn with 3 sync workers
+  (``benchmarks/reference_app.py``), driven by the same ``wrk`` — §9's ~6,600/s was measured
+  on another machine, and this says what this one gives the bare stack.
 
 Each kind gets ``seconds / kinds`` of load at ``concurrency`` connections; for each: requests/s,
-p50/p99, error rate (HTTP ≥ 400 and socket errors) and its share of the ceiling. While the mixed
+p50/p99, error rate (HTTP ≥ 400 and socket errors), its share of the ceiling and, with a server of
+the bench's own, the server's CPU time per request (user + system time of the server's processes
+over the kind's run, from ``/proc``: the figure a busy machine distorts least). While the mixed
 traffic runs, the RSS, USS (pages only this process has) and PSS of every worker are sampled.
 
 Honest about the search result cache: the searches above run warm (after one more pass over the
@@ -249,6 +255,60 @@ def own_server(
         process.wait()
 
 
+@contextlib.contextmanager
+def reference_server(*, log_dir: Path, stderr: Any):
+    """DESIGN §9's reference stack: ``benchmarks/reference_app.py`` under gunicorn, 3 sync
+    workers, on a loopback port; yields its base URL."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", "3", "--worker-class", "sync",
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "benchmarks.reference_app:application",
+    ]  # fmt: skip
+    log_path = log_dir / "reference-server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _call(base, "/api/ping")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "reference server did not start:\n" + log_path.read_text()[-2000:]
+                )
+            time.sleep(0.2)
+        _log(stderr, f"  reference: trivial django-ninja endpoint, gunicorn 3 sync at {base}")
+        yield base
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a server process and its direct children (the workers)."""
+    ticks = 0
+    for each in (pid, *_children(pid)):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -410,7 +470,8 @@ def run(
         raise RuntimeError("--url needs --reader and --password (a reader of that server)")
     queries = search_queries(local=local)
     # + the ceiling, the mix and (on a server of our own) the two searches with the cache off
-    per_kind = max(1, round(seconds / (len(KINDS) + 2 + (2 if local else 0))))
+    # and the reference stack
+    per_kind = max(1, round(seconds / (len(KINDS) + 2 + (3 if local else 0))))
     with tempfile.TemporaryDirectory(prefix="xinyue-bench-http-") as tmp:
         work = Path(tmp)
         with contextlib.ExitStack() as stack:
@@ -445,7 +506,11 @@ def run(
             drain(base)
 
             def load(lines: list[str]) -> dict[str, Any]:
+                cpu_before = cpu_seconds(server_pid) if server_pid else None
                 figures = run_wrk(base, lines, seconds=per_kind, concurrency=concurrency, work=work)
+                if cpu_before is not None and server_pid and figures["requests"]:
+                    used = cpu_seconds(server_pid) - cpu_before
+                    figures["server_cpu_ms"] = round(used * 1000 / figures["requests"], 3)
                 drain(base)
                 return figures
 
@@ -474,12 +539,13 @@ def run(
                 stderr=stderr,
                 log_name="server-cache-off.log",
                 extra_env={"XINYUE_SEARCH_CACHE_SECONDS": "0"},
-            ) as (cold_base, _pid):
+            ) as (cold_base, cold_pid):
                 for path in kinds["search_page"][:20] + kinds["api_search"][:20]:
                     _call(cold_base, path)  # templates, the segmenter, SQLite's pages
                 drain(cold_base)
                 for kind in ("search_page", "api_search"):
                     _log(stderr, f"  {kind}, result cache off: {per_kind} s …")
+                    cpu_before = cpu_seconds(cold_pid)
                     figures = run_wrk(
                         cold_base,
                         kinds[kind],
@@ -487,14 +553,30 @@ def run(
                         concurrency=concurrency,
                         work=work,
                     )
+                    if figures["requests"]:
+                        used = cpu_seconds(cold_pid) - cpu_before
+                        figures["server_cpu_ms"] = round(used * 1000 / figures["requests"], 3)
                     drain(cold_base)
                     results[f"{kind}_cache_off"] = figures
+            # DESIGN §9's reference stack on this machine, in the same run, the same wrk.
+            with reference_server(log_dir=work, stderr=stderr) as reference_base:
+                run_wrk(reference_base, ["/api/ping"], seconds=1, concurrency=4, work=work)
+                _log(stderr, f"  reference stack: {per_kind} s at c{concurrency} …")
+                reference = run_wrk(
+                    reference_base,
+                    ["/api/ping"],
+                    seconds=per_kind,
+                    concurrency=concurrency,
+                    work=work,
+                )
         # The servers have stopped: their workers logged their cache figures on the way out.
         cache_figures = _cache_figures(work / "server.log")
     for figures in results.values():
         figures["share_of_ceiling"] = (
             round(figures["per_s"] / ceiling["per_s"], 3) if ceiling["per_s"] else None
         )
+        if local and reference["per_s"]:
+            figures["share_of_reference"] = round(figures["per_s"] / reference["per_s"], 3)
     mix = results["mixed"]
     result: dict[str, Any] = {
         "bench": "http",
@@ -529,6 +611,12 @@ def run(
             "ttl_s": settings.XINYUE_SEARCH_CACHE_SECONDS,
             "max_mb_per_worker": settings.XINYUE_SEARCH_CACHE_MB,
             **cache_figures,
+        }
+        result["reference"] = {
+            "name": "DESIGN §9's reference: a trivial django-ninja endpoint under gunicorn with"
+            " 3 sync workers (benchmarks/reference_app.py), this machine, same run, same wrk",
+            "design_figure_per_s": 6600,
+            **reference,
         }
     if sampler:
         result["workers_memory_peak"] = [

@@ -1,6 +1,6 @@
 """``xinyue bench http``: runs end to end against a tiny catalog and prints one JSON object last
 (DESIGN §9). No timing is asserted: only that every kind was driven, answered without errors,
-and set beside the ceiling."""
+and set beside the ceiling and DESIGN §9's reference stack."""
 
 from __future__ import annotations
 
@@ -55,6 +55,14 @@ def test_the_http_bench_drives_every_kind_beside_the_ceiling(tmp_path):
         assert figures["share_of_ceiling"] == round(
             figures["per_s"] / result["baseline"]["per_s"], 3
         )
+        assert figures["share_of_reference"] == round(
+            figures["per_s"] / result["reference"]["per_s"], 3
+        )
+        assert figures["server_cpu_ms"] > 0, kind
+    reference = result["reference"]
+    assert reference["name"].startswith("DESIGN §9's reference")
+    assert reference["requests"] > 0
+    assert reference["errors"] == 0
     cache = result["search_cache"]
     assert cache["hits"] > 0
     assert cache["misses"] > 0
