@@ -281,7 +281,8 @@ def _search_answer(
     rendered = _render(request, body)
     # Keys are written unescaped and no string can hold an unescaped quote: this is the key.
     head, found, tail = rendered.partition(b'"items": []')
-    assert found, "the answer has its items key"
+    if not found:
+        raise RuntimeError("the rendered answer has no items key")
     items = _items_json(
         request, item_rows(list(result.ids)), result.highlight_terms, category_tree()
     )
@@ -325,9 +326,11 @@ def _items_json(
     for row in rows:
         category = tree.by_id.get(row[CATEGORY_INDEX]) if row[CATEGORY_INDEX] else None
         name = category.name if category is not None else None
-        head, tail = ITEM_JSON.get_or_compute(
-            (row[:-1], name, terms), partial(_item_parts, request, row, name, terms, tree)
-        )
+        compute = partial(_item_parts, request, row, name, terms, tree)
+        if row[CATEGORY_INDEX] and name is None:
+            head, tail = compute()  # a category the tree does not know yet: nothing to key on
+        else:
+            head, tail = ITEM_JSON.get_or_compute((row[:-1], name, terms), compute)
         out.append(head + (b'"in_stock": true' if row[-1] else _IN_STOCK) + tail)
     return b", ".join(out)
 
@@ -342,7 +345,8 @@ def _item_parts(
     title.in_stock = False
     text = _render(request, item_out(title, categories=_category_of(title, name)))
     head, found, tail = text.partition(_IN_STOCK)
-    assert found, "an item has its in_stock key"
+    if not found:
+        raise RuntimeError("a rendered item has no in_stock key")
     return head, tail
 
 

@@ -123,3 +123,19 @@ def test_switched_off_with_the_result_cache(books, client: Client, settings):
     assert json.loads(client.get("/api/v1/catalog/search", {"q": "围城"}).content)["items"]
     items(client, "围城")
     assert len(ITEM_JSON) == 0
+
+
+def test_a_category_the_cached_tree_does_not_know_is_read_and_not_kept(books, client: Client):
+    """Made behind the services' back (no new generation): the tree kept for the search lacks
+    it, so the item names it from the database and is not kept under a key without it."""
+    from xinyue.catalog.models import Category
+
+    title = books["xianyiren"]
+    items(client, "东野圭吾")  # the tree is kept
+    newcomer = Category.objects.create(name="新来的类目", position=99)
+    Title.objects.filter(pk=title.pk).update(category=newcomer)
+    size = len(ITEM_JSON)
+
+    found = next(i for i in items(client, "东野圭吾") if i["id"] == title.pk)
+    assert found["category"] == "新来的类目"
+    assert len(ITEM_JSON) == size
