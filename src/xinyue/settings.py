@@ -178,6 +178,9 @@ CACHES = {
 # that made them and within the check interval in the others. Bounded in memory (MB/process).
 XINYUE_SEARCH_CACHE_SECONDS = config.env_float("XINYUE_SEARCH_CACHE_SECONDS", 60.0)
 XINYUE_SEARCH_CACHE_MB = config.env_int("XINYUE_SEARCH_CACHE_MB", 16)
+# The API search items' JSON (catalog.api.ITEM_JSON), keyed by each title's row as read on the
+# request, its stock written in fresh: bounded in memory (MB/process), off with the cache above.
+XINYUE_SEARCH_ITEM_CACHE_MB = config.env_int("XINYUE_SEARCH_ITEM_CACHE_MB", 4)
 XINYUE_SEARCH_GENERATION_CHECK_MS = config.env_int("XINYUE_SEARCH_GENERATION_CHECK_MS", 100)
 # Public hot searches (大家都在搜): a term is shown once this many distinct readers or clients
 # searched it in the window (insights/selectors.py).

@@ -82,6 +82,9 @@ class SearchResult:
     total_is_exact: bool = True
     facets_are_exact: bool = True
     filters: dict[str, Any] = field(default_factory=dict)
+    # The page's title ids in order and the terms to highlight (what ``items`` was read from).
+    ids: tuple[int, ...] = ()
+    highlight_terms: tuple[Term, ...] = ()
 
     @property
     def num_pages(self) -> int:
@@ -169,9 +172,11 @@ def search_titles(
     page_size: int = 20,
     limits: Limits = LIMITS,
     cached: bool = True,
+    with_items: bool = True,
 ) -> SearchResult:
     """One result page. ``cached=False`` always runs the engine (the engine's benchmark); the
-    page's titles are read fresh either way."""
+    page's titles are read fresh either way. ``with_items=False`` leaves ``items`` empty for a
+    caller that reads the rows of ``ids`` itself (``item_rows``: the API's answer)."""
     query = normalize_query(query if isinstance(query, str) else "", limit=MAX_QUERY_CHARS)
     sort = sort if sort in SORTS else "relevance"
     page_size = _int_or_none(page_size, low=1, high=10**9) or 20
@@ -205,13 +210,15 @@ def search_titles(
         total=hits.total,
         page=page,
         page_size=page_size,
-        items=_load_items(list(hits.ids), hits.highlight_terms, tree),
+        items=_load_items(list(hits.ids), hits.highlight_terms, tree) if with_items else [],
         facets={name: list(values) for name, values in hits.facets.items()},
         normalized_query=normalize_query(query),
         sort=sort,
         total_is_exact=hits.total_is_exact,
         facets_are_exact=hits.facets_are_exact,
         filters=filters,
+        ids=hits.ids,
+        highlight_terms=hits.highlight_terms,
     )
 
 
@@ -607,7 +614,7 @@ def _facets(
 
 # The columns a result item shows (the API's ``TitleItemOut``, the page's item); the rest of the
 # row (summary, timestamps) is neither read nor converted.
-_ITEM_COLUMNS = (
+ITEM_COLUMNS = (
     "id",
     "isbn13",
     "title",
@@ -623,8 +630,9 @@ _ITEM_COLUMNS = (
     "popularity",
     "is_active",
 )
+CATEGORY_INDEX = ITEM_COLUMNS.index("category_id")
 _ITEMS_SQL = (
-    f"SELECT {', '.join('t.' + c for c in _ITEM_COLUMNS)}, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
+    f"SELECT {', '.join('t.' + c for c in ITEM_COLUMNS)}, EXISTS (SELECT 1 FROM catalog_offer o WHERE o.title_id = t.id "
     "AND o.is_active AND o.stock > 0) AS in_stock FROM catalog_title t WHERE t.id IN ({})"
 )
 
@@ -635,7 +643,7 @@ def _converters() -> list[tuple[int, Any, list]]:
     key = connection.vendor
     if key not in _CONVERTERS:
         out = []
-        for index, name in enumerate(_ITEM_COLUMNS):
+        for index, name in enumerate(ITEM_COLUMNS):
             field = Title._meta.get_field(name)
             assert isinstance(field, Field)  # a concrete column of the title, never a relation
             column = field.get_col(Title._meta.db_table)
@@ -653,7 +661,7 @@ def _title_from_row(values: list[Any], db: str) -> Title:
     """A ``Title`` with the item columns loaded (the rest deferred), as ``Model.from_db`` makes
     it, without its per-field ``__init__``: a fifth of a cached search's CPU went there."""
     title = Title.__new__(Title)
-    title.__dict__.update(zip(_ITEM_COLUMNS, values, strict=False))
+    title.__dict__.update(zip(ITEM_COLUMNS, values, strict=False))
     title._state = ModelState()
     title._state.adding = False
     title._state.db = db
@@ -681,41 +689,47 @@ def _highlights(
 HIGHLIGHT_KEYS = ("title", "subtitle", "authors", "publisher", "subjects", "isbn")
 
 
-def _load_items(ids: list[int], terms: tuple[Term, ...], tree: _CategoryTree) -> list[Title]:
-    """The titles of a result page as they are now, in order, each with ``in_stock``, its
-    category (and the category's parent) from the cached tree, and ``highlights``."""
+def item_rows(ids: list[int]) -> list[tuple]:
+    """The rows of a result page's titles as they are now (``ITEM_COLUMNS`` as the database
+    gives them, then ``in_stock``), in the order of ``ids``; a title gone since is left out."""
     if not ids:
         return []
-    converters = _converters()
     with connection.cursor() as cursor:
         cursor.execute(_ITEMS_SQL.format(",".join(["%s"] * len(ids))), ids)
-        rows = cursor.fetchall()
-    by_id: dict[int, Title] = {}
-    for row in rows:
-        values = list(row)
-        for index, column, found in converters:
-            for convert in found:
-                values[index] = convert(values[index], column, connection)
-        title = _title_from_row(values, connection.alias)
-        title.in_stock = bool(values[-1])
-        by_id[title.id] = title
-    items = [by_id[i] for i in ids if i in by_id]
-    for item in items:
-        category = tree.by_id.get(item.category_id) if item.category_id is not None else None
-        if category is not None:
-            item._state.fields_cache["category"] = category
-        item.highlights = dict(
-            _highlights(
-                item.title,
-                item.subtitle,
-                item.authors_display,
-                item.publisher,
-                item.subjects,
-                item.isbn13,
-                terms,
-            )
+        by_id = {row[0]: row for row in cursor.fetchall()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def title_from_item_row(row: tuple, terms: tuple[Term, ...], tree: _CategoryTree) -> Title:
+    """One row of ``item_rows`` as a ``Title`` (the item columns loaded, the rest deferred) with
+    ``in_stock``, its category (and the category's parent) from the cached tree, and
+    ``highlights``."""
+    values = list(row)
+    for index, column, found in _converters():
+        for convert in found:
+            values[index] = convert(values[index], column, connection)
+    item = _title_from_row(values, connection.alias)
+    item.in_stock = bool(values[-1])
+    category = tree.by_id.get(item.category_id) if item.category_id is not None else None
+    if category is not None:
+        item._state.fields_cache["category"] = category
+    item.highlights = dict(
+        _highlights(
+            item.title,
+            item.subtitle,
+            item.authors_display,
+            item.publisher,
+            item.subjects,
+            item.isbn13,
+            terms,
         )
-    return items
+    )
+    return item
+
+
+def _load_items(ids: list[int], terms: tuple[Term, ...], tree: _CategoryTree) -> list[Title]:
+    """The titles of a result page as they are now, in order (``title_from_item_row``)."""
+    return [title_from_item_row(row, terms, tree) for row in item_rows(ids)]
 
 
 def matches(*, query: str, title_id: int) -> bool:
