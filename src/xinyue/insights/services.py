@@ -154,12 +154,16 @@ def record_event(
         at=at,
         reader_id=reader_id,
         path=path,
-        query=query,
+        term=redact_search_term(query or "")[:QUERY_MAX],
         title_id=title_id,
         result_count=result_count,
         library_code=library_code,
         client=client,
     )
+
+
+# Checked on every buffered event: the choices' list is rebuilt on each ``.values`` access.
+EVENT_TYPES = frozenset(EventType.values)
 
 
 def _buffer(
@@ -169,14 +173,15 @@ def _buffer(
     at: dt.datetime | None,
     reader_id: int | None,
     path: str,
-    query: str,
+    term: str,
     title_id: int | None,
     result_count: int | None,
     library_code: str,
     client: str,
     claim: str = "",
 ) -> None:
-    if type not in EventType.values:
+    """``term``: the search term as stored, already masked by the caller (once per event)."""
+    if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     row = (
         at or clock.now(),
@@ -184,7 +189,7 @@ def _buffer(
         str(channel) if channel in CHANNELS else Channel.API.value,
         reader_id,
         (path or "")[:PATH_MAX],
-        redact_search_term(query or "")[:QUERY_MAX],
+        term,
         title_id,
         result_count,
         (library_code or "")[:12],
@@ -227,7 +232,7 @@ def record_search_event(
         at=None,
         reader_id=reader_id,
         path=path,
-        query=term,
+        term=term,
         title_id=None,
         result_count=result_count,
         library_code="",
