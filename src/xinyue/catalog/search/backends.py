@@ -644,29 +644,22 @@ def _pg_statistics() -> _PgStatistics:
 
 
 def _read_statistics() -> _PgStatistics:
+    stats = (
+        "SELECT {} FROM pg_stats WHERE schemaname = current_schema() "
+        "AND tablename = %(table)s AND attname = '{}'"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'vector'",
-            [DOC_TABLE],
+            f"SELECT ({stats.format('most_common_elems::text::text[]', 'vector')}), "
+            f"({stats.format('most_common_elem_freqs', 'vector')}), "
+            "to_regclass(%(rum)s) IS NOT NULL, "
+            f"({stats.format('histogram_bounds::text::bigint[]', 'docid')}), "
+            "(SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %(table)s::regclass)",
+            {"table": DOC_TABLE, "rum": RUM_INDEX},
         )
-        row = cursor.fetchone()
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [RUM_INDEX])
-        (ordered_index,) = cursor.fetchone()
-        cursor.execute(
-            "SELECT histogram_bounds::text::bigint[] FROM pg_stats "
-            "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'docid'",
-            [DOC_TABLE],
-        )
-        docids = cursor.fetchone()
-        cursor.execute(
-            "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass",
-            [DOC_TABLE],
-        )
-        (documents,) = cursor.fetchone()
-    frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    bounds = tuple(docids[0]) if docids and docids[0] else ()
-    return _PgStatistics(frequencies, bool(ordered_index), bounds, documents)
+        lexemes, shares, ordered_index, docids, documents = cursor.fetchone()
+    frequencies = dict(zip(lexemes, shares, strict=False)) if lexemes else {}
+    return _PgStatistics(frequencies, bool(ordered_index), tuple(docids or ()), documents or 0)
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
