@@ -413,8 +413,8 @@ class PostgresBackend:
         """A docid below which the first ``limit`` of at least ``matches`` matches very likely
         lie, for the RUM head (``order``); None when no bound would help. RUM sorts every match
         its index condition lets through before it returns the first; with ``docid < bound`` in
-        that condition it sorts only the matches below the bound (历史, 33,000 matches: 399 →
-        357 buffers, the sort of ~1,000 instead of 33,000). The bound is the docid at
+        that condition it sorts only the matches below the bound (历史, 31,130 matches: 13.3 →
+        5.2 ms of backend CPU at 1 M, the same 357 buffers). The bound is the docid at
         ``head_margin`` times the share of the documents that holds ``limit`` matches if they
         were spread evenly, read from the docid column's histogram (PostgreSQL's statistics,
         cached with the rest). A bound too tight only costs time: the caller reads the head
