@@ -361,7 +361,7 @@ def run(
             {"query": query, "median_ms": round(statistics.median(values), 3)}
             for query, values in sorted(
                 by_query.items(), key=lambda item: statistics.median(item[1]), reverse=True
-            )[:10]
+            )[:20]
         ],
         "recall": round(recall, 4),
         "labelled": len(labelled),

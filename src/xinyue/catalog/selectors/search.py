@@ -377,10 +377,9 @@ def _search_index(
     title_join = f"JOIN catalog_title t ON t.id = ({docid} & {TITLE_ID_MASK})"
     dense = backend.is_dense(plan)
     order = backend.order_for(plan, dense=dense)
-    in_order = (
-        f"SELECT {docid} AS docid FROM {src} WHERE {match}{backend.order_condition(order)} "
-        f"ORDER BY {order}"
-    )
+    matching = f"SELECT {docid} AS docid FROM {src} WHERE {match}{backend.order_condition(order)}"
+    in_order = f"{matching} ORDER BY {order}"
+    in_order_below = f"{matching} AND {docid} < %s ORDER BY {order}"
     head_size = max(limits.facets, limits.rank)
     # Every match in index order, when one pass fetched them all (PostgreSQL, rarer words).
     everything: list[int] | None = None
@@ -394,6 +393,17 @@ def _search_index(
 
         def window_end() -> int:
             return ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
+
+        def head(at_least: int) -> list[int]:
+            # The first titles in index order, of at least ``at_least`` matches: below a docid
+            # bound when the engine offers one (backends: ``head_bound``), again without it
+            # when the bound let fewer through.
+            bound = backend.head_bound(plan, order, matches=at_least, limit=head_size)
+            if bound is not None:
+                found = ids(f"{in_order_below} LIMIT %s", [*match_params, bound, head_size])
+                if len(found) == head_size:
+                    return found
+            return ids(f"{in_order} LIMIT %s", [*match_params, head_size])
 
         end = None
         # What the engine knows without reading matches (PostgreSQL: the term table): their
@@ -413,11 +423,11 @@ def _search_index(
                 everything = sorted(found)
                 first = everything[:head_size]
             else:
-                first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
+                first = head(matched)
                 end = window_end() if needs_end else None
         else:
             # The first titles in index order; when they are all the matches, that is the count.
-            first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
+            first = head(known)
             if len(first) < head_size:
                 matched = len(first)
             elif backend.count_in_order:

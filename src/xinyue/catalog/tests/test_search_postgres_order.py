@@ -121,3 +121,50 @@ def test_the_bulk_load_leaves_the_rum_index_where_the_server_has_it(catalog):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [RUM_INDEX])
             assert cursor.fetchone()[0].endswith("WHERE (docid > 0)")
+
+
+def test_the_head_read_below_a_docid_bound_is_the_head_read_without_it(db):
+    """A one-term query with many matches reads its RUM head below a docid bound taken from the
+    docid histogram; when the bound lets too few through (灯塔: every match among the last
+    documents) the head is read again without it. Both answer exactly as GIN alone does."""
+    # 700 documents in title-id order (all popularity 0): 园林 in every 30th, 灯塔 in the last 20.
+    rows = []
+    for i in range(680):
+        rows.append({"title": f"江南园林{i}" if i % 30 == 0 else f"杂记{i}"})
+    rows += [{"title": f"寂静的灯塔{i}"} for i in range(20)]
+    add_titles(rows)
+    has_rum = pg_create_ordered_index()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_searchdocument")
+    forget_statistics()
+    tiny = Limits(window=100, facets=2, rank=2)
+
+    def run() -> tuple[list, list[str]]:
+        out = []
+        with CaptureQueriesContext(connection) as queries:
+            for query in ("园林", "灯塔"):
+                result = search_titles(query=query, limits=tiny, cached=False)
+                out.append((query, [t.id for t in result.items], result.total, result.facets))
+        heads = [q["sql"] for q in queries if "<=>" in q["sql"]]
+        return out, heads
+
+    try:
+        with_rum, heads = run()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {RUM_INDEX}")
+        forget_statistics()
+        gin_only, gin_heads = run()
+    finally:
+        forget_statistics()
+    assert [a[2] for a in with_rum] == [23, 20]
+    assert gin_only == with_rum
+    assert not gin_heads
+    if has_rum:
+        # The heads of 2 (later pages read on with OFFSET): 园林 below the bound, where its
+        # first two are; 灯塔 below the bound (none there), then again without it.
+        firsts = [
+            ("园林" if "园林" in s else "灯塔", " AND d.docid < " in s)
+            for s in heads
+            if s.endswith("LIMIT 2")
+        ]
+        assert firsts == [("园林", True), ("灯塔", True), ("灯塔", False)]
