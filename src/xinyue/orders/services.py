@@ -214,16 +214,26 @@ _NOTICE_TEXTS: dict[str, tuple[str, str]] = {
 
 
 def _notice(order: Order, step: str, **data: Any) -> Notice:
-    """What ``_notify`` tells the reader (placing's batch sends many in one go)."""
+    """What ``_notify`` tells the reader."""
+    return _notices([order], step, **data)[0]
+
+
+def _notices(orders: Sequence[Order], step: str, **data: Any) -> list[Notice]:
+    """The same step's message for each of ``orders`` (placing's batch tells many readers at
+    once): the step's texts translated once, then filled in per order."""
     with translation.override("zh-hans"):
-        words = {"number": order.number, **{k: v for k, v in data.items() if k != "lines"}}
-        if "reason" in data:
-            words["reason"] = _reason_words(str(data["reason"]))
         subject, body = (_(text) for text in _NOTICE_TEXTS[step])
-        if "expires" not in words and order.confirm_expires_at is not None:
-            words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
-        link = reverse("orders:detail", args=[order.number])  # the message opens the order
-        return Notice(order.reader, step, subject % words, body % words, link)
+        shared = {k: v for k, v in data.items() if k != "lines"}
+        if "reason" in data:
+            shared["reason"] = _reason_words(str(data["reason"]))
+        notices = []
+        for order in orders:
+            words = {"number": order.number, **shared}
+            if "expires" not in words and order.confirm_expires_at is not None:
+                words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
+            link = reverse("orders:detail", args=[order.number])  # the message opens the order
+            notices.append(Notice(order.reader, step, subject % words, body % words, link))
+        return notices
 
 
 def _require_reader_or_operator(actor: Actor, order: Order) -> None:
@@ -1164,7 +1174,7 @@ def _announce_placed(placed: list[_Placed]) -> None:
         suppliers = {supplier for _offer, supplier in p.taken.values()} & listening
         if suppliers:
             publish_supplier_event(supplier_ids=suppliers, event_type="order.placed", data=payload)
-    notify_readers(notices=[_notice(p.prepared.order, "order.placed") for p in placed])
+    notify_readers(notices=_notices([p.prepared.order for p in placed], "order.placed"))
     _end_wait_for_orders(placed)
 
 
