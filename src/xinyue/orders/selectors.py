@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.base import ModelState
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
@@ -55,24 +56,31 @@ _RULES_SQL = f"SELECT {', '.join(_RULE_COLUMNS)} FROM orders_platformrules WHERE
 # The rules row as read, kept per process for ``XINYUE_ORDER_RULES_CACHE_SECONDS``: every order
 # reads the rules, the operator changes them a few times a year. ``set_rules`` forgets it in its
 # own process at once (and again when it commits); other processes follow within the time to live.
-_RULES: MicroCache[tuple | None] = MicroCache(
+_RULES: MicroCache[PlatformRules | None] = MicroCache(
     ttl=lambda: settings.XINYUE_ORDER_RULES_CACHE_SECONDS, max_entries=1
 )
 
 
-def _read_rules() -> tuple | None:
+def _read_rules() -> PlatformRules | None:
     with connection.cursor() as cursor:
         cursor.execute(_RULES_SQL)
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    return None if row is None else PlatformRules.from_db(connection.alias, _RULE_COLUMNS, row)
 
 
 def platform_rules() -> PlatformRules:
     """The operator's rules (an unsaved row with the defaults until the operator saves them):
-    a fresh instance each call, from the row kept in the micro-cache (SQL when it is read)."""
-    row = _RULES.get_or_compute("rules", _read_rules)
-    if row is None:
+    a fresh instance each call, copied from the one kept in the micro-cache (SQL when it is
+    read). Copied, not built again: every order reads the rules, and building a model instance
+    from the row cost ~3 % of placing's CPU."""
+    kept = _RULES.get_or_compute("rules", _read_rules)
+    if kept is None:
         return PlatformRules(pk=1)
-    return PlatformRules.from_db(connection.alias, _RULE_COLUMNS, row)
+    rules = PlatformRules.__new__(PlatformRules)
+    rules.__dict__.update(kept.__dict__)  # plain values only: the rules have no relations
+    rules._state = ModelState()
+    rules._state.db, rules._state.adding = kept._state.db, False
+    return rules
 
 
 def forget_platform_rules() -> None:

@@ -214,16 +214,26 @@ _NOTICE_TEXTS: dict[str, tuple[str, str]] = {
 
 
 def _notice(order: Order, step: str, **data: Any) -> Notice:
-    """What ``_notify`` tells the reader (placing's batch sends many in one go)."""
+    """What ``_notify`` tells the reader."""
+    return _notices([order], step, **data)[0]
+
+
+def _notices(orders: Sequence[Order], step: str, **data: Any) -> list[Notice]:
+    """The same step's message for each of ``orders`` (placing's batch tells many readers at
+    once): the step's texts translated once, then filled in per order."""
     with translation.override("zh-hans"):
-        words = {"number": order.number, **{k: v for k, v in data.items() if k != "lines"}}
-        if "reason" in data:
-            words["reason"] = _reason_words(str(data["reason"]))
         subject, body = (_(text) for text in _NOTICE_TEXTS[step])
-        if "expires" not in words and order.confirm_expires_at is not None:
-            words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
-        link = reverse("orders:detail", args=[order.number])  # the message opens the order
-        return Notice(order.reader, step, subject % words, body % words, link)
+        shared = {k: v for k, v in data.items() if k != "lines"}
+        if "reason" in data:
+            shared["reason"] = _reason_words(str(data["reason"]))
+        notices = []
+        for order in orders:
+            words = {"number": order.number, **shared}
+            if "expires" not in words and order.confirm_expires_at is not None:
+                words["expires"] = f"{clock.local(order.confirm_expires_at):%Y-%m-%d %H:%M}"
+            link = reverse("orders:detail", args=[order.number])  # the message opens the order
+            notices.append(Notice(order.reader, step, subject % words, body % words, link))
+        return notices
 
 
 def _require_reader_or_operator(actor: Actor, order: Order) -> None:
@@ -347,6 +357,7 @@ def _settle_budget(
 _TAKE_QUOTA = """
     UPDATE orders_readerquota SET open_volumes = open_volumes + %s
     WHERE reader_id = %s AND open_volumes <= %s"""
+_HELD_QUOTA = "SELECT open_volumes FROM orders_readerquota WHERE reader_id = %s"
 
 
 def _take_quota(*, reader: Reader, volumes: int, quota: int) -> None:
@@ -356,12 +367,17 @@ def _take_quota(*, reader: Reader, volumes: int, quota: int) -> None:
         cursor.execute(_TAKE_QUOTA, [volumes, reader.pk, quota - volumes])
         if cursor.rowcount:
             return
-        if not ReaderQuota.objects.filter(reader=reader).exists():
+        # Refused, or the reader's first order: one read tells which (and what the reader holds).
+        cursor.execute(_HELD_QUOTA, [reader.pk])
+        row = cursor.fetchone()
+        if row is None:
             ReaderQuota.objects.bulk_create([ReaderQuota(reader=reader)], ignore_conflicts=True)
             cursor.execute(_TAKE_QUOTA, [volumes, reader.pk, quota - volumes])
             if cursor.rowcount:
                 return
-    held = ReaderQuota.objects.filter(reader=reader).values_list("open_volumes", flat=True)[0]
+            cursor.execute(_HELD_QUOTA, [reader.pk])
+            row = cursor.fetchone()
+    held = row[0]
     remaining = max(0, quota - held)
     raise QuotaExceeded(
         _("信阅借书最多同时在借 %(quota)s 册，您还可以再借 %(remaining)s 册")
@@ -560,6 +576,12 @@ class _Batch:
     slots: tuple[int, ...] = ()
     _period_read: bool = False
     placed: list[_Placed] = field(default_factory=list)
+    # Limits this transaction has found short: titles without a copy left, and the smallest
+    # amount the budget could not cover. Inside the writing transaction neither comes back (the
+    # batch's own orders only take, or give back what they took), so a later order of the batch
+    # that needs one of them is refused before it takes anything (``_admit``).
+    sold_out: set[int] = field(default_factory=set)
+    short_fen: int | None = None
 
     def period(self) -> int | None:
         if not self._period_read:
@@ -672,8 +694,10 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACING_LOCK])
             for waiting in ready:
                 try:
-                    with transaction.atomic():
-                        outcome = _apply(waiting.prepared, shared)
+                    outcome = _admit(waiting.prepared, shared)
+                    if outcome is None:
+                        with transaction.atomic():
+                            outcome = _take(waiting.prepared, shared)
                 except _AlreadyPlaced as already:
                     waiting.result = already.order, False
                 except Exception as exc:  # this order's refusal (or fault) only
@@ -914,8 +938,19 @@ def _apply(prepared: _Prepared, batch: _Batch) -> Order | tuple[_Placed, bool]:
     """The limits of placing, inside the caller's transaction (or savepoint): the first order
     when the idempotency key was used already, else what this order took (added to ``batch``;
     its rows are written by ``_write`` with the batch's others) and whether it is new."""
-    reader, rules, ids, titles = prepared.reader, prepared.rules, prepared.ids, prepared.titles
-    existing = _existing_order(reader, prepared.idempotency_key, ids)
+    admitted = _admit(prepared, batch)
+    if admitted is not None:
+        return admitted
+    return _take(prepared, batch)
+
+
+def _admit(prepared: _Prepared, batch: _Batch) -> Order | tuple[_Placed, bool] | None:
+    """What ``_apply`` decides before taking anything (reads only, so the group commit needs no
+    savepoint for it): the first order of a used idempotency key, the same submission earlier in
+    the batch, no budget period, or a limit the batch has already found short. None: go on and
+    take the limits."""
+    ids, titles = prepared.ids, prepared.titles
+    existing = _existing_order(prepared.reader, prepared.idempotency_key, ids)
     if existing is not None:
         return existing
     same = batch.pending_key(prepared)
@@ -923,11 +958,36 @@ def _apply(prepared: _Prepared, batch: _Batch) -> Order | tuple[_Placed, bool]:
         if same.prepared.ids != ids:
             raise IdempotencyMismatch()
         return same, False
-    period_id = batch.period()
+    total = prepared.order.list_price_total_fen
+    if batch.period() is None:
+        raise BudgetExhausted(amount_fen=total)
+    # Refused as the statement that found the shortage refused its order: that order and this
+    # one were both waiting when it ran (an order joins a batch before the batch starts).
+    for title_id in ids:
+        if title_id in batch.sold_out:
+            raise _out_of_stock(titles[title_id])
+    if batch.short_fen is not None and total >= batch.short_fen:
+        raise BudgetExhausted(amount_fen=total)
+    return None
+
+
+def _out_of_stock(title: _TitleRow) -> TitleUnavailable:
+    return TitleUnavailable(
+        _("《%(title)s》暂时无货，可加入等候名单") % {"title": title.title},
+        title_id=title.pk,
+        reason="out_of_stock",
+    )
+
+
+def _take(prepared: _Prepared, batch: _Batch) -> tuple[_Placed, bool]:
+    """The order's quota, duplicate check, a copy of each title and its budget, each one
+    conditional statement; a refusal raises, and the caller's savepoint gives back what was
+    taken."""
+    reader, rules, ids, titles = prepared.reader, prepared.rules, prepared.ids, prepared.titles
+    period_id = batch.period_id
+    assert period_id is not None  # ``_admit`` refused the order otherwise
     order = prepared.order
     total = order.list_price_total_fen
-    if period_id is None:
-        raise BudgetExhausted(amount_fen=total)
     try:
         _take_quota(reader=reader, volumes=len(ids), quota=rules.platform_quota)
     except QuotaExceeded:
@@ -949,14 +1009,12 @@ def _apply(prepared: _Prepared, batch: _Batch) -> Order | tuple[_Placed, bool]:
     for title_id in ids:
         copy = take_stock(title_id=title_id)
         if copy is None:
-            raise TitleUnavailable(
-                _("《%(title)s》暂时无货，可加入等候名单") % {"title": titles[title_id].title},
-                title_id=title_id,
-                reason="out_of_stock",
-            )
+            batch.sold_out.add(title_id)
+            raise _out_of_stock(titles[title_id])
         taken[title_id] = copy
     pieces = _commit_budget(period_id=period_id, slots=batch.slots, amount=total, hint=reader.pk)
     if pieces is None:
+        batch.short_fen = total if batch.short_fen is None else min(batch.short_fen, total)
         raise BudgetExhausted(amount_fen=total)
     order.budget_period_id = period_id
     order.placed_at = now
@@ -1116,7 +1174,7 @@ def _announce_placed(placed: list[_Placed]) -> None:
         suppliers = {supplier for _offer, supplier in p.taken.values()} & listening
         if suppliers:
             publish_supplier_event(supplier_ids=suppliers, event_type="order.placed", data=payload)
-    notify_readers(notices=[_notice(p.prepared.order, "order.placed") for p in placed])
+    notify_readers(notices=_notices([p.prepared.order for p in placed], "order.placed"))
     _end_wait_for_orders(placed)
 
 

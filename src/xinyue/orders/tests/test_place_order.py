@@ -327,3 +327,88 @@ def test_one_group_commit_batch_writes_its_orders_together_and_checks_its_own_pe
     assert sorted(
         AuditEntry.objects.filter(action="order.placed").values_list("detail__number", flat=True)
     ) == sorted([placed_first.number, tapped.number])
+
+
+def _statements(captured, prefix: str) -> int:
+    return sum(1 for q in captured.captured_queries if q["sql"].lstrip().startswith(prefix))
+
+
+def test_a_batch_refuses_a_limit_it_found_short_before_taking_anything(zhejiang, titles):
+    """Once a batch's transaction has found the budget unable to cover an amount, a later order
+    of the batch needing as much is refused before it touches the reader's quota or the stock;
+    a smaller one still tries. The refusals change nothing; the placed order is whole."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    open_budget(amount_fen=4000, slots=1)
+    readers = [make_reader(n) for n in range(1, 5)]
+    ReaderQuota.objects.bulk_create([ReaderQuota(reader=r) for r in readers])  # not their first
+    waiting = [
+        services._Waiting(_prepared(readers[0], titles[0:1])),  # 3100: placed, 900 fen left
+        services._Waiting(_prepared(readers[1], titles[1:2])),  # 3200: the budget is short
+        services._Waiting(_prepared(readers[2], titles[2:3])),  # 3300 ≥ 3200: refused at once
+        services._Waiting(_prepared(readers[3], titles[0:1])),  # 3100 < 3200: tries, refused
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        services._apply_batch(waiting)
+    first, created = waiting[0].outcome()
+    assert created
+    assert first.list_price_total_fen == 3100
+    for w, amount in zip(waiting[1:], (3200, 3300, 3100), strict=True):
+        with pytest.raises(BudgetExhausted) as refused:
+            w.outcome()
+        assert refused.value.detail == {"amount_fen": amount}
+    # Readers 1, 2 and 4 tried their quota and a copy; reader 3 neither.
+    assert _statements(captured, "UPDATE orders_readerquota") == 3
+    assert _statements(captured, "UPDATE catalog_offer") == 3
+    assert dict(ReaderQuota.objects.values_list("reader_id", "open_volumes")) == {
+        readers[0].pk: 1,
+        readers[1].pk: 0,
+        readers[2].pk: 0,
+        readers[3].pk: 0,
+    }
+    assert list(Offer.objects.order_by("title_id").values_list("stock", flat=True)) == [
+        4,
+        5,
+        5,
+        5,
+        5,
+    ]
+    assert list(BudgetSlot.objects.values_list("available_fen", "committed_fen")) == [(900, 3100)]
+    assert Order.objects.count() == 1
+
+
+def test_a_batch_refuses_a_title_it_found_sold_out_before_taking_anything(zhejiang, titles, budget):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Offer.objects.filter(title=titles[0]).update(stock=1)
+    readers = [make_reader(n) for n in range(1, 4)]
+    ReaderQuota.objects.bulk_create([ReaderQuota(reader=r) for r in readers])  # not their first
+    waiting = [
+        services._Waiting(_prepared(readers[0], titles[0:1])),  # the last copy
+        services._Waiting(_prepared(readers[1], titles[0:2])),  # finds it sold out
+        services._Waiting(_prepared(readers[2], titles[1:2] + titles[0:1])),  # refused at once
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        services._apply_batch(waiting)
+    assert waiting[0].outcome()[1]
+    for w in waiting[1:]:
+        with pytest.raises(TitleUnavailable) as refused:
+            w.outcome()
+        assert refused.value.detail == {"title_id": titles[0].pk, "reason": "out_of_stock"}
+    assert _statements(captured, "UPDATE orders_readerquota") == 2
+    assert dict(ReaderQuota.objects.values_list("reader_id", "open_volumes")) == {
+        readers[0].pk: 1,
+        readers[1].pk: 0,
+        readers[2].pk: 0,
+    }
+    assert list(Offer.objects.order_by("title_id").values_list("stock", flat=True)) == [
+        0,
+        5,
+        5,
+        5,
+        5,
+    ]
+    assert OrderLine.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="commitment").aggregate(s=Sum("amount_fen"))["s"] == 3100
