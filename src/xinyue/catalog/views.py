@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
@@ -332,17 +333,20 @@ def _give_tails(request: HttpRequest, items: list[Any], context: dict[str, Any])
     include's (``test_search_page_tails``)."""
     tail = get_template("catalog/_title_item_tail.html")
     shelf = context["shelf"]
+    # Rendered without the request: the button needs its CSRF token, not the header's context
+    # processors (the shelf count, the unread messages) run again for it.
+    csrf_token = get_token(request)
     rendered: dict[bool, str] = {}
     for title in items:
         on_shelf = title.pk in shelf
         if on_shelf not in rendered:
             rendered[on_shelf] = tail.render(
                 {
-                    **context,
                     "title": _AnyTitle(),
                     "shelf": {_NO_TITLE} if on_shelf else set(),
-                },
-                request,
+                    "next_url": context["next_url"],
+                    "csrf_token": csrf_token,
+                }
             )
         title.item_tail = mark_safe(  # our own markup; the id is an integer
             rendered[on_shelf].replace(
