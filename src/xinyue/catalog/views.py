@@ -243,8 +243,9 @@ def _answer_context(params: SearchParams, result: Any) -> dict[str, Any]:
     }
 
 
-def _answer_with_items(params: SearchParams, result: Any) -> str:
-    """The answer of a search with items on this page, ``_BOOKS`` where the items go."""
+def _answer_with_items(params: SearchParams, result: Any, items: list[Any]) -> str:
+    """The answer of a search with items on this page, ``_BOOKS`` where the items go (the
+    template reads ``items`` only to know there are some)."""
     key = (
         tuple(params.as_query().items()),
         result.total,
@@ -256,7 +257,7 @@ def _answer_with_items(params: SearchParams, result: Any) -> str:
     return ANSWERS.get_or_compute(
         key,
         lambda: get_template("catalog/_search_answer.html").render(
-            {**_answer_context(params, result), "items": True, "books": mark_safe(_BOOKS)}
+            {**_answer_context(params, result), "items": items, "books": mark_safe(_BOOKS)}
         ),
     )
 
@@ -378,13 +379,15 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     context: dict[str, Any] = {
         "params": params,
+        "result": result,
+        "items": items,
         "shelf": set(web.shelf_ids(request)),
         "next_url": request.get_full_path(),
     }
     if items:
         _give_tails(request, items, context)
         books = "".join(f"{title.item_head}{title.item_tail}" for title in items)
-        answer = _answer_with_items(params, result).replace(_BOOKS, books, 1)
+        answer = _answer_with_items(params, result, items).replace(_BOOKS, books, 1)
     else:
         answer_context = {**_answer_context(params, result), "items": []}
         if result.total == 0:  # what to try instead (popular searches, picks) is read now
