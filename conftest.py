@@ -231,14 +231,18 @@ def _search_result_cache():
     """The search result cache (``catalog.selectors.search.RESULTS``) stays on in tests: it
     must be correct under every test that changes the catalog and searches again. The test
     database is rolled back after each test (and the catalog generation with it), so what a
-    test cached goes with it."""
+    test cached goes with it — and the search page's kept answers (``catalog.views.ANSWERS``),
+    so that each test's first search renders its answer (and its context) afresh."""
     from xinyue.catalog.selectors.search import GENERATION, RESULTS, forget_category_tree
+    from xinyue.catalog.views import ANSWERS
 
     RESULTS.clear()
+    ANSWERS.clear()
     GENERATION.forget()
     forget_category_tree()
     yield RESULTS
     RESULTS.clear()
+    ANSWERS.clear()
     GENERATION.forget()
     forget_category_tree()
 
