@@ -264,6 +264,22 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every process below it (from ``/proc``; a
+    process that has exited counts no more)."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        todo.extend(_children(current))
+    return total
+
+
 def memory_of(pid: int) -> dict[str, float] | None:
     """RSS, PSS and USS (private clean + dirty) in MB, from ``smaps_rollup``."""
     try:
