@@ -297,18 +297,6 @@ def reference_server(*, log_dir: Path, stderr: Any):
         process.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a server process and its direct children (the workers)."""
-    ticks = 0
-    for each in (pid, *_children(pid)):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -322,6 +310,22 @@ def _children(pid: int) -> list[int]:
         if ppid == pid:
             found.append(int(entry.name))
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every process below it (from ``/proc``; a
+    process that has exited counts no more)."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        todo.extend(_children(current))
+    return total
 
 
 def memory_of(pid: int) -> dict[str, float] | None:

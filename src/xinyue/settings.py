@@ -25,6 +25,15 @@ XINYUE_HOST = config.env_str("XINYUE_HOST", "127.0.0.1")
 XINYUE_PORT = config.env_int("XINYUE_PORT", 8000)
 XINYUE_WEB_WORKERS = config.env_int("XINYUE_WEB_WORKERS", 2)
 XINYUE_WEB_THREADS = config.env_int("XINYUE_WEB_THREADS", 4)
+# How much lower than the web server `xinyue worker` runs (Unix nice, 0–19): on a machine that
+# serves pages too, readers' requests take the cores first and a burst of background work (the
+# credit orders of a rush of orders) waits in the queue instead (docs/decisions.md, "The worker
+# yields the CPU to requests").
+XINYUE_WORKER_NICE = config.env_int("XINYUE_WORKER_NICE", 10)
+if not 0 <= XINYUE_WORKER_NICE <= 19:
+    raise config.ConfigError(
+        f"XINYUE_WORKER_NICE={XINYUE_WORKER_NICE} is outside 0–19 (0: as the web server)"
+    )
 PUBLIC_BASE_URL = config.env_str("XINYUE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

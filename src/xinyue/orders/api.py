@@ -129,8 +129,8 @@ class SupplierOrderQuery(Schema):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _reader(request: HttpRequest) -> tuple[Reader, Actor]:
-    reader = reader_from_request(request)
+def _reader(request: HttpRequest, *, standing_only: bool = False) -> tuple[Reader, Actor]:
+    reader = reader_from_request(request, standing_only=standing_only)
     if reader is None:
         raise NotAReader()
     actor = request.auth if getattr(request, "auth", None) else reader_actor(reader)
@@ -201,7 +201,7 @@ def _reload(actor: Actor, order: Order) -> dict[str, Any]:
     ),
 )
 def place(request: HttpRequest, payload: OrderIn) -> Status:
-    reader, actor = _reader(request)
+    reader, actor = _reader(request, standing_only=True)  # placing reads no personal data
     channel = Channel(payload.channel) if payload.channel else actor.channel
     pickup = None
     if payload.delivery_kind == "pickup" and payload.pickup_library_code:

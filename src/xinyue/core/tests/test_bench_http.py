@@ -69,3 +69,23 @@ def test_the_http_bench_drives_every_kind_beside_the_ceiling(tmp_path):
     assert cache["hit_rate"] == round(cache["hits"] / (cache["hits"] + cache["misses"]), 3)
     [worker] = result["workers_memory_peak"]
     assert 0 < worker["uss_mb"] <= worker["rss_mb"]
+
+
+def test_cpu_seconds_counts_a_process_and_its_children():
+    from benchmarks.http import cpu_seconds
+
+    child = subprocess.Popen([sys.executable, "-c", "sum(range(30_000_000)); input()"],
+                             stdin=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        mine = cpu_seconds(child.pid)
+        for _ in range(600):  # until the child's loop is done (it then waits for input)
+            before, mine = mine, cpu_seconds(child.pid)
+            if mine > 0.3 and mine == before:
+                break
+            subprocess.run(["sleep", "0.1"])
+        assert mine > 0.3
+        own = sum(os.times()[:2])  # this process alone (its children only once waited for)
+        assert cpu_seconds(os.getpid()) - own >= mine - 0.05  # the child counts below it
+        assert cpu_seconds(2**22 + 7) == 0.0  # no such process
+    finally:
+        child.communicate("")

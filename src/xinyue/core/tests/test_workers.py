@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -83,3 +84,47 @@ def test_a_periodic_slot_is_claimed_once():
     name = f"test.{uuid.uuid4().hex}"
     assert claim_slot(name) is True
     assert claim_slot(name) is False
+
+
+def _niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
+
+
+def _started_worker_niceness(env, *args) -> int:
+    """The CPU priority a `xinyue worker` gives itself, read from /proc once it is running."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "xinyue.manage", "worker", "--workers", "1", "--no-periodic", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            nice = _niceness(worker.pid)
+            if nice != _niceness(os.getpid()) or worker.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert worker.poll() is None, worker.stderr.read()
+        return nice - _niceness(os.getpid())
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_the_worker_runs_below_the_web_server(platform_env):
+    # XINYUE_WORKER_NICE sets the default (10 when unset); --nice wins over it.
+    platform_env.pop("XINYUE_WORKER_NICE", None)
+    assert _started_worker_niceness(platform_env) == 10
+    assert _started_worker_niceness({**platform_env, "XINYUE_WORKER_NICE": "3"}, "--nice", "5") == 5
+
+
+def test_a_worker_priority_out_of_range_stops_start_up_with_one_line(platform_env):
+    result = xinyue({**platform_env, "XINYUE_WORKER_NICE": "25"}, "worker", timeout=120)
+    assert result.returncode != 0
+    assert "XINYUE_WORKER_NICE=25 is outside 0–19" in result.stderr

@@ -174,6 +174,34 @@ class TestTokens:
         assert authenticate_reader_token("xy_abc_def") is None
         assert authenticate_reader_token("garbage") is None
 
+    def test_a_token_request_reads_only_the_readers_standing_when_asked(
+        self, alice, bob, rf, django_assert_num_queries
+    ):
+        from xinyue.readers.models import Reader
+        from xinyue.readers.selectors import reader_from_request
+
+        request = rf.post("/api/v1/orders")
+        request.auth = authenticate_reader_token(issue_reader_token(reader=alice)[1])
+        with django_assert_num_queries(1):
+            reader = reader_from_request(request, standing_only=True)
+        assert (reader.pk, reader.user_id, reader.is_active, reader.deleted_at) == (
+            alice.pk,
+            alice.user_id,
+            True,
+            None,
+        )
+        assert {"name_ct", "phone_ct", "id_number_ct"} <= reader.get_deferred_fields()
+        with django_assert_num_queries(1):  # anything else still loads, when touched
+            assert reader.id_number_index == alice.id_number_index
+        stamp = clock.now()
+        Reader.objects.filter(pk=alice.pk).update(deleted_at=stamp)
+        assert reader_from_request(request, standing_only=True).deleted_at == stamp
+        Reader.objects.filter(pk=alice.pk).update(is_active=False)
+        assert reader_from_request(request, standing_only=True) is None
+        assert reader_from_request(request) is None
+        request.auth = authenticate_reader_token(issue_reader_token(reader=bob)[1])
+        assert reader_from_request(request, standing_only=True).pk == bob.pk
+
 
 @pytest.mark.django_db
 class TestChannelIdentities:
