@@ -43,6 +43,7 @@ from xinyue.catalog.search.plan import (
     TITLE_AUTHOR_GROUP,
     TITLE_GROUP,
     TITLE_ID_MASK,
+    Columns,
     Plan,
     Term,
     category_token,
@@ -485,8 +486,7 @@ def _search_index(
     return total, total_exact, facet_rows, [d & TITLE_ID_MASK for d in page]
 
 
-_TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")
-_UNFETCHED = {"p": " ", "s": " ", "f": " "}  # columns no relevance tier looks at
+_TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")  # the columns the relevance tiers read
 
 
 def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
@@ -512,20 +512,38 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
     or the authors (2); anywhere (3); within a tier the titles readers want first (popularity
     and recency, ``plan.interest``), then shorter titles, then index order. Tiers are decided
     from the documents' own tokens with the index's matching rules and interest from the
-    title's row, so both engines order alike."""
+    title's row, so both engines order alike.
+
+    Tier 0 folds a title's Han characters (OpenCC, the costly step) only when its folded
+    length, spaces left out, is the query's: ``fold_han`` keeps every string's length (each of
+    OpenCC's t2s entries maps to a string as long as itself; ``test_engine_text`` checks every
+    CJK character), so no other title can equal the query."""
     this_year = clock.today().year
     in_title = plan.restricted(TITLE_GROUP).matcher()
     in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
     wanted = fold_han(fold(query)).replace(" ", "")
+    size = len(wanted)
 
     def key(d: int) -> tuple:
         row = rows.get(d)
         if row is None:
             return (4, 0, d)
         title = row[0] or ""
-        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[5:]), strict=True))
-        columns.update(_UNFETCHED)
-        if wanted and fold_han(fold(title)).replace(" ", "") == wanted:
+        t, a, tg, ag, pt, pa = row[5:]
+        columns = Columns(
+            t=f" {t or ''} ",
+            a=f" {a or ''} ",
+            tg=f" {tg or ''} ",
+            ag=f" {ag or ''} ",
+            pt=f" {pt or ''} ",
+            pa=f" {pa or ''} ",
+        )
+        folded = fold(title) if size else ""
+        if (
+            size
+            and len(folded) - folded.count(" ") == size
+            and fold_han(folded).replace(" ", "") == wanted
+        ):
             tier = 0
         elif in_title(columns):
             tier = 1

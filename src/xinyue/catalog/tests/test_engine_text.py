@@ -20,6 +20,24 @@ def test_fold_makes_full_width_and_case_alike():
     assert text.normalize_query("a\x00b\ud800c\u200b d") == "abc d"
 
 
+def test_fold_han_keeps_every_string_length():
+    """Relevance's tier 0 folds only titles as long as the query (``selectors.search._rank``):
+    sound only while OpenCC's t2s maps every character and phrase to as many characters."""
+    every_cjk = "".join(chr(c) for lo, hi in text._CJK_RANGES for c in range(lo, hi + 1))
+    assert len(text.fold_han(every_cjk)) == len(every_cjk)
+    for phrase in (
+        "錢鍾書",
+        "乾隆皇帝",
+        "萬曆十五年",
+        "著名的乾坤",
+        "後來",
+        "衞淸靑戸凃竝",
+        "三體 Ⅱ",
+    ):
+        assert len(text.fold_han(phrase)) == len(phrase)
+    assert text.fold_han("錢鍾書 圍城") == "钱钟书 围城"
+
+
 def test_runs_split_scripts_and_drop_punctuation_and_emoji():
     assert text.runs("嫌疑人X的献身") == ["嫌疑人", "x", "的献身"]
     assert text.runs("Python编程：从入门到实践😀") == ["python", "编程", "从入门到实践"]
