@@ -409,6 +409,13 @@ def _search_index(
             else:
                 first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
                 end = window_end() if needs_end else None
+        elif backend.collect_in_order(plan):
+            # Every match up to the window and the one after it, in index order, in one pass.
+            found = ids(f"{in_order} LIMIT %s", [*match_params, limits.window + 1])
+            matched = len(found)
+            everything = found[: limits.window]
+            first = everything[:head_size]
+            end = found[limits.window] if matched > limits.window else None
         else:
             # The first titles in index order; when they are all the matches, that is the count.
             first = ids(f"{in_order} LIMIT %s", [*match_params, head_size])
