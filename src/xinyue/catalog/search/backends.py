@@ -83,6 +83,17 @@ class SqliteBackend:
         the exact number, whether it is exact). FTS5 counts in rowid order for free."""
         return 0, False
 
+    # A Latin prefix this short stands for many tokens (``zh``: every pinyin starting so), and
+    # FTS5 merges all their doclists before it returns a first match, in every statement.
+    short_prefix = 3
+
+    def collect_in_order(self, plan: Plan) -> bool:
+        """Whether to read the plan's matches up to the window in one ordered pass, rather than
+        the head and then a count (each statement would merge a short prefix's doclists again:
+        ``zh`` at 1 M 111 → 58 ms, ``introduction to physics`` 15 → 9 ms; a plain word's count
+        costs less than fetching 10,001 ids: 中国 1.5 vs 4 ms)."""
+        return any(c.term.prefix and len(c.term.text) <= self.short_prefix for c in plan.clauses)
+
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Load many documents at once: one transaction, no per-row index work; the FTS index is
@@ -103,27 +114,35 @@ class SqliteBackend:
     # ---- matching -------------------------------------------------------------------------
     @staticmethod
     def _clause(clause: Clause) -> str:
+        """One clause as an FTS5 expression. Where the words and their fallback look for the
+        same single token (a two-character word that is its own bigram; an English or pinyin
+        prefix), the token is looked for once in the union of their columns: the same
+        documents, but FTS5 reads its doclist once instead of once per alternative (中国 at
+        1 M: counting the window 2.3 → 1.4 ms)."""
         term, group = clause.term, clause.group
-        words = "{" + " ".join(group.words) + "}"
+
+        def columns(*names: tuple[str, ...]) -> str:
+            return "{" + " ".join(c for part in names for c in part) + "}"
+
+        words = columns(group.words)
         parts: list[str] = []
         if term.kind == "cjk":
             if len(term.text) == 1:
                 parts.append(f"({words} : {_fts_phrase([term.text])})")
                 if group.grams:
                     parts.append(
-                        f"({{{' '.join(group.grams)}}} : {_fts_phrase([term.text], prefix=True)})"
+                        f"({columns(group.grams)} : {_fts_phrase([term.text], prefix=True)})"
                     )
+            elif group.grams and term.words == term.grams == (term.text,):
+                parts.append(f"({columns(group.words, group.grams)} : {_fts_phrase(term.grams)})")
             else:
                 conj = " AND ".join(_fts_phrase([w]) for w in term.words)
                 parts.append(f"({words} : ({conj}))")
                 if group.grams:
-                    parts.append(f"({{{' '.join(group.grams)}}} : {_fts_phrase(term.grams)})")
+                    parts.append(f"({columns(group.grams)} : {_fts_phrase(term.grams)})")
         elif term.kind == "latin" and term.prefix:
-            parts.append(f"({words} : {_fts_phrase([term.text], prefix=True)})")
-            if group.pinyin and term.pinyin:
-                parts.append(
-                    f"({{{' '.join(group.pinyin)}}} : {_fts_phrase([term.text], prefix=True)})"
-                )
+            searched = (group.words, group.pinyin) if term.pinyin else (group.words,)
+            parts.append(f"({columns(*searched)} : {_fts_phrase([term.text], prefix=True)})")
         else:
             parts.append(f"({words} : {_fts_phrase([term.text])})")
         return "(" + " OR ".join(parts) + ")"
@@ -435,6 +454,9 @@ class PostgresBackend:
         if buckets < 2 or share > self.head_bound_up_to:
             return None
         return bounds[max(1, math.ceil(share * buckets))]
+
+    def collect_in_order(self, plan: Plan) -> bool:
+        return False  # see SqliteBackend.collect_in_order; matches are collected unordered here
 
     def known_matches(self, plan: Plan) -> tuple[int, bool]:
         """What the term table knows of a one-term plan's matches (no filter tokens): exactly

@@ -159,30 +159,42 @@ class Clause:
     term: Term
     group: FieldGroup
 
-    def matcher(self) -> Callable[[Mapping[str, str]], bool]:
-        """A test of whether a document matches this clause, given its columns as space-padded
-        token strings (" a b c "), by the same rules as the compiled FTS5 / tsquery expressions
-        (used to order results, identically on both engines)."""
+    def matcher(self) -> Callable[[Columns], bool]:
+        """A test of whether a document matches this clause, given its ``Columns``, by the same
+        rules as the compiled FTS5 / tsquery expressions (used to order results, identically on
+        both engines). Each test is one or two substring searches in the joined columns of the
+        group (a tuple of names: one string per row and group, joined once)."""
         term, group = self.term, self.group
-        words = group.words
+        words, grams = group.words, group.grams
         if term.kind == "cjk" and len(term.text) == 1:
             needle, prefix = f" {term.text} ", f" {term.text}"
-            return lambda cols: (
-                any(needle in cols[c] for c in words) or any(prefix in cols[c] for c in group.grams)
-            )
+            return lambda cols: needle in cols[words] or prefix in cols[grams]
         if term.kind == "cjk":
             needles = [f" {w} " for w in term.words]
             chain = " " + " ".join(term.grams) + " "
-            return lambda cols: (
-                all(any(n in cols[c] for c in words) for n in needles)
-                or any(chain in cols[c] for c in group.grams)
-            )
+            if len(needles) == 1:
+                (single,) = needles
+                return lambda cols: single in cols[words] or chain in cols[grams]
+            return lambda cols: all(n in cols[words] for n in needles) or chain in cols[grams]
         if term.prefix:
             prefix = f" {term.text}"
             columns = (*words, *group.pinyin) if term.pinyin else words
-            return lambda cols: any(prefix in cols[c] for c in columns)
+            return lambda cols: prefix in cols[columns]
         needle = f" {term.text} "
-        return lambda cols: any(needle in cols[c] for c in words)
+        return lambda cols: needle in cols[words]
+
+
+class Columns(dict):
+    """A document's token columns for ``Clause.matcher``: each column as a space-padded token
+    string (" a b c ") by its name, and any tuple of names as those columns joined by a line
+    break, made on first use. Tokens hold no spaces or line breaks, so a needle (" word ",
+    " prefix", " bi gr am ") is found in the joined string exactly when it is found in one of
+    the columns."""
+
+    def __missing__(self, key: tuple[str, ...]) -> str:
+        value = "\n".join(self[name] for name in key) if isinstance(key, tuple) else " "
+        self[key] = value
+        return value
 
 
 @dataclass
@@ -202,9 +214,11 @@ class Plan:
     def uses_index(self) -> bool:
         return bool(self.clauses or self.filter_tokens)
 
-    def matcher(self) -> Callable[[Mapping[str, str]], bool]:
+    def matcher(self) -> Callable[[Columns], bool]:
         """A test of whether every clause matches a document (see ``Clause.matcher``)."""
         tests = [c.matcher() for c in self.clauses]
+        if len(tests) == 1:
+            return tests[0]
         return lambda cols: all(test(cols) for test in tests)
 
     def restricted(self, group: FieldGroup) -> Plan:

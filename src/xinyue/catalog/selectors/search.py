@@ -43,6 +43,7 @@ from xinyue.catalog.search.plan import (
     TITLE_AUTHOR_GROUP,
     TITLE_GROUP,
     TITLE_ID_MASK,
+    Columns,
     Plan,
     Term,
     category_token,
@@ -394,7 +395,7 @@ def _search_index(
         def window_end() -> int:
             return ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
 
-        def head(at_least: int) -> list[int]:
+        def head_ids(at_least: int) -> list[int]:
             # The first titles in index order, of at least ``at_least`` matches: below a docid
             # bound when the engine offers one (backends: ``head_bound``), again without it
             # when the bound let fewer through.
@@ -423,11 +424,18 @@ def _search_index(
                 everything = sorted(found)
                 first = everything[:head_size]
             else:
-                first = head(matched)
+                first = head_ids(matched)
                 end = window_end() if needs_end else None
+        elif backend.collect_in_order(plan):
+            # Every match up to the window and the one after it, in index order, in one pass.
+            found = ids(f"{in_order} LIMIT %s", [*match_params, limits.window + 1])
+            matched = len(found)
+            everything = found[: limits.window]
+            first = everything[:head_size]
+            end = found[limits.window] if matched > limits.window else None
         else:
             # The first titles in index order; when they are all the matches, that is the count.
-            first = head(known)
+            first = head_ids(known)
             if len(first) < head_size:
                 matched = len(first)
             elif backend.count_in_order:
@@ -502,8 +510,7 @@ def _search_index(
     return total, total_exact, facet_rows, [d & TITLE_ID_MASK for d in page]
 
 
-_TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")
-_UNFETCHED = {"p": " ", "s": " ", "f": " "}  # columns no relevance tier looks at
+_TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")  # the columns the relevance tiers read
 
 
 def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
@@ -529,20 +536,38 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
     or the authors (2); anywhere (3); within a tier the titles readers want first (popularity
     and recency, ``plan.interest``), then shorter titles, then index order. Tiers are decided
     from the documents' own tokens with the index's matching rules and interest from the
-    title's row, so both engines order alike."""
+    title's row, so both engines order alike.
+
+    Tier 0 folds a title's Han characters (OpenCC, the costly step) only when its folded
+    length, spaces left out, is the query's: ``fold_han`` keeps every string's length (each of
+    OpenCC's t2s entries maps to a string as long as itself; ``test_engine_text`` checks every
+    CJK character), so no other title can equal the query."""
     this_year = clock.today().year
     in_title = plan.restricted(TITLE_GROUP).matcher()
     in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
     wanted = fold_han(fold(query)).replace(" ", "")
+    size = len(wanted)
 
     def key(d: int) -> tuple:
         row = rows.get(d)
         if row is None:
             return (4, 0, d)
         title = row[0] or ""
-        columns = dict(zip(_TOKEN_COLUMNS, (f" {v or ''} " for v in row[5:]), strict=True))
-        columns.update(_UNFETCHED)
-        if wanted and fold_han(fold(title)).replace(" ", "") == wanted:
+        t, a, tg, ag, pt, pa = row[5:]
+        columns = Columns(
+            t=f" {t or ''} ",
+            a=f" {a or ''} ",
+            tg=f" {tg or ''} ",
+            ag=f" {ag or ''} ",
+            pt=f" {pt or ''} ",
+            pa=f" {pa or ''} ",
+        )
+        folded = fold(title) if size else ""
+        if (
+            size
+            and len(folded) - folded.count(" ") == size
+            and fold_han(folded).replace(" ", "") == wanted
+        ):
             tier = 0
         elif in_title(columns):
             tier = 1

@@ -272,3 +272,48 @@ def test_a_window_the_statistics_say_is_full_is_not_counted(db):
     assert len(counts) == (0 if connection.vendor == "postgresql" else 1)
     # A rarer word is counted exactly on both.
     assert search_titles(query="第7卷", limits=Limits(window=20, facets=5, rank=5)).total == 1
+
+
+def test_a_short_prefix_past_the_window_gives_the_answer_a_longer_one_does(db):
+    """``gar`` (three letters: on SQLite its matches are read in one ordered pass) and ``gard``
+    (head, then a count) match the same titles: every order, filter and page answers alike."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    add_titles(
+        [
+            {
+                "title": f"Garden Notes {i}",
+                "authors": ["Ann Lee"],
+                "year": 2000 + i % 7,
+                "popularity": (i * 37) % 50,
+                "stock": i % 3,
+            }
+            for i in range(30)
+        ]
+    )
+    limits = Limits(window=10, facets=4, rank=4)
+
+    def answer(query: str, **options: object) -> tuple:
+        result = search_titles(query=query, limits=limits, page_size=4, cached=False, **options)
+        return (
+            result.total,
+            result.total_is_exact,
+            [t.id for t in result.items],
+            result.facets,
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        short = answer("gar")
+    assert short[:2] == (10, False)
+    if connection.vendor == "sqlite":  # one pass over the index: no head, then count
+        assert len([q for q in queries if "catalog_search_fts MATCH" in q["sql"]]) == 1
+    for options in (
+        {},
+        {"page": 3},
+        {"sort": "newest"},
+        {"sort": "popularity", "page": 2},
+        {"year_from": 2003},
+        {"in_stock": True, "page": 2},
+    ):
+        assert answer("gar", **options) == answer("gard", **options), options
