@@ -185,6 +185,21 @@ def _op_took_effect(op: str, args: dict, result: CreditOrderResult) -> bool:
     return False
 
 
+# What an answer or a notification may change (the rest of the row is ours alone).
+APPLIED_FIELDS = (
+    "state",
+    "provider_order_no",
+    "confirm_url",
+    "due_at",
+    "charged_fen",
+    "pending_op",
+    "pending_args",
+    "last_error",
+    "synced_at",
+    "updated_at",
+)
+
+
 def _apply_result(
     order: CreditOrder, result: CreditOrderResult, actor: Actor, *, op: str
 ) -> CreditOrder:
@@ -215,7 +230,7 @@ def _apply_result(
             locked.pending_args = {}
         locked.last_error = ""
         locked.synced_at = clock.now()
-        locked.save()
+        locked.save(update_fields=APPLIED_FIELDS)
         if locked.state != before:
             _event(locked, actor, from_state=before, to_state=locked.state, note=op)
         if op == Op.COMPLETE and locked.charge_fen:
