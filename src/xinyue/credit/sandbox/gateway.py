@@ -687,7 +687,7 @@ def _admit(order: SandboxOrder, user: SandboxUser, *, approve: bool = True) -> N
     order.user = user
     order.admit_state = "Y" if approve and user.score >= RENT_MIN_SCORE else "N"
     order.use_state = "borrow" if order.admit_state == "Y" else ""
-    order.save()
+    order.save(update_fields=["user", "admit_state", "use_state", "updated_at"])
     _notify_order(order)
 
 

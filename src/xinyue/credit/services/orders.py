@@ -546,6 +546,16 @@ def apply_order_event(*, order: CreditOrder, event: ProviderEvent, actor: Actor)
     new_state = State(event.order_state.value)
     if RANK[new_state] < RANK[State(order.state)]:
         return "stale"
+    if (
+        new_state == order.state
+        and not order.pending_op
+        and not order.last_error
+        and event.provider_ref in ("", order.provider_order_no)
+        and event.charged_fen == order.charged_fen
+    ):
+        # What the order already says (usually the notification of an opening a query already
+        # applied): nothing to lock or write.
+        return "unchanged"
     _apply_result(order, result, actor, op=op)
     return "applied"
 
