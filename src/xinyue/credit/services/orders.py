@@ -381,15 +381,20 @@ def open_credit_order(
         raise ProviderDisabled(provider=admittance.provider)
     from xinyue.credit.models import CreditAuthorization
 
-    authorization = CreditAuthorization.objects.get(pk=admittance.authorization_id)
-    provider_user_id = "" if confirm_by_reader else authorization.provider_user_id
+    provider_user_id = (
+        ""
+        if confirm_by_reader
+        else CreditAuthorization.objects.values_list("provider_user_id", flat=True).get(
+            pk=admittance.authorization_id
+        )
+    )
     with transaction.atomic():
         order = CreditOrder.objects.create(
             out_order_no=new_out_order_no(),
             reference=reference,
             reader=reader,
             provider=admittance.provider,
-            authorization=authorization,
+            authorization_id=admittance.authorization_id,
             goods_name=goods_name.strip()[:40] or "图书",
             deposit_fen=deposit_fen,
             borrowed_at=borrowed_at,
