@@ -110,9 +110,9 @@ _no_control_faults: ContextVar[bool] = ContextVar("sandbox_no_control_faults", d
 
 @contextmanager
 def _one_fault_lookup() -> Iterator[None]:
-    """One look at the control fault table per API call: a call asks about faults up to eight
-    times (unavailable, timeout, bad signature, notifications), each a locking query in its own
-    transaction, though the table is nearly always empty. A fault set while the call runs
+    """One look at the control fault table per API call: a call asks about faults three to five
+    times (unavailable, timeout, bad signature, missing or doubled notifications), each a locking
+    query in its own transaction, though the table is nearly always empty. A fault set while the call runs
     applies from the next call, as if it had arrived a moment later."""
     token = _no_control_faults.set(not SandboxFault.objects.exists())
     try:
