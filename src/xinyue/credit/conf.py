@@ -74,10 +74,21 @@ def sandbox_key_paths() -> dict[str, Path]:
     }
 
 
+# Key folders whose sandbox pair this process has made sure of (generated or found).
+_ENSURED: set[Path] = set()
+
+
 def ensure_sandbox_keys() -> dict[str, Path]:
+    """The sandbox pair's files, generated on first use. Checked once per process and folder:
+    every sandbox call and every adapter built asks, and four file checks each time were a
+    tenth of a millisecond apiece. A replaced key is still read anew (``private_key`` keys its
+    cache by the file's mtime)."""
     paths = sandbox_key_paths()
-    crypto.ensure_key_pair(paths["app_private"], paths["app_public"])
-    crypto.ensure_key_pair(paths["gateway_private"], paths["gateway_public"])
+    base = key_dir()
+    if base not in _ENSURED:
+        crypto.ensure_key_pair(paths["app_private"], paths["app_public"])
+        crypto.ensure_key_pair(paths["gateway_private"], paths["gateway_public"])
+        _ENSURED.add(base)
     return paths
 
 

@@ -55,12 +55,30 @@ def _embedded_session() -> requests.Session:
     prefixes = (conf.sandbox_base_url() + "/", conf.public_base_url() + "/api/v1/credit/notify/")
     cached = getattr(_local, "embedded", None)
     if cached is None or cached[0] != prefixes:
-        session = requests.Session()
-        for prefix in prefixes:
-            session.mount(prefix, InProcessAdapter())
+        session = _InProcessSession(prefixes)
         cached = (prefixes, session)
         _local.embedded = cached
     return cached[1]
+
+
+class _InProcessSession(requests.Session):
+    """A session whose ``prefixes`` go to this process's Django stack; other URLs (a real
+    provider next to the embedded sandbox) go out as usual. For the in-process URLs the
+    environment (proxy variables, ``.netrc``, CA bundles) is not read: none of it applies
+    without a socket, and reading it walked all of ``os.environ`` twice on every call."""
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.in_process_prefixes = prefixes
+        for prefix in prefixes:
+            self.mount(prefix, InProcessAdapter())
+
+    def merge_environment_settings(
+        self, url: str | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if url and url.startswith(self.in_process_prefixes):
+            return {"proxies": proxies or {}, "stream": stream, "verify": verify, "cert": cert}
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
 
 
 WAIT_LIMIT_HEADER = "X-Sandbox-Wait-Limit"
@@ -137,8 +155,7 @@ class InProcessAdapter(BaseAdapter):
 
 @contextmanager
 def in_process(base_url: str) -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.mount(base_url.rstrip("/") + "/", InProcessAdapter())
+    session = _InProcessSession((base_url.rstrip("/") + "/",))
     previous = getattr(_local, "session", None)
     _local.session = session
     try:

@@ -185,6 +185,21 @@ def _op_took_effect(op: str, args: dict, result: CreditOrderResult) -> bool:
     return False
 
 
+# What an answer or a notification may change (the rest of the row is ours alone).
+APPLIED_FIELDS = (
+    "state",
+    "provider_order_no",
+    "confirm_url",
+    "due_at",
+    "charged_fen",
+    "pending_op",
+    "pending_args",
+    "last_error",
+    "synced_at",
+    "updated_at",
+)
+
+
 def _apply_result(
     order: CreditOrder, result: CreditOrderResult, actor: Actor, *, op: str
 ) -> CreditOrder:
@@ -215,7 +230,7 @@ def _apply_result(
             locked.pending_args = {}
         locked.last_error = ""
         locked.synced_at = clock.now()
-        locked.save()
+        locked.save(update_fields=APPLIED_FIELDS)
         if locked.state != before:
             _event(locked, actor, from_state=before, to_state=locked.state, note=op)
         if op == Op.COMPLETE and locked.charge_fen:
@@ -366,15 +381,20 @@ def open_credit_order(
         raise ProviderDisabled(provider=admittance.provider)
     from xinyue.credit.models import CreditAuthorization
 
-    authorization = CreditAuthorization.objects.get(pk=admittance.authorization_id)
-    provider_user_id = "" if confirm_by_reader else authorization.provider_user_id
+    provider_user_id = (
+        ""
+        if confirm_by_reader
+        else CreditAuthorization.objects.values_list("provider_user_id", flat=True).get(
+            pk=admittance.authorization_id
+        )
+    )
     with transaction.atomic():
         order = CreditOrder.objects.create(
             out_order_no=new_out_order_no(),
             reference=reference,
             reader=reader,
             provider=admittance.provider,
-            authorization=authorization,
+            authorization_id=admittance.authorization_id,
             goods_name=goods_name.strip()[:40] or "图书",
             deposit_fen=deposit_fen,
             borrowed_at=borrowed_at,
@@ -531,6 +551,16 @@ def apply_order_event(*, order: CreditOrder, event: ProviderEvent, actor: Actor)
     new_state = State(event.order_state.value)
     if RANK[new_state] < RANK[State(order.state)]:
         return "stale"
+    if (
+        new_state == order.state
+        and not order.pending_op
+        and not order.last_error
+        and event.provider_ref in ("", order.provider_order_no)
+        and event.charged_fen == order.charged_fen
+    ):
+        # What the order already says (usually the notification of an opening a query already
+        # applied): nothing to lock or write.
+        return "unchanged"
     _apply_result(order, result, actor, op=op)
     return "applied"
 
