@@ -145,7 +145,9 @@ def record_answers(answers: Sequence[tuple[Claim, int, str, bytes]]) -> None:
     if not answers:
         return
     with connection.cursor() as cursor:
-        cursor.executemany(_UPSERT, [claim._row(*answer) for claim, *answer in answers])
+        cursor.executemany(
+            _UPSERT, [claim._row(status, kind, body) for claim, status, kind, body in answers]
+        )
     for claim, status, content_type, body in answers:
         claim.recorded = True
         claim.response = (status, content_type, body)
