@@ -223,13 +223,30 @@ def _kept(response: HttpResponse) -> bool:
 
 
 class IdempotencyMiddleware:
-    """Claims the key right before the view runs (``process_view``: after URL resolution, so
-    every operation's module has declared itself), writes the answer after it."""
+    """Hashes a keyed POST's body on the way in, claims the key right before the view runs
+    (``process_view``: after URL resolution, so every operation's module has declared itself),
+    writes the answer after it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            key = request.headers.get(HEADER)
+            if key and len(key) > MAX_KEY_LENGTH:
+                return _error(
+                    400, "idempotency_key_invalid", f"{HEADER} is longer than {MAX_KEY_LENGTH}"
+                )
+            if key:
+                # The body is hashed here, before any view hook could consume its stream.
+                body_hash = hashlib.sha256(
+                    request.method.encode() + request.path.encode() + b"\0" + request.body
+                ).hexdigest()
+                now = clock.now()
+                cutoff = now - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+                request._idempotency_key = Claim(  # type: ignore[attr-defined]
+                    principal_of(request), key, request.method, request.path, body_hash, now, cutoff
+                )
         response = self.get_response(request)
         claim: Claim | None = getattr(request, "_idempotency", None)
         if claim is None:
@@ -269,22 +286,16 @@ class IdempotencyMiddleware:
     def process_view(
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        if request.method != "POST" or not request.path.startswith("/api/"):
+        claim: Claim | None = getattr(request, "_idempotency_key", None)
+        if claim is None:
             return None
-        key = request.headers.get(HEADER)
-        if not key:
-            return None
-        if len(key) > MAX_KEY_LENGTH:
-            return _error(
-                400, "idempotency_key_invalid", f"{HEADER} is longer than {MAX_KEY_LENGTH}"
-            )
-        body_hash = hashlib.sha256(
-            request.method.encode() + request.path.encode() + b"\0" + request.body
-        ).hexdigest()
-        principal = principal_of(request)
-        now = clock.now()
-        cutoff = now - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-        claim = Claim(principal, key, request.method, request.path, body_hash, now, cutoff)
+        principal, key, body_hash, now, cutoff = (
+            claim.principal,
+            claim.key,
+            claim.body_hash,
+            claim.created_at,
+            claim.cutoff,
+        )
         if (request.method, request.path) in _IN_TRANSACTION:
             # One read, no write: the operation records its answer with its effect.
             record = _live_record(principal, key, cutoff)
@@ -292,7 +303,7 @@ class IdempotencyMiddleware:
                 return _answer(record, body_hash)
         else:
             claim.record_id = _claim(
-                principal, key, request.method, request.path, body_hash, now, cutoff
+                principal, key, claim.method, claim.path, body_hash, now, cutoff
             )
             if claim.record_id is None:
                 record = _live_record(principal, key, cutoff)
