@@ -19,7 +19,7 @@ from xinyue.core.models import IdempotencyRecord
 from xinyue.orders import services
 from xinyue.orders.models import Order, ReaderQuota
 from xinyue.orders.tests.conftest import ADDRESS, committed, make_reader
-from xinyue.orders.tests.test_place_order import _prepared
+from xinyue.readers.services.identity import reader_actor
 from xinyue.readers.services.tokens import issue_reader_token
 
 URL = "/api/v1/orders"
@@ -125,6 +125,21 @@ def test_an_order_whose_record_expired_answers_with_the_order_and_places_nothing
     assert bytes(record.response_body) == again.content
 
 
+def prepared_with_key(reader, titles, key: str):
+    """An order checked by placing's first part (no write lock yet), as the group commit gets it."""
+    return services._prepare(
+        actor=reader_actor(reader).via(Channel.WECHAT),
+        reader=reader,
+        title_ids=[t.pk for t in titles],
+        channel=Channel.WECHAT,
+        delivery_kind="home",
+        address=ADDRESS,
+        address_uid=None,
+        pickup_library=None,
+        idempotency_key=key,
+    )
+
+
 def _claim(reader, key: str) -> Claim:
     now = clock.now()
     return Claim(f"auth:{reader.pk}", key, "POST", URL, "h" * 64, now, now - dt.timedelta(hours=1))
@@ -141,7 +156,7 @@ def test_a_duplicate_in_the_same_batch_gets_the_first_answer(zhejiang, titles, b
     reader = make_reader(1)
     waiting = []
     for _ in range(2):
-        prepared = _prepared(reader, titles[0:1], idempotency_key="double-tap")
+        prepared = prepared_with_key(reader, titles[0:1], "double-tap")
         prepared.claim, prepared.answer = _claim(reader, "double-tap"), _answer
         waiting.append(services._Waiting(prepared))
     services._apply_batch(waiting)
