@@ -392,6 +392,7 @@ def http_phase(
     port: int,
     workers: int,
     threads: int,
+    idempotency_keys: bool = False,
 ) -> dict[str, Any]:
     import http.client
 
@@ -438,15 +439,13 @@ def http_phase(
             body = json.dumps({"title_ids": [titles[picks[i][k]].pk], "address": demo.ADDRESS})
             conn = connections_[i]
             try:
-                conn.request(
-                    "POST",
-                    "/api/v1/orders",
-                    body=body.encode(),
-                    headers={
-                        "Authorization": f"Bearer {tokens[i]}",
-                        "Content-Type": "application/json",
-                    },
-                )
+                headers = {
+                    "Authorization": f"Bearer {tokens[i]}",
+                    "Content-Type": "application/json",
+                }
+                if idempotency_keys:  # a new key per attempt, as a client that may retry sends
+                    headers["Idempotency-Key"] = f"bench-{since}-{i}-{k}"
+                conn.request("POST", "/api/v1/orders", body=body.encode(), headers=headers)
                 response = conn.getresponse()
                 text = response.read()
             except (OSError, http.client.HTTPException):
@@ -486,6 +485,7 @@ def http_phase(
             process.wait(timeout=30)
     result["oversold"] = _oversold(since, limits, titles, quota_before)
     result["server"] = f"granian (xinyue serve), {workers} workers × {threads} threads"
+    result["idempotency_keys"] = idempotency_keys
     result["workers_memory_peak"] = [
         {"pid": pid, **peak} for pid, peak in sorted(sampler.peak.items())
     ]
@@ -586,6 +586,7 @@ def run(
     threads: int,
     stderr: Any,
     processes: int = 1,
+    idempotency_keys: bool = False,
 ) -> dict[str, Any]:
     from django.conf import settings
 
@@ -620,7 +621,7 @@ def run(
         _reset(limits, titles)
         _log(stderr, "  over HTTP …")
         result["http"] = http_phase(
-            clients, orders, readers, titles, limits, port, workers, threads
+            clients, orders, readers, titles, limits, port, workers, threads, idempotency_keys
         )
         _log(stderr, f"  {result['http']}")
     _reset(limits, titles)
@@ -670,6 +671,7 @@ def main(
     stdout: Any,
     stderr: Any,
     processes: int = 1,
+    idempotency_keys: bool = False,
 ) -> dict:
     result = run(
         clients=clients,
@@ -680,6 +682,7 @@ def main(
         threads=threads,
         stderr=stderr,
         processes=processes,
+        idempotency_keys=idempotency_keys,
     )
     if not as_json:
         ours, base = result["ours"], result["baseline"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
+from xinyue.core import idempotency
 from xinyue.core.actors import Actor, Channel
 from xinyue.core.schemas import ErrorOut
 from xinyue.libraries.models import Library
@@ -176,6 +177,20 @@ def order_out(order: Order) -> dict[str, Any]:
     }
 
 
+def _placed_answer(order: Order) -> tuple[int, str, bytes]:
+    """The response to placing ``order`` as the operation renders it (its schema, the API's
+    renderer), for the idempotency record written in the placing transaction."""
+    from xinyue.api import api  # the API this router is mounted on (imports this module)
+
+    body = OrderOut.model_validate(order_out(order)).model_dump()
+    content = api.renderer.render(None, body, response_status=201)  # type: ignore[arg-type]
+    return 201, api.get_content_type(), content.encode() if isinstance(content, str) else content
+
+
+def _response(status: int, content_type: str, body: bytes) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type=content_type)
+
+
 def _reload(actor: Actor, order: Order) -> dict[str, Any]:
     return order_out(selectors.order_for(actor=actor, number=order.number))
 
@@ -200,8 +215,9 @@ def _reload(actor: Actor, order: Order) -> dict[str, Any]:
         "released)."
     ),
 )
-def place(request: HttpRequest, payload: OrderIn) -> Status:
+def place(request: HttpRequest, payload: OrderIn) -> Status | HttpResponse:
     reader, actor = _reader(request, standing_only=True)  # placing reads no personal data
+    claim = idempotency.claim_of(request)  # an Idempotency-Key: recorded with the order
     channel = Channel(payload.channel) if payload.channel else actor.channel
     pickup = None
     if payload.delivery_kind == "pickup" and payload.pickup_library_code:
@@ -216,12 +232,25 @@ def place(request: HttpRequest, payload: OrderIn) -> Status:
         address_uid=payload.address_uid,
         pickup_library=pickup,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
+        claim=claim,
+        answer=_placed_answer,
     )
+    if claim is not None:
+        if claim.response is not None:  # just placed: the answer written with the order
+            return _response(*claim.response)
+        first = claim.recorded_answer()  # a retry, or a duplicate that waited for the first
+        if first is not None:
+            return first
     if order.status == Order.Status.PLACED and "lines" in getattr(
         order, "_prefetched_objects_cache", {}
     ):
         return Status(201, order_out(order))  # just placed: written with its lines and event
     return Status(201, _reload(actor, order))  # a retried key: the first order as it is now
+
+
+# A keyed placing records its answer in the placing transaction: the order row itself carries the
+# key under a unique constraint, checked inside that transaction (core/idempotency.py).
+idempotency.record_in_transaction("POST", "/api/v1/orders")
 
 
 @router.get("/orders", response={200: OrderListOut, **ERRORS}, summary="The reader's orders")

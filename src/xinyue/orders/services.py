@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ from xinyue.core import audit, clock
 from xinyue.core.actors import SYSTEM, Actor, ActorKind, Channel
 from xinyue.core.errors import DomainError, InvalidInput, PermissionDenied
 from xinyue.core.history import record_transitions
+from xinyue.core.idempotency import Claim, record_answers
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
 from xinyue.core.rows import insert_rows
@@ -545,6 +546,9 @@ class _Prepared:
     order: Order  # unsaved; the address already sealed
     idempotency_key: str
     open_credit: bool = True
+    # The API's keyed request: its answer is recorded in the placing transaction (``_write``).
+    claim: Claim | None = None
+    answer: Callable[[Order], tuple[int, str, bytes]] | None = None
 
 
 class _AlreadyPlaced(Exception):
@@ -739,12 +743,16 @@ def place_order(
     pickup_library: Library | None = None,
     idempotency_key: str = "",
     open_credit: bool = True,
+    claim: Claim | None = None,
+    answer: Callable[[Order], tuple[int, str, bytes]] | None = None,
 ) -> Order:
     """Order ``title_ids`` for ``reader``: reserve everything in one transaction; its commit
     enqueues the ``open_order_credit`` task that opens the credit order at the provider (the
     answer is the placed order, credit pending; ``open_credit=False`` leaves the credit order to
     the caller, e.g. the benchmark's service phase). A retry with the same ``idempotency_key``
-    returns the first order."""
+    returns the first order. ``claim`` (with ``answer``, the response the caller will give for
+    the placed order): the request's ``Idempotency-Key`` record, written in the placing
+    transaction (``core.idempotency.record_in_transaction``)."""
     prepared = _prepare(
         actor=actor.via(channel),
         reader=reader,
@@ -758,6 +766,8 @@ def place_order(
     )
     if not isinstance(prepared, Order):
         prepared.open_credit = open_credit
+        if claim is not None and answer is not None:
+            prepared.claim, prepared.answer = claim, answer
     if isinstance(prepared, Order):
         order = prepared  # a retried key: the first order
     elif not connection.in_atomic_block:
@@ -779,10 +789,24 @@ def place_order(
     return order
 
 
+_KEY_USED = (
+    "SELECT id FROM orders_order WHERE reader_id = %s AND idempotency_key = %s"
+    " AND NOT (idempotency_key = '') LIMIT 1"  # the partial unique index's condition: uses it
+)
+
+
 def _existing_order(reader: Reader, key: str, ids: list[int]) -> Order | None:
+    """The reader's order placed with ``key`` (same titles), or None. A raw existence check
+    first: a keyed request makes it twice (before and inside the writing transaction), and the
+    order row is loaded only for a retry."""
     if not key:
         return None
-    existing = Order.objects.filter(reader=reader, idempotency_key=key).first()
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_USED, [reader.pk, key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    existing = Order.objects.filter(pk=row[0]).first()
     if existing is not None and sorted(existing.lines.values_list("title_id", flat=True)) != ids:
         raise IdempotencyMismatch()
     return existing
@@ -1119,6 +1143,14 @@ def _write(batch: _Batch) -> None:
             "lines": _filled(OrderLine, order, by_order[order.pk]),
             "events": _filled(OrderEvent, order, [event]),
         }
+    # The answers of keyed API requests, written with the orders (one statement).
+    record_answers(
+        [
+            (p.claim, *p.answer(p.order))
+            for p in (q.prepared for q in placed)
+            if p.claim and p.answer
+        ]
+    )
     _announce_placed(placed)
     credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
     if credit:  # one task for the batch: each enqueue is a write to the task queue

@@ -56,6 +56,11 @@ class Command(BaseCommand):
             default=settings.XINYUE_WEB_WORKERS,
             help="also run the service phase with the clients split over N processes (1: skip)",
         )
+        orders.add_argument(
+            "--idempotency-keys",
+            action="store_true",
+            help="the HTTP phase sends an Idempotency-Key with every order (a new key each)",
+        )
         orders.add_argument("--json", action="store_true", help="print only the JSON line")
         http = subcommands.add_parser("http", help="reader traffic over HTTP beside the ceiling")
         http.add_argument("--seconds", type=int, default=30, help="total load, split over kinds")
@@ -137,6 +142,7 @@ class Command(BaseCommand):
                 workers=options["workers"],
                 threads=options["threads"],
                 processes=options["processes"],
+                idempotency_keys=options["idempotency_keys"],
                 as_json=options["json"],
                 stdout=self.stdout,
                 stderr=self.stderr,
