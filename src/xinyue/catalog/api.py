@@ -317,7 +317,7 @@ def _envelope_parts(request: HttpRequest, shown: tuple) -> tuple[bytes, bytes]:
 ENVELOPE_JSON: MicroCache[tuple[bytes, bytes]] = MicroCache(
     ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS,
     max_entries=2_000,
-    max_bytes=lambda: settings.XINYUE_SEARCH_ITEM_CACHE_MB * 1024 * 1024,
+    max_bytes=lambda: settings.XINYUE_SEARCH_ITEM_CACHE_MB * 1024 * 1024 // 4,
     weigh=lambda parts: 2 * (len(parts[0]) + len(parts[1])) + 200,
 )
 
