@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache, partial
+from typing import Any
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
@@ -45,7 +46,7 @@ class RememberingResolver(URLResolver):
     The including resolver builds a new ``ResolverMatch`` around the kept one on every request,
     so no request sees another's. docs/decisions.md, "The API search answer, second round"."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._remembered = lru_cache(maxsize=1024)(partial(URLResolver.resolve, self))
 
