@@ -189,6 +189,7 @@ XINYUE_SEARCH_CACHE_SECONDS = config.env_float("XINYUE_SEARCH_CACHE_SECONDS", 60
 XINYUE_SEARCH_CACHE_MB = config.env_int("XINYUE_SEARCH_CACHE_MB", 16)
 # The API search items' JSON (catalog.api.ITEM_JSON), keyed by each title's row as read on the
 # request, its stock written in fresh: bounded in memory (MB/process), off with the cache above.
+# The answers' envelopes (catalog.api.ENVELOPE_JSON) get a quarter of it besides.
 XINYUE_SEARCH_ITEM_CACHE_MB = config.env_int("XINYUE_SEARCH_ITEM_CACHE_MB", 4)
 XINYUE_SEARCH_GENERATION_CHECK_MS = config.env_int("XINYUE_SEARCH_GENERATION_CHECK_MS", 100)
 # Public hot searches (大家都在搜): a term is shown once this many distinct readers or clients

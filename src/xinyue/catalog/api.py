@@ -264,25 +264,17 @@ def _search_answer(
         with_items=False,
     )
     facets = result.facets or {}
-    # Built to ``SearchOut``'s shape (the contract tests check it): validating our own answer
-    # again cost a fifth of a cached search. The items are spliced in as JSON (``_items_json``).
-    body = {
-        "total": result.total,
-        "total_is_exact": result.total_is_exact,
-        "facets_are_exact": result.facets_are_exact,
-        "page": result.page,
-        "page_size": result.page_size,
-        "normalized_query": result.normalized_query,
-        "items": [],
-        "facets": {
-            name: _facet_list(facets.get(name)) for name in ("category", "year", "publisher")
-        },
-    }
-    rendered = _render(request, body)
-    # Keys are written unescaped and no string can hold an unescaped quote: this is the key.
-    head, found, tail = rendered.partition(b'"items": []')
-    if not found:
-        raise RuntimeError("the rendered answer has no items key")
+    # Everything the envelope shows, exactly: the key of its rendering.
+    shown = (
+        result.total,
+        result.total_is_exact,
+        result.facets_are_exact,
+        result.page,
+        result.page_size,
+        result.normalized_query,
+        tuple(tuple(facets.get(name) or ()) for name in _FACETS),
+    )
+    head, tail = ENVELOPE_JSON.get_or_compute(shown, partial(_envelope_parts, request, shown))
     items = _items_json(
         request, item_rows(list(result.ids)), result.highlight_terms, category_tree()
     )
@@ -291,6 +283,43 @@ def _search_answer(
         normalized_query=result.normalized_query,
         total=result.total,
     )
+
+
+_FACETS = ("category", "year", "publisher")
+
+
+def _envelope_parts(request: HttpRequest, shown: tuple) -> tuple[bytes, bytes]:
+    """The answer's JSON before and after its items, from what ``_search_answer`` keys it by."""
+    total, total_is_exact, facets_are_exact, page, page_size, normalized_query, facets = shown
+    # Built to ``SearchOut``'s shape (the contract tests check it): validating our own answer
+    # again cost a fifth of a cached search. The items are spliced in as JSON (``_items_json``).
+    body = {
+        "total": total,
+        "total_is_exact": total_is_exact,
+        "facets_are_exact": facets_are_exact,
+        "page": page,
+        "page_size": page_size,
+        "normalized_query": normalized_query,
+        "items": [],
+        "facets": {name: _facet_list(values) for name, values in zip(_FACETS, facets, strict=True)},
+    }
+    rendered = _render(request, body)
+    # Keys are written unescaped and no string can hold an unescaped quote: this is the key.
+    head, found, tail = rendered.partition(b'"items": []')
+    if not found:
+        raise RuntimeError("the rendered answer has no items key")
+    return head, tail
+
+
+# A search answer's envelope (totals, facets) rendered, keyed by every value it shows: a repeat
+# of a search (its engine result from the result cache) renders no JSON but its items.
+# docs/decisions.md, "The API search answer, second round".
+ENVELOPE_JSON: MicroCache[tuple[bytes, bytes]] = MicroCache(
+    ttl=lambda: settings.XINYUE_SEARCH_CACHE_SECONDS,
+    max_entries=2_000,
+    max_bytes=lambda: settings.XINYUE_SEARCH_ITEM_CACHE_MB * 1024 * 1024 // 4,
+    weigh=lambda parts: 2 * (len(parts[0]) + len(parts[1])) + 200,
+)
 
 
 def _render(request: HttpRequest, data: Any) -> bytes:
@@ -322,15 +351,21 @@ def _items_json(
     """The items of a search answer, comma-separated JSON objects, from ``item_rows``."""
     from xinyue.catalog.selectors.search import CATEGORY_INDEX
 
-    out = []
+    names = []
+    keys: list[tuple | None] = []
     for row in rows:
         category = tree.by_id.get(row[CATEGORY_INDEX]) if row[CATEGORY_INDEX] else None
         name = category.name if category is not None else None
-        compute = partial(_item_parts, request, row, name, terms, tree)
-        if row[CATEGORY_INDEX] and name is None:
-            head, tail = compute()  # a category the tree does not know yet: nothing to key on
+        names.append(name)
+        # A category the tree does not know yet has no name to key on: never kept.
+        keys.append(None if row[CATEGORY_INDEX] and name is None else (row[:-1], name, terms))
+    out = []
+    for row, name, key, kept in zip(rows, names, keys, ITEM_JSON.get_many(keys), strict=True):
+        if kept is not None:
+            head, tail = kept
         else:
-            head, tail = ITEM_JSON.get_or_compute((row[:-1], name, terms), compute)
+            compute = partial(_item_parts, request, row, name, terms, tree)
+            head, tail = compute() if key is None else ITEM_JSON.get_or_compute(key, compute)
         out.append(head + (b'"in_stock": true' if row[-1] else _IN_STOCK) + tail)
     return b", ".join(out)
 

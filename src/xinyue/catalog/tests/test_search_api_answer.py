@@ -139,3 +139,25 @@ def test_a_category_the_cached_tree_does_not_know_is_read_and_not_kept(books, cl
     found = next(i for i in items(client, "东野圭吾") if i["id"] == title.pk)
     assert found["category"] == "新来的类目"
     assert len(ITEM_JSON) == size
+
+
+def test_the_envelope_is_kept_by_what_it_shows_and_a_change_shows_at_once(books, client: Client):
+    """``ENVELOPE_JSON``: a repeat renders no envelope; another total (a new title, the catalog's
+    generation moved) is another key, rendered fresh and equal to the schema's answer."""
+    from xinyue.catalog.api import ENVELOPE_JSON
+    from xinyue.catalog.tests.portal_data import make_title
+
+    ENVELOPE_JSON.clear()
+    params = {"q": "围城"}
+    first = client.get("/api/v1/catalog/search", params).content
+    hits = ENVELOPE_JSON.hits
+    assert client.get("/api/v1/catalog/search", params).content == first == reference(params)
+    assert ENVELOPE_JSON.hits == hits + 1
+    total = json.loads(first)["total"]
+
+    make_title("围城（新版）", authors=["钱锺书"], publisher="人民文学出版社", year=2020)
+    changed = client.get("/api/v1/catalog/search", params)
+    assert changed.json()["total"] == total + 1
+    assert changed.content == reference(params)
+    assert ENVELOPE_JSON.hits == hits + 1  # rendered, not taken from the cache
+    ENVELOPE_JSON.clear()

@@ -54,3 +54,26 @@ def test_bytes_and_entries_stay_within_their_bounds():
     assert list(cache._entries) == [3, 1, "small", "tiny", "tinier"]
     cache.discard(1)
     assert cache.bytes == sum(e.size for e in cache._entries.values())
+
+
+def test_get_many_answers_what_get_or_compute_would_and_computes_nothing():
+    source = Source()
+    now = [0.0]
+    cache: MicroCache[str] = MicroCache(
+        ttl=lambda: 60, generation=lambda: source.generation, clock=lambda: now[0]
+    )
+    cache.get_or_compute("a", source.compute)
+    cache.get_or_compute("b", lambda: "B")
+    assert cache.get_many(["a", "missing", None, "b"]) == ["a", None, None, "B"]
+    assert (cache.hits, cache.misses, source.computed) == (2, 2, 1)
+    assert list(cache._entries) == ["a", "b"]  # the found are the most recently used, in order
+    source.generation = 2
+    assert cache.get_many(["a", "b"]) == [None, None]  # another generation: nothing answers
+    source.generation = 1
+    now[0] = 60.0
+    assert cache.get_many(["a", "b"]) == [None, None]  # the time to live ran out
+    now[0] = 0.0
+    off: MicroCache[str] = MicroCache(ttl=lambda: 0)
+    off.get_or_compute("a", source.compute)
+    assert off.get_many(["a"]) == [None]
+    assert len(off) == 0

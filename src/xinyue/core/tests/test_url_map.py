@@ -68,3 +68,25 @@ def test_a_list_it_cannot_reason_about_is_left_as_it_is():
     regex = [re_path(r"^a/b$", view), path("a/c", view)]
     assert by_first_segment(regex) == regex
     assert isinstance(regex[0].pattern, RegexPattern)
+
+
+def test_the_api_s_resolver_remembers_a_path_s_answer_and_never_a_miss():
+    from django.urls import get_resolver
+
+    from xinyue.urls import RememberingResolver
+
+    api_resolver = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/v1/")
+    assert isinstance(api_resolver, RememberingResolver)
+    api_resolver._remembered.cache_clear()
+    first = resolve("/api/v1/catalog/titles/12")
+    again = resolve("/api/v1/catalog/titles/12")
+    other = resolve("/api/v1/catalog/titles/13")
+    assert (first.url_name, first.kwargs) == (again.url_name, again.kwargs)
+    assert first is not again  # each request gets its own match around the kept one
+    assert other.kwargs != first.kwargs
+    info = api_resolver._remembered.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (1, 2, 2)
+    for _ in range(2):
+        with pytest.raises(Resolver404):
+            resolve("/api/v1/no-such-thing")
+    assert api_resolver._remembered.cache_info().currsize == 2
