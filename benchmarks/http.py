@@ -205,6 +205,38 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
+def _serving(
+    command: list[str], *, env: dict[str, str], port: int, ping: str, log_path: Path, what: str
+):
+    """Run a server ``command`` (its own session, so its workers stop with it) until ``ping``
+    answers 200 on ``port``; yields its base URL and pid, and stops it afterwards."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if _call(base, ping)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start:\n" + log_path.read_text()[-2000:])
+            time.sleep(0.2)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
 def own_server(
     *,
     port: int | None,
@@ -224,35 +256,19 @@ def own_server(
         XINYUE_API_RATE_ANONYMOUS=UNLIMITED_RATE, XINYUE_API_RATE_AUTHENTICATED=UNLIMITED_RATE
     )
     env.update(extra_env or {})
-    log_path = log_dir / log_name
     command = web_command(
         host="127.0.0.1", port=port, workers=workers, threads=threads, access_log=False
     )
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if _call(base, "/api/v1/ping")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("web server did not start:\n" + log_path.read_text()[-2000:])
-            time.sleep(0.3)
+    with _serving(
+        command,
+        env=env,
+        port=port,
+        ping="/api/v1/ping",
+        log_path=log_dir / log_name,
+        what="web server",
+    ) as (base, pid):
         _log(stderr, f"  server: {workers} workers × {threads} threads at {base}")
-        yield base, process.pid
-    finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=15)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        yield base, pid
 
 
 @contextlib.contextmanager
@@ -267,34 +283,16 @@ def reference_server(*, log_dir: Path, stderr: Any):
         "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
         "benchmarks.reference_app:application",
     ]  # fmt: skip
-    log_path = log_dir / "reference-server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _call(base, "/api/ping")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "reference server did not start:\n" + log_path.read_text()[-2000:]
-                )
-            time.sleep(0.2)
+    with _serving(
+        command,
+        env=env,
+        port=port,
+        ping="/api/ping",
+        log_path=log_dir / "reference-server.log",
+        what="reference server",
+    ) as (base, _pid):
         _log(stderr, f"  reference: trivial django-ninja endpoint, gunicorn 3 sync at {base}")
         yield base
-    finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=15)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def _children(pid: int) -> list[int]:

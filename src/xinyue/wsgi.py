@@ -11,7 +11,7 @@ application = get_wsgi_application()
 # Import every URLconf (and with it the API and its routers) now, while the worker starts, so
 # that its first request does not pay for it.
 _ = get_resolver().url_patterns
-# Everything loaded so far (Django, the apps, the URLconf: a few hundred thousand objects) lives
+# Everything loaded so far (Django, the apps, the URLconf: some 140,000 objects) lives
 # as long as the worker; frozen, the collector no longer walks it on every full collection. At
 # 1 M titles that took an API search from ~2.2 to ~1.5 ms of server CPU and its p99 from 70–85
 # to 50–57 ms in a quiet A/B (docs/decisions.md, "Web workers: the start-up heap frozen").

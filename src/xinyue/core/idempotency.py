@@ -89,9 +89,11 @@ def record_in_transaction(method: str, path: str) -> None:
 class Claim:
     """A keyed POST on its way through the view.
 
-    ``record_id``: the record claimed before the view ran (the general case). None for an
-    operation that records in its own transaction: it passes ``self`` to its service, which
-    writes the answer with its effect (``record_answers``); ``recorded`` tells the middleware
+    ``admitted``: the key was free (or its record expired) when the view was about to run; only
+    then is anything written for it. ``record_id``: the record claimed before the view ran (the
+    general case). None for an operation that records in its own transaction: its view sets
+    ``render`` (the answer it gives for its effect) and passes ``self`` to its service, which
+    writes that answer with the effect (``record_answers``); ``recorded`` tells the middleware
     that nothing is left to write."""
 
     principal: str
@@ -101,11 +103,13 @@ class Claim:
     body_hash: str
     created_at: dt.datetime
     cutoff: dt.datetime
+    admitted: bool = False
     record_id: int | None = None
     recorded: bool = False
+    render: Callable[[Any], tuple[int, str, bytes]] | None = None
     response: tuple[int, str, bytes] | None = None  # what ``record_answers`` wrote
 
-    def _row(self, status: int, content_type: str, body: bytes) -> list[Any]:
+    def _row(self, state: str, status: int | None, content_type: str, body: bytes | None) -> list:
         adapt = connection.ops.adapt_datetimefield_value
         return [
             self.principal,
@@ -113,13 +117,19 @@ class Claim:
             self.method,
             self.path,
             self.body_hash,
-            IdempotencyRecord.State.DONE,
+            state,
             status,
             content_type,
             body,
             adapt(self.created_at),
             adapt(self.cutoff),
         ]
+
+    def answer_for(self, effect: Any) -> tuple[int, str, bytes]:
+        """The answer (status, content type, body) the operation gives for ``effect``."""
+        if self.render is None:
+            raise RuntimeError("the operation recording in its transaction set no render")
+        return self.render(effect)
 
     def recorded_answer(self) -> HttpResponse | None:
         """The answer recorded for this key by the request that took effect first (a retry or a
@@ -133,9 +143,9 @@ class Claim:
 
 
 def claim_of(request: HttpRequest) -> Claim | None:
-    """The pending claim of a keyed POST to an operation that records in its own transaction."""
-    claim = getattr(request, "_idempotency", None)
-    return claim if claim is not None and claim.record_id is None else None
+    """The admitted claim of a keyed POST to an operation that records in its own transaction."""
+    claim: Claim | None = getattr(request, "_idempotency", None)
+    return claim if claim is not None and claim.admitted and claim.record_id is None else None
 
 
 def record_answers(answers: Sequence[tuple[Claim, int, str, bytes]]) -> None:
@@ -144,43 +154,23 @@ def record_answers(answers: Sequence[tuple[Claim, int, str, bytes]]) -> None:
     refusal with the same key) is left as it is."""
     if not answers:
         return
+    done = IdempotencyRecord.State.DONE
     with connection.cursor() as cursor:
         cursor.executemany(
-            _UPSERT, [claim._row(status, kind, body) for claim, status, kind, body in answers]
+            _UPSERT, [claim._row(done, status, kind, body) for claim, status, kind, body in answers]
         )
     for claim, status, content_type, body in answers:
         claim.recorded = True
         claim.response = (status, content_type, body)
 
 
-def _claim(
-    principal: str,
-    key: str,
-    method: str,
-    path: str,
-    body_hash: str,
-    now: dt.datetime,
-    cutoff: dt.datetime,
-) -> int | None:
+def _claim(claim: Claim) -> int | None:
     """The claimed record's id, or None when the key is taken (SQL: runs for every keyed POST;
     one autocommit statement instead of a transaction with a delete and an insert)."""
-    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
             _UPSERT + " RETURNING id",
-            [
-                principal,
-                key,
-                method,
-                path,
-                body_hash,
-                IdempotencyRecord.State.IN_PROGRESS,
-                None,
-                "",
-                None,
-                adapt(now),
-                adapt(cutoff),
-            ],
+            claim._row(IdempotencyRecord.State.IN_PROGRESS, None, "", None),
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -190,6 +180,12 @@ def _live_record(principal: str, key: str, cutoff: dt.datetime) -> tuple[Any, ..
     with connection.cursor() as cursor:
         cursor.execute(_LIVE, [principal, key, connection.ops.adapt_datetimefield_value(cutoff)])
         return cursor.fetchone()
+
+
+def _in_use() -> JsonResponse:
+    return _error(
+        409, "idempotency_key_in_use", "a request with this key is being processed; retry"
+    )
 
 
 def _answer(record: tuple[Any, ...], body_hash: str) -> HttpResponse:
@@ -203,9 +199,7 @@ def _answer(record: tuple[Any, ...], body_hash: str) -> HttpResponse:
             f"this {HEADER} was used with a different request body",
         )
     if state != IdempotencyRecord.State.DONE:
-        return _error(
-            409, "idempotency_key_in_use", "a request with this key is being processed; retry"
-        )
+        return _in_use()
     response = HttpResponse(bytes(body or b""), status=status_code, content_type=content_type)
     response["Idempotent-Replayed"] = "true"
     return response
@@ -244,77 +238,51 @@ class IdempotencyMiddleware:
                 ).hexdigest()
                 now = clock.now()
                 cutoff = now - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-                request._idempotency_key = Claim(  # type: ignore[attr-defined]
+                request._idempotency = Claim(  # type: ignore[attr-defined]
                     principal_of(request), key, request.method, request.path, body_hash, now, cutoff
                 )
         response = self.get_response(request)
         claim: Claim | None = getattr(request, "_idempotency", None)
-        if claim is None:
+        if claim is None or not claim.admitted:
             return response
         if claim.record_id is None:
             # Recorded in the operation's transaction; else (a refusal, or an answer to a
             # duplicate) written now, unless a live record already holds the key.
             if not claim.recorded and _kept(response):
-                record_answers(
-                    [
-                        (
-                            claim,
-                            response.status_code,
-                            response.get("Content-Type", ""),
-                            bytes(response.content),
-                        )
-                    ]
-                )
+                content_type = response.get("Content-Type", "")
+                record_answers([(claim, response.status_code, content_type, response.content)])
             return response
+        records = IdempotencyRecord.objects.filter(pk=claim.record_id)
         if not _kept(response):
-            IdempotencyRecord.objects.filter(pk=claim.record_id).delete()
+            records.delete()
             return response
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_TABLE} SET state = %s, status_code = %s, content_type = %s,"
-                " response_body = %s WHERE id = %s",
-                [
-                    IdempotencyRecord.State.DONE,
-                    response.status_code,
-                    response.get("Content-Type", ""),
-                    bytes(response.content),
-                    claim.record_id,
-                ],
-            )
+        records.update(
+            state=IdempotencyRecord.State.DONE,
+            status_code=response.status_code,
+            content_type=response.get("Content-Type", ""),
+            response_body=bytes(response.content),
+        )
         return response
 
     def process_view(
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        claim: Claim | None = getattr(request, "_idempotency_key", None)
+        claim: Claim | None = getattr(request, "_idempotency", None)
         if claim is None:
             return None
-        principal, key, body_hash, now, cutoff = (
-            claim.principal,
-            claim.key,
-            claim.body_hash,
-            claim.created_at,
-            claim.cutoff,
-        )
         if (request.method, request.path) in _IN_TRANSACTION:
             # One read, no write: the operation records its answer with its effect.
-            record = _live_record(principal, key, cutoff)
+            record = _live_record(claim.principal, claim.key, claim.cutoff)
             if record is not None:
-                return _answer(record, body_hash)
+                return _answer(record, claim.body_hash)
         else:
-            claim.record_id = _claim(
-                principal, key, claim.method, claim.path, body_hash, now, cutoff
-            )
+            claim.record_id = _claim(claim)
             if claim.record_id is None:
-                record = _live_record(principal, key, cutoff)
+                record = _live_record(claim.principal, claim.key, claim.cutoff)
                 if record is None:  # released between our insert and this read: retry
-                    return _error(
-                        409,
-                        "idempotency_key_in_use",
-                        "a request with this key is being processed; retry",
-                    )
-                return _answer(record, body_hash)
-        request._idempotency = claim  # type: ignore[attr-defined]
+                    return _in_use()
+                return _answer(record, claim.body_hash)
+        claim.admitted = True
         return None
 
 

@@ -218,6 +218,8 @@ def _reload(actor: Actor, order: Order) -> dict[str, Any]:
 def place(request: HttpRequest, payload: OrderIn) -> Status | HttpResponse:
     reader, actor = _reader(request, standing_only=True)  # placing reads no personal data
     claim = idempotency.claim_of(request)  # an Idempotency-Key: recorded with the order
+    if claim is not None:
+        claim.render = _placed_answer
     channel = Channel(payload.channel) if payload.channel else actor.channel
     pickup = None
     if payload.delivery_kind == "pickup" and payload.pickup_library_code:
@@ -233,7 +235,6 @@ def place(request: HttpRequest, payload: OrderIn) -> Status | HttpResponse:
         pickup_library=pickup,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
         claim=claim,
-        answer=_placed_answer,
     )
     if claim is not None:
         if claim.response is not None:  # just placed: the answer written with the order

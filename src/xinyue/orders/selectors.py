@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.db.models.base import ModelState
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
@@ -76,11 +76,7 @@ def platform_rules() -> PlatformRules:
     kept = _RULES.get_or_compute("rules", _read_rules)
     if kept is None:
         return PlatformRules(pk=1)
-    rules = PlatformRules.__new__(PlatformRules)
-    rules.__dict__.update(kept.__dict__)  # plain values only: the rules have no relations
-    rules._state = ModelState()
-    rules._state.db, rules._state.adding = kept._state.db, False
-    return rules
+    return copy.copy(kept)  # Django copies the instance's state with it
 
 
 def forget_platform_rules() -> None:

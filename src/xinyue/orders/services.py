@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -548,7 +548,6 @@ class _Prepared:
     open_credit: bool = True
     # The API's keyed request: its answer is recorded in the placing transaction (``_write``).
     claim: Claim | None = None
-    answer: Callable[[Order], tuple[int, str, bytes]] | None = None
 
 
 class _AlreadyPlaced(Exception):
@@ -744,14 +743,13 @@ def place_order(
     idempotency_key: str = "",
     open_credit: bool = True,
     claim: Claim | None = None,
-    answer: Callable[[Order], tuple[int, str, bytes]] | None = None,
 ) -> Order:
     """Order ``title_ids`` for ``reader``: reserve everything in one transaction; its commit
     enqueues the ``open_order_credit`` task that opens the credit order at the provider (the
     answer is the placed order, credit pending; ``open_credit=False`` leaves the credit order to
     the caller, e.g. the benchmark's service phase). A retry with the same ``idempotency_key``
-    returns the first order. ``claim`` (with ``answer``, the response the caller will give for
-    the placed order): the request's ``Idempotency-Key`` record, written in the placing
+    returns the first order. ``claim`` (its ``render`` gives the response the caller will give
+    for the placed order): the request's ``Idempotency-Key`` record, written in the placing
     transaction (``core.idempotency.record_in_transaction``)."""
     prepared = _prepare(
         actor=actor.via(channel),
@@ -766,8 +764,7 @@ def place_order(
     )
     if not isinstance(prepared, Order):
         prepared.open_credit = open_credit
-        if claim is not None and answer is not None:
-            prepared.claim, prepared.answer = claim, answer
+        prepared.claim = claim
     if isinstance(prepared, Order):
         order = prepared  # a retried key: the first order
     elif not connection.in_atomic_block:
@@ -1145,11 +1142,7 @@ def _write(batch: _Batch) -> None:
         }
     # The answers of keyed API requests, written with the orders (one statement).
     record_answers(
-        [
-            (p.claim, *p.answer(p.order))
-            for p in (q.prepared for q in placed)
-            if p.claim and p.answer
-        ]
+        [(p.claim, *p.claim.answer_for(p.order)) for p in (q.prepared for q in placed) if p.claim]
     )
     _announce_placed(placed)
     credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]

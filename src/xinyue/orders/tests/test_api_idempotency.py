@@ -157,7 +157,8 @@ def test_a_duplicate_in_the_same_batch_gets_the_first_answer(zhejiang, titles, b
     waiting = []
     for _ in range(2):
         prepared = prepared_with_key(reader, titles[0:1], "double-tap")
-        prepared.claim, prepared.answer = _claim(reader, "double-tap"), _answer
+        prepared.claim = _claim(reader, "double-tap")
+        prepared.claim.render = _answer
         waiting.append(services._Waiting(prepared))
     services._apply_batch(waiting)
     (first, created), (second, again) = waiting[0].outcome(), waiting[1].outcome()

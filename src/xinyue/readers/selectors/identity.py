@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -53,23 +52,15 @@ def _active_reader(reader_id: int) -> Reader | None:
 
 
 _STANDING_SQL = (
-    f"SELECT id, user_id, deleted_at FROM {Reader._meta.db_table} WHERE id = %s AND is_active"
+    f"SELECT id, user_id, is_active, deleted_at FROM {Reader._meta.db_table}"
+    " WHERE id = %s AND is_active"
 )
-_STANDING_FIELDS = ["id", "user_id", "is_active", "deleted_at"]
 
 
 def _reader_standing(reader_id: int) -> Reader | None:
-    """The active reader with this id, only its standing columns (one statement, no compiler)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STANDING_SQL, [reader_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    deleted_at = row[2]
-    if deleted_at is not None and connection.vendor == "sqlite":
-        # SQLite hands back text; its backend's converter (not on the base class) parses it.
-        deleted_at = connection.ops.convert_datetimefield_value(deleted_at, None, connection)  # type: ignore[attr-defined]
-    return Reader.from_db(connection.alias, _STANDING_FIELDS, [row[0], row[1], True, deleted_at])
+    """The active reader with this id, only its standing columns (one statement; the other
+    fields are deferred, read if touched)."""
+    return next(iter(Reader.objects.raw(_STANDING_SQL, [reader_id])), None)
 
 
 def reader_by_channel_identity(*, provider: str, external_id: str) -> Reader | None:
