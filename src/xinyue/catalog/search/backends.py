@@ -87,6 +87,10 @@ class SqliteBackend:
     # FTS5 merges all their doclists before it returns a first match, in every statement.
     short_prefix = 3
 
+    def posted_matches(self, plan: Plan, limit: int) -> list[int] | None:
+        """FTS5 reads its doclists without visiting the table: no postings of our own."""
+        return None
+
     def collect_in_order(self, plan: Plan) -> bool:
         """Whether to read the plan's matches up to the window in one ordered pass, rather than
         the head and then a count (each statement would merge a short prefix's doclists again:
@@ -276,6 +280,7 @@ RUM_INDEX_SQL = (
 # form). The "C" collation orders lexemes by code point, so a prefix is one range of the
 # primary key. A lexeme no document holds any more stays at 0 until the next bulk load.
 TERM_TABLE = "catalog_searchterm"
+POSTING_TABLE = "catalog_searchposting"  # see "Postings" below
 _TERM_KEPT_SQL = "lexeme ~ '^[^0-9@=]'"
 _TERM_PAIR_SQL = "(lexeme ~ '^~' AND char_length(lexeme) = 3) OR (lexeme ~ '^[^~@=]' AND char_length(lexeme) = 2)"
 
@@ -290,7 +295,8 @@ def _term_keys_sql(vector: str) -> str:
 
 TERM_TABLE_SQL = (
     f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} "
-    '(lexeme text COLLATE "C" PRIMARY KEY, documents integer NOT NULL)'
+    '(lexeme text COLLATE "C" PRIMARY KEY, documents integer NOT NULL, '
+    "posted boolean NOT NULL DEFAULT false)"
 )
 TERM_FILL_SQL = (
     f"INSERT INTO {TERM_TABLE} (lexeme, documents) "
@@ -319,7 +325,10 @@ _TERM_ADD_SQL = (
     "ON CONFLICT (lexeme) DO UPDATE SET documents = s.documents + excluded.documents"
 )
 _TERM_DELETE_SQL = (
-    f"WITH gone AS (DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s) RETURNING vector) "
+    f"WITH gone AS (DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s) RETURNING docid, vector), "
+    # The documents' postings go with them (``POSTING_TABLE``): one primary-key probe per lexeme.
+    f"unposted AS (DELETE FROM {POSTING_TABLE} p USING gone, unnest(gone.vector) u "
+    "WHERE p.lexeme = u.lexeme AND p.docid = gone.docid) "
     f"INSERT INTO {TERM_TABLE} AS s (lexeme, documents) "
     f"SELECT key, -count(*) FROM gone, LATERAL ({_term_keys_sql('gone.vector')}) k "
     "GROUP BY key ORDER BY key "
@@ -335,6 +344,87 @@ _EXPAND_SQL = (
     f"AND documents > 0 ORDER BY lexeme LIMIT {PREFIX_EXPANSION + 1}) "
     "FROM unnest(%s::text[], %s::text[]) AS x(lo, hi)"
 )
+
+
+# Postings of our own for the frequent Latin lexemes: (lexeme, docid) under a btree primary key.
+# GIN and RUM have no index-only scans and PostgreSQL 15's bitmap heap scan visits every match's
+# heap page, so a query of 5,000-10,000 matches (``python``, ``machine learning``) paid ~8,000
+# heap pages to know its total and order its matches; an index-only scan of the postings skips
+# every all-visible page (``PostgresBackend.posted_matches``). Only Latin lexemes that
+# ``POSTING_MIN_DOCUMENTS`` or more documents hold are posted (145 lexemes, 2.0 M postings at 1 M
+# titles): a rarer lexeme's matches are few enough for GIN, and Chinese terms are answered by
+# the term table's exact totals and the RUM head. Which lexemes are posted is the term table's
+# ``posted`` flag, set by ``pg_post_frequent`` (migration 0010, the bulk load, a rebuild); from
+# then on the backend's writes keep the postings exact in their transaction: an insert posts the
+# new documents' posted lexemes, a delete takes its documents' postings with it, a move changes
+# their docid. A lexeme that grows past the threshold is posted by the next bulk load or
+# rebuild; until then the queries that need it keep to GIN.
+POSTING_MIN_DOCUMENTS = 2000
+POSTING_TABLE_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {POSTING_TABLE} "
+    '(lexeme text COLLATE "C" NOT NULL, docid bigint NOT NULL, PRIMARY KEY (lexeme, docid))'
+)
+_POSTED_KIND_SQL = "lexeme ~ '^[a-z]'"  # Latin words (not bigrams, pinyin, filters, numbers)
+_POSTING_ADD_SQL = (
+    f"INSERT INTO {POSTING_TABLE} (lexeme, docid) "
+    f"SELECT u.lexeme, d.docid FROM {DOC_TABLE} d, unnest(d.vector) u "
+    f"JOIN {TERM_TABLE} s ON s.lexeme = u.lexeme AND s.posted WHERE d.title_id = ANY(%s)"
+)
+# A move: the document's postings follow its docid (the old one read in the statement's snapshot,
+# the row locked before: ``PostgresBackend.move_documents``).
+_POSTING_MOVE_SQL = (
+    f"WITH old AS (SELECT docid, vector FROM {DOC_TABLE} WHERE title_id = %s), "
+    f"reposted AS (UPDATE {POSTING_TABLE} p SET docid = %s FROM old, unnest(old.vector) u "
+    "WHERE p.lexeme = u.lexeme AND p.docid = old.docid) "
+    f"UPDATE {DOC_TABLE} SET docid = %s WHERE title_id = %s"
+)
+# Each clause's lexemes from the term table: a prefix's range, or one word (the range [w, w +
+# U+0001), which under the "C" collation holds w alone: tokens have no control characters).
+_CLAUSE_LEXEMES_SQL = (
+    "SELECT x.i, s.lexeme, s.documents, s.posted "
+    "FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS x(lo, hi, i) "
+    f"CROSS JOIN LATERAL (SELECT lexeme, documents, posted FROM {TERM_TABLE} "
+    "WHERE lexeme >= x.lo AND lexeme < x.hi AND documents > 0 "
+    f"ORDER BY lexeme LIMIT {PREFIX_EXPANSION + 1}) s"
+)
+# The matches of what a clause has beside its postings (rare lexemes, the pinyin alternative),
+# through GIN, at most a few hundred each.
+_CLAUSE_REST_SQL = (
+    "SELECT x.i, array(SELECT d.docid FROM "
+    f"{DOC_TABLE} d WHERE d.vector @@ x.q::tsquery LIMIT %s) "
+    "FROM unnest(%s::text[]) WITH ORDINALITY AS x(q, i)"
+)
+
+
+def pg_post_frequent(conn: Any = None, *, min_documents: int = POSTING_MIN_DOCUMENTS) -> int:
+    """Post the Latin lexemes that ``min_documents`` or more documents hold and that are not
+    posted yet: flag them in the term table and add a posting for every stored document holding
+    one. Returns how many lexemes it posted. Setting the flags locks their term rows until
+    commit, and an insert upserts its term rows before it posts, so a concurrent insert either
+    commits before the fill reads the documents or sees the flags and posts its own."""
+    with (conn or connection).cursor() as cursor:
+        cursor.execute(POSTING_TABLE_SQL)
+        cursor.execute(
+            f"UPDATE {TERM_TABLE} SET posted = true WHERE NOT posted AND documents >= %s "
+            f"AND {_POSTED_KIND_SQL} RETURNING lexeme",
+            [min_documents],
+        )
+        lexemes = sorted(row[0] for row in cursor.fetchall())
+        if lexemes:
+            # In key order: the primary key is filled from left to right.
+            cursor.execute(
+                f"INSERT INTO {POSTING_TABLE} (lexeme, docid) "
+                f"SELECT u.lexeme, d.docid FROM {DOC_TABLE} d, unnest(d.vector) u "
+                "WHERE d.vector @@ %s::tsquery AND u.lexeme = ANY(%s) ORDER BY 1, 2",
+                [" | ".join(_pg_quote(x) for x in lexemes), lexemes],
+            )
+    return len(lexemes)
+
+
+class _PostedClause(NamedTuple):
+    posted: list[str]  # lexemes read from the postings
+    rest: str  # a tsquery of what is read through GIN ("" when nothing)
+    documents: int  # an upper bound of the clause's matches (the rest's known part)
 
 
 def pg_create_ordered_index(conn: Any = None) -> bool:
@@ -394,6 +484,12 @@ class PostgresBackend:
     # A query that is not dense reads its matches once, unordered, up to the window, and sorts
     # them in Python (selectors.search): one pass of the GIN bitmap instead of two.
     collect_unordered = True
+    # ``posted_matches``: a posting read by an index-only scan costs about this share of a
+    # match's heap page through GIN (measured at 1 M: python, 8,618 postings, 2.1 ms against
+    # 14.0 ms through GIN); a clause's alternatives that are not posted are read through GIN
+    # when they hold at most ``posting_rest`` documents.
+    posting_cost = 0.15
+    posting_rest = 500
 
     def _frequency(self, plan: Plan, *, any_weight: bool) -> float:
         """The statistics' share of documents holding the plan's word (the largest of its
@@ -482,6 +578,115 @@ class PostgresBackend:
             (known,) = cursor.fetchone()
         return known, pair
 
+    def posted_matches(self, plan: Plan, limit: int) -> list[int] | None:
+        """The plan's first ``limit`` matches in index order, read from the postings (an
+        index-only scan of the smallest clause's, each match probed in the others'), when the
+        plan can be answered there and that is cheaper than GIN; else None (the caller reads
+        GIN as before). Same matches by construction: each clause is the union of its
+        alternatives — its word or every lexeme its prefix stands for (from the term table) and
+        its pinyin prefix —, the posted ones from the postings, the rest (at most
+        ``posting_rest`` documents) through GIN. A plan qualifies when every clause is a Latin
+        term in all columns (no weights, no phrases) and there are no filter tokens."""
+        clauses = self._posted_clauses(plan)
+        if clauses is None:
+            return None
+        if any(c.documents == 0 and not c.rest for c in clauses):
+            return []  # a clause nothing matches: the term table knows every Latin lexeme
+        if not all(c.posted for c in clauses):
+            return None  # a clause of rare words only: GIN reads its few matches
+        clauses.sort(key=lambda c: c.documents)
+        # GIN visits a heap page per match (at most the smallest clause's, up to the limit);
+        # the postings read at most every posting of every clause, at a fraction of that each.
+        postings = sum(c.documents for c in clauses)
+        if postings * self.posting_cost >= min(clauses[0].documents, limit):
+            return None
+        rests: dict[int, list[int]] = {}
+        wanted = [(i, c.rest) for i, c in enumerate(clauses) if c.rest]
+        if wanted:
+            with connection.cursor() as cursor:
+                cursor.execute(_CLAUSE_REST_SQL, [self.posting_rest + 1, [q for _, q in wanted]])
+                for number, docids in cursor.fetchall():
+                    if len(docids) > self.posting_rest:
+                        return None  # a pinyin prefix many documents hold: GIN it is
+                    rests[wanted[number - 1][0]] = docids
+        sql, params = self._postings_sql(clauses, rests)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, limit])
+            return [row[0] for row in cursor.fetchall()]
+
+    def _posted_clauses(self, plan: Plan) -> list[_PostedClause] | None:
+        """Each clause's posted lexemes, the rest and their documents (``posted_matches``), or
+        None when the plan does not qualify."""
+        if plan.filter_tokens or not plan.clauses:
+            return None
+        words = ("t", "a", "p", "s")
+        ranges: list[tuple[str, str]] = []
+        for clause in plan.clauses:
+            term = clause.term
+            if term.kind != "latin" or set(clause.group.words) != set(words):
+                return None
+            if not "a" <= term.text[0] <= "z":
+                return None  # not a kept lexeme (the term table would not know it)
+            if term.prefix:
+                ranges.append((term.text, term.text[:-1] + chr(ord(term.text[-1]) + 1)))
+            else:
+                ranges.append((term.text, term.text + "\x01"))
+        found: list[list[tuple[str, int, bool]]] = [[] for _ in ranges]
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAUSE_LEXEMES_SQL, [[r[0] for r in ranges], [r[1] for r in ranges]])
+            for number, lexeme, documents, posted in cursor.fetchall():
+                found[number - 1].append((lexeme, documents, posted))
+        out = []
+        for clause, lexemes in zip(plan.clauses, found, strict=True):
+            if len(lexemes) > PREFIX_EXPANSION:
+                return None
+            rest = [x for x, _, posted in lexemes if not posted]
+            rest_documents = sum(n for _, n, posted in lexemes if not posted)
+            if rest_documents > self.posting_rest:
+                return None
+            alternatives = [_pg_quote(x) for x in rest]
+            if clause.term.pinyin and clause.group.pinyin:
+                alternatives.append(_pg_quote("@" + clause.term.text) + ":*")
+            out.append(
+                _PostedClause(
+                    posted=[x for x, _, posted in lexemes if posted],
+                    rest=" | ".join(alternatives),
+                    documents=sum(n for _, n, _ in lexemes),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _postings_sql(
+        clauses: Sequence[_PostedClause], rests: Mapping[int, list[int]]
+    ) -> tuple[str, list[Any]]:
+        """The statement for ``posted_matches``: the first clause's documents in docid order
+        (one lexeme: an index-only scan in key order; more, or a rest: their union, sorted),
+        kept when every other clause holds them (a probe of its postings, or its rest)."""
+        first, *others = clauses
+        params: list[Any] = []
+        if len(first.posted) == 1 and not rests.get(0):
+            driver = f"SELECT docid FROM {POSTING_TABLE} WHERE lexeme = %s"
+            params.append(first.posted[0])
+        else:
+            driver = f"SELECT docid FROM {POSTING_TABLE} WHERE lexeme = ANY(%s) UNION SELECT unnest(%s::bigint[])"
+            params += [first.posted, rests.get(0, [])]
+        conditions = []
+        for number, clause in enumerate(others, start=1):
+            tests = []
+            if clause.posted:
+                tests.append(
+                    f"EXISTS (SELECT 1 FROM {POSTING_TABLE} p "
+                    "WHERE p.lexeme = ANY(%s) AND p.docid = c.docid)"
+                )
+                params.append(clause.posted)
+            if rests.get(number):
+                tests.append("c.docid = ANY(%s)")
+                params.append(rests[number])
+            conditions.append("(" + " OR ".join(tests or ["false"]) + ")")
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        return f"SELECT c.docid FROM ({driver}) c{where} ORDER BY c.docid LIMIT %s", params
+
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Load many documents at once: one transaction, the GIN index (and the RUM index where
@@ -503,13 +708,16 @@ class PostgresBackend:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 # The term table was kept by every batch; lexemes gone from the catalog go.
                 cursor.execute(f"DELETE FROM {TERM_TABLE} WHERE documents = 0")
+            # The postings of posted lexemes were kept by every batch; lexemes that became
+            # frequent with this load are posted now.
+            pg_post_frequent()
         # Leave the tables ready: statistics for the planner and for ``is_dense``, and the
         # visibility map set (a bulk load leaves it empty, so every count would visit the heap
         # until autovacuum came by). VACUUM cannot run inside a transaction: a caller's own
         # transaction gets ANALYZE only.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for table in (DOC_TABLE, "catalog_title", "catalog_offer"):
+            for table in (DOC_TABLE, POSTING_TABLE, "catalog_title", "catalog_offer"):
                 cursor.execute(f"{command} {table}")
         forget_statistics()
 
@@ -589,21 +797,46 @@ class PostgresBackend:
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
-                cursor.execute(_TERM_ADD_SQL, [[p[0] for p in params]])
+                title_ids = [p[0] for p in params]
+                cursor.execute(_TERM_ADD_SQL, [title_ids])
+                cursor.execute(_POSTING_ADD_SQL, [title_ids])
 
     def move_documents(self, moves: Mapping[int, int]) -> int:
-        return _move_documents(moves)
+        """Give documents a new docid, and their postings with them (see ``_move_documents``)."""
+        moved = 0
+        if not moves:
+            return 0
+        with connection.cursor() as cursor:
+            # Locked first: each move below reads the docid it moves from in a statement of its
+            # own, which a concurrent move of the same title must not change in between.
+            cursor.execute(
+                f"SELECT 1 FROM {DOC_TABLE} WHERE title_id = ANY(%s) ORDER BY title_id FOR UPDATE",
+                [list(moves)],
+            )
+            for title_id, new_docid in moves.items():
+                cursor.execute(_POSTING_MOVE_SQL, [title_id, new_docid, new_docid, title_id])
+                moved += max(0, cursor.rowcount)
+        return moved
 
     def clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
-            # Migration 0007 rebuilds the index before 0009 has created the table.
+            # Migration 0007 rebuilds the index before 0009 and 0010 have created the tables.
             cursor.execute(TERM_TABLE_SQL)
-            cursor.execute(f"DELETE FROM {TERM_TABLE}")
+            # Counts to 0, flags kept: the documents inserted again are posted as they come.
+            cursor.execute(f"UPDATE {TERM_TABLE} SET documents = 0 WHERE documents <> 0")
+            cursor.execute(POSTING_TABLE_SQL)
+            cursor.execute(f"DELETE FROM {POSTING_TABLE}")
 
     def optimize(self) -> None:
+        """After a rebuild: drop the lexemes no document holds any more, post those that
+        became frequent, and analyse the tables."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TERM_TABLE} WHERE documents = 0")
+        pg_post_frequent()
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {DOC_TABLE}")
+            cursor.execute(f"ANALYZE {POSTING_TABLE}")
         forget_statistics()  # this process sees the new statistics
 
 

@@ -411,7 +411,18 @@ def _search_index(
         # exact number, or that the window is full; then nothing is counted or collected.
         known, exact = backend.known_matches(plan)
         full = known > limits.window
+        posted = None
         if backend.collect_unordered and not dense and not (full or exact):
+            # PostgreSQL: the matches in index order from postings of frequent words, where
+            # the plan can be answered there for less than GIN's heap visits (backends).
+            posted = backend.posted_matches(plan, limits.window + 1)
+        if posted is not None:
+            # The window and the match after it, in index order: nothing more is read.
+            matched = len(posted)
+            everything = posted[: limits.window]
+            first = everything[:head_size]
+            end = posted[limits.window] if matched > limits.window else None
+        elif backend.collect_unordered and not dense and not (full or exact):
             # One pass over the matches in any order (the GIN bitmap), stopping after the
             # window: when that is all of them they are sorted here and nothing more is read
             # (ordering them in the database, then counting, reads every match twice).

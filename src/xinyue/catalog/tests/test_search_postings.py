@@ -1,0 +1,182 @@
+"""PostgreSQL: postings of the frequent Latin words answer a plan exactly as GIN does (the same
+titles, order and totals), and stay exact through every kind of index write: a title added,
+changed, deactivated or moved in the index order is found or not found through them."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from xinyue.catalog.models import Title
+from xinyue.catalog.search.backends import (
+    POSTING_TABLE,
+    TERM_TABLE,
+    PostgresBackend,
+    forget_statistics,
+    pg_post_frequent,
+)
+from xinyue.catalog.search.plan import make_plan
+from xinyue.catalog.selectors.search import Limits, search_titles
+from xinyue.catalog.services.indexing import index_titles, rebuild_index, set_popularity
+from xinyue.catalog.tests.engine_data import add_titles
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the postings are PostgreSQL's"
+)
+
+SMALL = Limits(window=12, facets=6, rank=6)
+# One word, two words, a prefix written out as two lexemes (learn: learning, learner), a word
+# that is also a pinyin prefix (data: 大塔 is "data"), one letter, four clauses, a page past
+# the ranked head, a sort, an empty AND, a word in no document.
+QUERIES = [
+    ("python", {}),
+    ("machine learning", {}),
+    ("learn", {}),
+    ("data", {}),
+    ("data science", {"page": 2, "page_size": 4}),
+    ("a very short introduction", {}),
+    ("garden", {"page": 3, "page_size": 5}),
+    ("garden", {"sort": "newest"}),
+    ("python garden", {}),
+    ("qwxzvkjq", {}),
+]
+
+
+@pytest.fixture
+def catalog(db):
+    rows = []
+    for i in range(20):
+        rows.append({"title": f"Python Cookbook {i}", "popularity": (i * 37) % 101})
+        rows.append({"title": f"Machine Learning with Python {i}", "year": 2000 + i})
+        rows.append({"title": f"Data Science from Scratch {i}", "popularity": i})
+        rows.append({"title": f"A Very Short Introduction to Gardens {i}", "popularity": i * 5})
+    rows += [{"title": f"The Garden Learner {i}"} for i in range(4)]
+    rows += [{"title": "大塔寺志", "authors": ["张三"]}, {"title": "Pythonic Ways"}]
+    titles = add_titles(rows)
+    forget_statistics()
+    yield titles
+    forget_statistics()
+
+
+def answers() -> tuple[list, list[str]]:
+    out = []
+    with CaptureQueriesContext(connection) as queries:
+        for query, kwargs in QUERIES:
+            result = search_titles(query=query, limits=SMALL, cached=False, **kwargs)
+            out.append((query, [t.id for t in result.items], result.total, result.total_is_exact))
+    return out, [q["sql"] for q in queries]
+
+
+def posted() -> set[tuple[str, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT lexeme, docid FROM {POSTING_TABLE}")
+        return set(cursor.fetchall())
+
+
+def reposted() -> set[tuple[str, int]]:
+    """What the postings should hold: every stored document's posted lexemes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.lexeme, d.docid FROM catalog_searchdocument d, unnest(d.vector) u "
+            f"WHERE u.lexeme IN (SELECT lexeme FROM {TERM_TABLE} WHERE posted)"
+        )
+        return set(cursor.fetchall())
+
+
+def test_postings_answer_exactly_as_gin(catalog):
+    through_gin, sql_gin = answers()
+    assert not any(POSTING_TABLE in s for s in sql_gin)  # nothing posted at 2,000 documents
+
+    assert pg_post_frequent(min_documents=5) > 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT lexeme FROM {TERM_TABLE} WHERE posted ORDER BY lexeme")
+        flagged = [r[0] for r in cursor.fetchall()]
+    assert {"python", "machine", "learning", "gardens", "a"} <= set(flagged)
+    assert "garden" not in flagged  # 4 documents: garden is gardens (posted) and garden (GIN)
+    assert "pythonic" not in flagged
+    assert "learner" not in flagged
+    assert posted() == reposted()
+
+    through_postings, sql_postings = answers()
+    assert through_postings == through_gin
+    assert through_gin[0][2:] == (12, False)  # python: 41 matches, a window of 12
+    assert through_gin[3][2] == 12
+    assert through_gin[-2][2] == 0
+    assert through_gin[-1][2] == 0
+    assert any(POSTING_TABLE in s for s in sql_postings)
+    # Read from the postings: no GIN statement collects or counts a window (LIMIT 13) of it.
+    with CaptureQueriesContext(connection) as queries:
+        search_titles(query="machine learning", limits=SMALL, cached=False)
+    windows = [q["sql"] for q in queries if "@@" in q["sql"] and "LIMIT 13" in q["sql"]]
+    assert windows == []
+    assert any("LIMIT 13" in q["sql"] and POSTING_TABLE in q["sql"] for q in queries)
+
+
+def test_which_plans_the_postings_answer(catalog):
+    pg_post_frequent(min_documents=5)
+    backend = PostgresBackend()
+
+    def reads_postings(query: str, fields: dict | None = None) -> bool:
+        return backend.posted_matches(make_plan(query, fields), 13) is not None
+
+    assert reads_postings("python")
+    assert reads_postings("machine learn")  # learn: learning (posted), learner (6: the rest)
+    assert reads_postings("data")  # its pinyin alternative (大塔) read through GIN
+    assert not reads_postings("python 园林")  # a Chinese clause
+    assert not reads_postings("python 2024")  # a number
+    assert not reads_postings("python", {"title": "machine"})  # a clause in some columns
+    # Known empty without a statement on the documents: no lexeme starts with zzyzx.
+    assert backend.posted_matches(make_plan("python qwxzvkjq"), 13) == []
+    # The first 13 in index order, as GIN orders them.
+    docids = backend.posted_matches(make_plan("python"), 13)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT docid FROM catalog_searchdocument WHERE vector @@ %s::tsquery "
+            "ORDER BY docid LIMIT 13",
+            [backend.match(make_plan("python"))[1][0]],
+        )
+        assert docids == [r[0] for r in cursor.fetchall()]
+
+
+def test_the_postings_stay_exact_through_every_kind_of_index_write(catalog):
+    pg_post_frequent(min_documents=5)
+    backend = PostgresBackend()
+
+    def posted_titles(query: str) -> list[int]:
+        docids = backend.posted_matches(make_plan(query), 1000)
+        assert docids is not None, query
+        return [d & 0xFFFFFFFF for d in docids]
+
+    # Added: a new title is found through the postings of python and cookbook.
+    (new,) = add_titles([{"title": "Python Cookbook Extra"}])
+    assert posted() == reposted()
+    assert new.pk in posted_titles("python cookbook")
+    assert len(posted_titles("python cookbook")) == 21
+
+    # Changed: no longer python, now garden.
+    Title.objects.filter(pk=new.pk).update(title="Garden Cookbook Extra")
+    index_titles(title_ids=[new.pk])
+    assert posted() == reposted()
+    assert new.pk not in posted_titles("python cookbook")
+    assert new.pk in posted_titles("gardens cookbook") or new.pk in posted_titles("cookbook")
+    assert new.pk not in posted_titles("gardens")
+
+    # Moved in the index order: its postings follow the docid, and it comes first.
+    assert posted_titles("cookbook")[0] != new.pk
+    assert set_popularity(popularity={new.pk: 100_000}) == 1
+    assert posted() == reposted()
+    assert posted_titles("cookbook")[0] == new.pk
+    assert search_titles(query="cookbook", limits=SMALL, cached=False).total == 12
+
+    # Removed: its postings go with the document.
+    Title.objects.filter(pk=new.pk).update(is_active=False)
+    index_titles(title_ids=[new.pk])
+    assert posted() == reposted()
+    assert not any(docid & 0xFFFFFFFF == new.pk for _, docid in posted())
+    assert new.pk not in posted_titles("cookbook")
+
+    # A rebuild keeps which lexemes are posted and posts the documents again.
+    before = posted()
+    rebuild_index()
+    assert posted() == before == reposted()
