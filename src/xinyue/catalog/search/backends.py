@@ -421,10 +421,15 @@ def pg_post_frequent(conn: Any = None, *, min_documents: int = POSTING_MIN_DOCUM
     return len(lexemes)
 
 
+def _pinyin_prefix(prefix: str) -> str:
+    return _pg_quote("@" + prefix) + ":*"
+
+
 class _PostedClause(NamedTuple):
     posted: list[tuple[str, int]]  # lexemes read from the postings, with their documents
-    rest: str  # a tsquery of what is read through GIN ("" when nothing)
-    documents: int  # an upper bound of the clause's matches (the rest's known part)
+    rest: str  # a tsquery of its rare lexemes, read through GIN ("" when none)
+    pinyin: str  # the prefix of its pinyin alternative ("" when none)
+    documents: int  # how many documents hold its lexemes (its pinyin alternative not known)
 
 
 # ``PostgresBackend.posted_matches``: merge joins only, for one statement (the previous values
@@ -504,6 +509,8 @@ class PostgresBackend:
     # Nor more than this many postings read by one statement, whatever GIN would cost (a very
     # short introduction reads ~70,000).
     posting_reads = 200_000
+    # A pinyin prefix this short stands for many pinyin lexemes (see SqliteBackend.short_prefix).
+    short_pinyin = 3
 
     def _frequency(self, plan: Plan, *, any_weight: bool) -> float:
         """The statistics' share of documents holding the plan's word (the largest of its
@@ -597,29 +604,37 @@ class PostgresBackend:
         plan can be answered there and that is cheaper than GIN; else None (the caller reads
         GIN as before). Same matches by construction: each clause is the union of its
         alternatives — its word or every lexeme its prefix stands for (from the term table), and
-        its pinyin prefix —, the posted ones from the postings, the rest (at most
-        ``posting_rest`` documents) through GIN. A plan qualifies when every clause is a Latin
-        term in all columns (no weights, no phrases) with a posted lexeme, and there are no
-        filter tokens."""
+        its pinyin prefix —, the posted lexemes from the postings, the rare ones (at most
+        ``posting_rest`` documents) through GIN, the pinyin prefix through GIN for the first
+        clause and tested on each candidate's vector for the others. A plan qualifies when
+        every clause is a Latin term in all columns (no weights, no phrases) with a posted
+        lexeme, and there are no filter tokens."""
         clauses = self._posted_clauses(plan)
         if clauses is None:
             return None
-        if any(c.documents == 0 and not c.rest for c in clauses):
+        if any(c.documents == 0 and not c.pinyin for c in clauses):
             return []  # a clause nothing matches: the term table knows every Latin lexeme
         if not all(c.posted for c in clauses):
             return None  # a clause of rare words only: GIN reads its few matches
-        clauses.sort(key=lambda c: c.documents)
-        if not self._postings_cheaper(clauses, limit):
+        # The clause with the fewest documents is read in order, the others merged into it. A
+        # short pinyin prefix (``to``) stands for many documents: such a clause is tested on
+        # the merged documents instead (``_postings_sql``), and is not read first.
+        clauses.sort(key=lambda c: (self._tested(c), c.documents))
+        if self._tested(clauses[0]) or not self._postings_cheaper(clauses, limit):
             return None
-        rests: list[list[int]] = [[] for _ in clauses]
-        wanted = [(i, c.rest) for i, c in enumerate(clauses) if c.rest]
-        if wanted:
+        rests: list[list[int] | None] = [None if self._tested(c) else [] for c in clauses]
+        asked = [
+            (i, " | ".join(x for x in (c.rest, c.pinyin and _pinyin_prefix(c.pinyin)) if x))
+            for i, c in enumerate(clauses)
+            if rests[i] is not None and (c.rest or c.pinyin)
+        ]
+        if asked:
             with connection.cursor() as cursor:
-                cursor.execute(_CLAUSE_REST_SQL, [self.posting_rest + 1, [q for _, q in wanted]])
+                cursor.execute(_CLAUSE_REST_SQL, [self.posting_rest + 1, [q for _, q in asked]])
                 for number, docids in cursor.fetchall():
                     if len(docids) > self.posting_rest:
                         return None  # a pinyin prefix many documents hold: GIN it is
-                    rests[wanted[number - 1][0]] = docids
+                    rests[asked[number - 1][0]] = docids
         sql, params, repeats = self._postings_sql(clauses, rests)
         merged = len(clauses) > 1
         with transaction.atomic() if merged else nullcontext(), connection.cursor() as cursor:
@@ -644,21 +659,29 @@ class PostgresBackend:
                 out.append(docid)
         return out[:limit]
 
+    def _tested(self, clause: _PostedClause) -> bool:
+        """Whether the clause's pinyin alternative is a short prefix, tested per document."""
+        return 0 < len(clause.pinyin) <= self.short_pinyin
+
     def _postings_cheaper(self, clauses: Sequence[_PostedClause], limit: int) -> bool:
-        """Whether reading the postings costs less than GIN (clauses by documents, fewest first).
+        """Whether reading the postings costs less than GIN (the first clause read in order).
         GIN visits a heap page per match it collects (at most the first clause's documents, up
-        to the limit), and when the matches may exceed the limit it reads the head in index
-        order again (RUM), about as much more. Merged postings are read up to the limit's match:
-        all of them when the matches are fewer, else about limit / matches of each clause's —
-        taken as the first clause's documents (titles that share words usually share many)."""
+        to the limit); when the matches may exceed the limit it reads the head in index order
+        again (RUM), about as much more; and a short pinyin prefix (``to``) makes it merge the
+        posting lists of every pinyin lexeme that starts so, about as much more again. Merged
+        postings are read up to the limit's match: all of them when the matches are fewer, else
+        about limit / matches of each clause's, matches taken as the first clause's documents
+        (titles that share words usually share many)."""
         first = clauses[0].documents
         postings = sum(c.documents for c in clauses) * min(1.0, limit / max(first, 1))
-        gin = min(first, limit) * (2 if first >= limit else 1)
+        gin = min(first, limit)
+        short = sum(self._tested(c) for c in clauses)
+        gin *= 1 + (first >= limit) + short
         return postings * self.posting_cost < gin and postings <= self.posting_reads
 
     def _posted_clauses(self, plan: Plan) -> list[_PostedClause] | None:
-        """Each clause's posted lexemes, the rest and their documents (``posted_matches``), or
-        None when the plan does not qualify."""
+        """Each clause's posted lexemes, rare lexemes, pinyin alternative and documents
+        (``posted_matches``), or None when the plan does not qualify."""
         if plan.filter_tokens or not plan.clauses:
             return None
         words = ("t", "a", "p", "s")
@@ -682,16 +705,14 @@ class PostgresBackend:
         for clause, lexemes in zip(plan.clauses, found, strict=True):
             if len(lexemes) > PREFIX_EXPANSION:
                 return None
-            rest = [x for x, _, posted in lexemes if not posted]
             if sum(n for _, n, posted in lexemes if not posted) > self.posting_rest:
                 return None
-            alternatives = [_pg_quote(x) for x in rest]
-            if clause.term.pinyin and clause.group.pinyin:
-                alternatives.append(_pg_quote("@" + clause.term.text) + ":*")
+            pinyin = clause.term.pinyin and bool(clause.group.pinyin)
             out.append(
                 _PostedClause(
                     posted=[(x, n) for x, n, posted in lexemes if posted],
-                    rest=" | ".join(alternatives),
+                    rest=" | ".join(_pg_quote(x) for x, _, posted in lexemes if not posted),
+                    pinyin=clause.term.text if pinyin else "",
                     documents=sum(n for _, n, _ in lexemes),
                 )
             )
@@ -699,39 +720,57 @@ class PostgresBackend:
 
     @staticmethod
     def _postings_sql(
-        clauses: Sequence[_PostedClause], rests: Sequence[list[int]]
+        clauses: Sequence[_PostedClause], rests: Sequence[list[int] | None]
     ) -> tuple[str, list[Any], int]:
         """The statement for ``posted_matches`` (its last parameter the LIMIT), and how many
         rows of the first clause may repeat one before them. Each clause is the union of its
-        posted lexemes' postings (index-only scans in docid order) and its rest; the first
-        clause's documents are kept when every other clause holds them (semi joins)."""
-        params: list[Any] = []
+        posted lexemes' postings (index-only scans in docid order) and its collected rest; the
+        first clause's documents are kept when every other clause holds them (merge semi
+        joins). A clause whose rest is not collected (None: a short pinyin prefix) is tested
+        afterwards on each document the merge kept: its postings, else its vector."""
 
-        def union(clause: _PostedClause, rest: list[int]) -> str:
-            parts = []
+        def union(clause: _PostedClause, rest: list[int]) -> tuple[str, list[Any]]:
+            parts, args = [], []
             for lexeme, _ in clause.posted:
                 parts.append(f"SELECT docid FROM {POSTING_TABLE} WHERE lexeme = %s")
-                params.append(lexeme)
+                args.append(lexeme)
             if rest:
                 parts.append("SELECT unnest(%s::bigint[])")
-                params.append(sorted(rest))
-            return " UNION ALL ".join(parts)
+                args.append(sorted(rest))
+            return " UNION ALL ".join(parts), args
 
         first, *others = clauses
-        driver = union(first, rests[0])
-        sizes = [n for _, n in first.posted] + [len(rests[0])]
-        repeats = sum(sizes) - max(sizes)
-        conditions = [
-            f"EXISTS (SELECT 1 FROM ({union(clause, rest)}) k{number} "
-            f"WHERE k{number}.docid = c.docid)"
-            for number, (clause, rest) in enumerate(zip(others, rests[1:], strict=True), start=1)
-        ]
-        where = " WHERE " + " AND ".join(conditions) if conditions else ""
-        return (
-            f"SELECT c.docid FROM ({driver}) c{where} ORDER BY c.docid LIMIT %s",
-            params,
-            repeats,
-        )
+        driver, params = union(first, rests[0] or [])
+        sizes = [n for _, n in first.posted] + [len(rests[0] or [])]
+        merged: list[str] = []
+        checked: list[str] = []
+        checked_params: list[Any] = []
+        for number, (clause, rest) in enumerate(zip(others, rests[1:], strict=True), start=1):
+            sql, args = union(clause, rest or [])
+            test = f"EXISTS (SELECT 1 FROM ({sql}) k{number} WHERE k{number}.docid = c.docid)"
+            if rest is None:
+                # Per document (a scalar subquery: the planner cannot turn it into reading
+                # every document of the prefix first).
+                checked.append(
+                    f"({test} OR (SELECT d.vector FROM {DOC_TABLE} d WHERE d.docid = c.docid) "
+                    "@@ %s::tsquery)"
+                )
+                checked_params += [*args, _pinyin_prefix(clause.pinyin)]
+            else:
+                merged.append(test)
+                params += args
+        sql = f"SELECT c.docid FROM ({driver}) c"
+        if merged:
+            sql += " WHERE " + " AND ".join(merged)
+        if checked:
+            # OFFSET 0 keeps the merge in a subquery of its own, so that only the documents
+            # every merged clause holds are tested (in docid order, as the merge gives them).
+            sql = (
+                f"SELECT c.docid FROM ({sql} ORDER BY c.docid OFFSET 0) c "
+                f"WHERE {' AND '.join(checked)}"
+            )
+            params += checked_params
+        return f"{sql} ORDER BY c.docid LIMIT %s", params, sum(sizes) - max(sizes)
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:

@@ -40,6 +40,7 @@ QUERIES = [
     ("garden", {"sort": "newest"}),
     ("python garden", {}),
     ("qwxzvkjq", {}),
+    ("introduction to gardens", {}),
 ]
 
 
@@ -53,6 +54,8 @@ def catalog(db):
         rows.append({"title": f"A Very Short Introduction to Gardens {i}", "popularity": i * 5})
     rows += [{"title": f"The Garden Learner {i}"} for i in range(4)]
     rows += [{"title": "大塔寺志", "authors": ["张三"]}, {"title": "Pythonic Ways"}]
+    # Its pinyin (tongxing) starts with "to": found by "introduction to gardens" without the word.
+    rows += [{"title": "同行 Introduction Gardens", "popularity": 500}]
     titles = add_titles(rows)
     forget_statistics()
     yield titles
@@ -102,8 +105,10 @@ def test_postings_answer_exactly_as_gin(catalog):
     assert through_postings == through_gin
     assert through_gin[0][2:] == (12, False)  # python: 41 matches, a window of 12
     assert through_gin[3][2] == 12
+    assert through_gin[-3][2] == 0
     assert through_gin[-2][2] == 0
-    assert through_gin[-1][2] == 0
+    assert through_gin[-1][2:] == (12, False)  # 20 with the word, and 同行 by its pinyin
+    assert through_gin[-1][1][0] == catalog[-1].pk
     assert any(POSTING_TABLE in s for s in sql_postings)
     # Read from the postings: no GIN statement collects or counts a window (LIMIT 13) of it.
     with CaptureQueriesContext(connection) as queries:
@@ -123,6 +128,8 @@ def test_which_plans_the_postings_answer(catalog):
     assert reads_postings("python")
     assert reads_postings("machine learn")  # learn: learning (posted), learner (6: the rest)
     assert reads_postings("data")  # its pinyin alternative (大塔) read through GIN
+    assert reads_postings("gardens to")  # to: its pinyin (同行) tested per document
+    assert not reads_postings("to")  # ... which needs another clause to merge
     assert not reads_postings("python 园林")  # a Chinese clause
     assert not reads_postings("python 2024")  # a number
     assert not reads_postings("python", {"title": "machine"})  # a clause in some columns
