@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from django.db import DatabaseError, connection, transaction
@@ -432,17 +432,6 @@ class _PostedClause(NamedTuple):
     documents: int  # how many documents hold its lexemes (its pinyin alternative not known)
 
 
-# ``PostgresBackend.posted_matches``: merge joins only, for one statement (the previous values
-# are read first and set again after it; in an outer transaction they would last to its end).
-_MERGE_ONLY_SQL = (
-    "SELECT current_setting('enable_nestloop'), current_setting('enable_hashjoin'), "
-    "set_config('enable_nestloop', 'off', true), set_config('enable_hashjoin', 'off', true)"
-)
-_MERGE_RESTORE_SQL = (
-    "SELECT set_config('enable_nestloop', %s, true), set_config('enable_hashjoin', %s, true)"
-)
-
-
 def pg_create_ordered_index(conn: Any = None) -> bool:
     """Create the RUM index when this database can have it: the ``rum`` extension is installed,
     or the server offers it (Debian's ``postgresql-15-rum``) and this role may install it.
@@ -636,21 +625,9 @@ class PostgresBackend:
                         return None  # a pinyin prefix many documents hold: GIN it is
                     rests[asked[number - 1][0]] = docids
         sql, params, repeats = self._postings_sql(clauses, rests)
-        merged = len(clauses) > 1
-        with transaction.atomic() if merged else nullcontext(), connection.cursor() as cursor:
-            if merged:
-                # Merge joins of the clauses' postings in docid order, each read once up to the
-                # limit's match. The planner's estimate of an AND of words assumes they are
-                # independent (very ∧ short: 436 of 20,897 documents, truly all of them), and
-                # on that it would probe the largest clause's postings once per match instead
-                # (a very short introduction: 30,193 buffers against 310 merged). For this
-                # statement only: the settings are restored after it.
-                cursor.execute(_MERGE_ONLY_SQL)
-                previous = cursor.fetchone()
+        with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit + repeats])
             rows = cursor.fetchall()
-            if merged:
-                cursor.execute(_MERGE_RESTORE_SQL, previous[:2])
         # The first clause's alternatives may hold a document twice (in index order, next to
         # each other): at most ``repeats`` rows repeat one before them.
         out: list[int] = []
@@ -747,7 +724,15 @@ class PostgresBackend:
         checked_params: list[Any] = []
         for number, (clause, rest) in enumerate(zip(others, rests[1:], strict=True), start=1):
             sql, args = union(clause, rest or [])
-            test = f"EXISTS (SELECT 1 FROM ({sql}) k{number} WHERE k{number}.docid = c.docid)"
+            # In a subquery of its own (OFFSET 0) in docid order: merged. The planner's estimate
+            # of an AND of words assumes they are independent (very ∧ short: 436 of 20,897
+            # documents, truly all of them), and on that it would probe the clause's postings
+            # once per document instead (a very short introduction: 30,193 buffers, 310
+            # merged); a subquery it cannot enter cannot be probed.
+            test = (
+                f"EXISTS (SELECT 1 FROM ({sql} ORDER BY docid OFFSET 0) k{number} "
+                f"WHERE k{number}.docid = c.docid)"
+            )
             if rest is None:
                 # Per document (a scalar subquery: the planner cannot turn it into reading
                 # every document of the prefix first).
