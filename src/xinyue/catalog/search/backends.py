@@ -498,7 +498,8 @@ class PostgresBackend:
     # Nor more than this many postings read by one statement, whatever GIN would cost (a very
     # short introduction reads ~70,000).
     posting_reads = 200_000
-    # A pinyin prefix this short stands for many pinyin lexemes (see SqliteBackend.short_prefix).
+    # A pinyin prefix this short stands for many pinyin lexemes and documents (``to``: 22,529
+    # at 1 M): a plan with one is left to GIN (collecting them would cost more than it saves).
     short_pinyin = 3
 
     def _frequency(self, plan: Plan, *, any_weight: bool) -> float:
@@ -593,11 +594,11 @@ class PostgresBackend:
         plan can be answered there and that is cheaper than GIN; else None (the caller reads
         GIN as before). Same matches by construction: each clause is the union of its
         alternatives — its word or every lexeme its prefix stands for (from the term table), and
-        its pinyin prefix —, the posted lexemes from the postings, the rare ones (at most
-        ``posting_rest`` documents) through GIN, the pinyin prefix through GIN for the first
-        clause and tested on each candidate's vector for the others. A plan qualifies when
-        every clause is a Latin term in all columns (no weights, no phrases) with a posted
-        lexeme, and there are no filter tokens."""
+        its pinyin prefix —, the posted lexemes from the postings, the others (rare lexemes, at
+        most ``posting_rest`` documents; a pinyin prefix, when it holds at most as many) through
+        GIN. A plan qualifies when every clause is a Latin term in all columns (no weights, no
+        phrases) with a posted lexeme and no short pinyin prefix, and there are no filter
+        tokens."""
         clauses = self._posted_clauses(plan)
         if clauses is None:
             return None
@@ -605,17 +606,15 @@ class PostgresBackend:
             return []  # a clause nothing matches: the term table knows every Latin lexeme
         if not all(c.posted for c in clauses):
             return None  # a clause of rare words only: GIN reads its few matches
-        # The clause with the fewest documents is read in order, the others merged into it. A
-        # short pinyin prefix (``to``) stands for many documents: such a clause is tested on
-        # the merged documents instead (``_postings_sql``), and is not read first.
-        clauses.sort(key=lambda c: (self._tested(c), c.documents))
-        if self._tested(clauses[0]) or not self._postings_cheaper(clauses, limit):
+        # The clause with the fewest documents is read in order, the others merged into it.
+        clauses.sort(key=lambda c: c.documents)
+        if not self._postings_cheaper(clauses, limit):
             return None
-        rests: list[list[int] | None] = [None if self._tested(c) else [] for c in clauses]
+        rests: list[list[int]] = [[] for _ in clauses]
         asked = [
             (i, " | ".join(x for x in (c.rest, c.pinyin and _pinyin_prefix(c.pinyin)) if x))
             for i, c in enumerate(clauses)
-            if rests[i] is not None and (c.rest or c.pinyin)
+            if c.rest or c.pinyin
         ]
         if asked:
             with connection.cursor() as cursor:
@@ -636,24 +635,19 @@ class PostgresBackend:
                 out.append(docid)
         return out[:limit]
 
-    def _tested(self, clause: _PostedClause) -> bool:
-        """Whether the clause's pinyin alternative is a short prefix, tested per document."""
-        return 0 < len(clause.pinyin) <= self.short_pinyin
-
     def _postings_cheaper(self, clauses: Sequence[_PostedClause], limit: int) -> bool:
-        """Whether reading the postings costs less than GIN (the first clause read in order).
-        GIN visits a heap page per match it collects (at most the first clause's documents, up
-        to the limit); when the matches may exceed the limit it reads the head in index order
-        again (RUM), about as much more; and a short pinyin prefix (``to``) makes it merge the
-        posting lists of every pinyin lexeme that starts so, about as much more again. Merged
-        postings are read up to the limit's match: all of them when the matches are fewer, else
-        about limit / matches of each clause's, matches taken as the first clause's documents
-        (titles that share words usually share many)."""
+        """Whether reading the postings costs less than GIN (clauses by documents, fewest
+        first). GIN visits a heap page per match it collects (at most the first clause's
+        documents, up to the limit), and when the matches may exceed the limit it reads the head
+        in index order again (RUM), about as much more. Merged postings are read up to the
+        limit's match: all of them when the matches are fewer, else about limit / matches of
+        each clause's, matches taken as the first clause's documents (titles that share words
+        usually share many). Measured at 1 M (backend CPU on a shared machine): python 31 →
+        10.5 ms, a very short introduction 87 → 25, but introduction to physics (2,045 documents
+        hold introduction and physics, 41,769 introduction) 25 → 38, which this leaves to GIN."""
         first = clauses[0].documents
         postings = sum(c.documents for c in clauses) * min(1.0, limit / max(first, 1))
-        gin = min(first, limit)
-        short = sum(self._tested(c) for c in clauses)
-        gin *= 1 + (first >= limit) + short
+        gin = min(first, limit) * (2 if first >= limit else 1)
         return postings * self.posting_cost < gin and postings <= self.posting_reads
 
     def _posted_clauses(self, plan: Plan) -> list[_PostedClause] | None:
@@ -685,6 +679,8 @@ class PostgresBackend:
             if sum(n for _, n, posted in lexemes if not posted) > self.posting_rest:
                 return None
             pinyin = clause.term.pinyin and bool(clause.group.pinyin)
+            if pinyin and len(clause.term.text) <= self.short_pinyin:
+                return None  # its pinyin alternative (``to``) holds many documents: GIN
             out.append(
                 _PostedClause(
                     posted=[(x, n) for x, n, posted in lexemes if posted],
@@ -697,65 +693,41 @@ class PostgresBackend:
 
     @staticmethod
     def _postings_sql(
-        clauses: Sequence[_PostedClause], rests: Sequence[list[int] | None]
+        clauses: Sequence[_PostedClause], rests: Sequence[list[int]]
     ) -> tuple[str, list[Any], int]:
         """The statement for ``posted_matches`` (its last parameter the LIMIT), and how many
         rows of the first clause may repeat one before them. Each clause is the union of its
         posted lexemes' postings (index-only scans in docid order) and its collected rest; the
         first clause's documents are kept when every other clause holds them (merge semi
-        joins). A clause whose rest is not collected (None: a short pinyin prefix) is tested
-        afterwards on each document the merge kept: its postings, else its vector."""
+        joins)."""
+        params: list[Any] = []
 
-        def union(clause: _PostedClause, rest: list[int]) -> tuple[str, list[Any]]:
-            parts, args = [], []
+        def union(clause: _PostedClause, rest: list[int]) -> str:
+            parts = []
             for lexeme, _ in clause.posted:
                 parts.append(f"SELECT docid FROM {POSTING_TABLE} WHERE lexeme = %s")
-                args.append(lexeme)
+                params.append(lexeme)
             if rest:
                 parts.append("SELECT unnest(%s::bigint[])")
-                args.append(sorted(rest))
-            return " UNION ALL ".join(parts), args
+                params.append(sorted(rest))
+            return " UNION ALL ".join(parts)
 
         first, *others = clauses
-        driver, params = union(first, rests[0] or [])
-        sizes = [n for _, n in first.posted] + [len(rests[0] or [])]
-        merged: list[str] = []
-        checked: list[str] = []
-        checked_params: list[Any] = []
-        for number, (clause, rest) in enumerate(zip(others, rests[1:], strict=True), start=1):
-            sql, args = union(clause, rest or [])
-            # In a subquery of its own (OFFSET 0) in docid order: merged. The planner's estimate
-            # of an AND of words assumes they are independent (very ∧ short: 436 of 20,897
-            # documents, truly all of them), and on that it would probe the clause's postings
-            # once per document instead (a very short introduction: 30,193 buffers, 310
-            # merged); a subquery it cannot enter cannot be probed.
-            test = (
-                f"EXISTS (SELECT 1 FROM ({sql} ORDER BY docid OFFSET 0) k{number} "
-                f"WHERE k{number}.docid = c.docid)"
-            )
-            if rest is None:
-                # Per document (a scalar subquery: the planner cannot turn it into reading
-                # every document of the prefix first).
-                checked.append(
-                    f"({test} OR (SELECT d.vector FROM {DOC_TABLE} d WHERE d.docid = c.docid) "
-                    "@@ %s::tsquery)"
-                )
-                checked_params += [*args, _pinyin_prefix(clause.pinyin)]
-            else:
-                merged.append(test)
-                params += args
-        sql = f"SELECT c.docid FROM ({driver}) c"
-        if merged:
-            sql += " WHERE " + " AND ".join(merged)
-        if checked:
-            # OFFSET 0 keeps the merge in a subquery of its own, so that only the documents
-            # every merged clause holds are tested (in docid order, as the merge gives them).
-            sql = (
-                f"SELECT c.docid FROM ({sql} ORDER BY c.docid OFFSET 0) c "
-                f"WHERE {' AND '.join(checked)}"
-            )
-            params += checked_params
-        return f"{sql} ORDER BY c.docid LIMIT %s", params, sum(sizes) - max(sizes)
+        driver = union(first, rests[0])
+        sizes = [n for _, n in first.posted] + [len(rests[0])]
+        # Each other clause in a subquery of its own (OFFSET 0) in docid order: merged. The
+        # planner's estimate of an AND of words assumes they are independent (very ∧ short: 436
+        # of 20,897 documents, truly all of them), and on that it would probe the clause's
+        # postings once per document instead (a very short introduction: 30,193 buffers, 310
+        # merged); a subquery it cannot enter cannot be probed.
+        conditions = [
+            f"EXISTS (SELECT 1 FROM ({union(clause, rest)} ORDER BY docid OFFSET 0) k{number} "
+            f"WHERE k{number}.docid = c.docid)"
+            for number, (clause, rest) in enumerate(zip(others, rests[1:], strict=True), start=1)
+        ]
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        sql = f"SELECT c.docid FROM ({driver}) c{where} ORDER BY c.docid LIMIT %s"
+        return sql, params, sum(sizes) - max(sizes)
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:

@@ -54,7 +54,7 @@ def catalog(db):
         rows.append({"title": f"A Very Short Introduction to Gardens {i}", "popularity": i * 5})
     rows += [{"title": f"The Garden Learner {i}"} for i in range(4)]
     rows += [{"title": "大塔寺志", "authors": ["张三"]}, {"title": "Pythonic Ways"}]
-    # Its pinyin (tongxing) starts with "to": found by "introduction to gardens" without the word.
+    # Its pinyin (tongxing) starts with "to": "introduction to gardens" finds it without the word.
     rows += [{"title": "同行 Introduction Gardens", "popularity": 500}]
     titles = add_titles(rows)
     forget_statistics()
@@ -128,8 +128,7 @@ def test_which_plans_the_postings_answer(catalog):
     assert reads_postings("python")
     assert reads_postings("machine learn")  # learn: learning (posted), learner (6: the rest)
     assert reads_postings("data")  # its pinyin alternative (大塔) read through GIN
-    assert reads_postings("gardens to")  # to: its pinyin (同行) tested per document
-    assert not reads_postings("to")  # ... which needs another clause to merge
+    assert not reads_postings("gardens to")  # to: a short pinyin prefix (同行 is tongxing)
     assert not reads_postings("python 园林")  # a Chinese clause
     assert not reads_postings("python 2024")  # a number
     assert not reads_postings("python", {"title": "machine"})  # a clause in some columns
