@@ -46,7 +46,7 @@ SQLITE_TRIGGERS = [
 def _move_documents(moves: Mapping[int, int]) -> int:
     """Give documents a new ``docid`` (title id → docid), tokens unchanged; returns how many
     documents moved (titles without a document are skipped). On SQLite the update trigger moves
-    the FTS row; on PostgreSQL the row's vector is copied as it is."""
+    the FTS row (PostgreSQL moves its postings too: ``PostgresBackend.move_documents``)."""
     moved = 0
     with connection.cursor() as cursor:
         for title_id, new_docid in moves.items():
