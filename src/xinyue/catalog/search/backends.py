@@ -627,6 +627,8 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit + repeats])
             rows = cursor.fetchall()
+        if not repeats:
+            return [row[0] for row in rows]
         # The first clause's alternatives may hold a document twice (in index order, next to
         # each other): at most ``repeats`` rows repeat one before them.
         out: list[int] = []
