@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from xinyue.catalog.demo import demo_supplier
 from xinyue.catalog.models import Title
 from xinyue.catalog.search.backends import (
     POSTING_TABLE,
@@ -16,10 +17,13 @@ from xinyue.catalog.search.backends import (
     forget_statistics,
     pg_post_frequent,
 )
+from xinyue.catalog.search.isbn import parse_isbn
 from xinyue.catalog.search.plan import make_plan
 from xinyue.catalog.selectors.search import Limits, search_titles
+from xinyue.catalog.services.imports import TitleData, bulk_add_titles
 from xinyue.catalog.services.indexing import index_titles, rebuild_index, set_popularity
-from xinyue.catalog.tests.engine_data import add_titles
+from xinyue.catalog.tests.engine_data import add_titles, fresh_isbn
+from xinyue.core.actors import SYSTEM
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the postings are PostgreSQL's"
@@ -160,11 +164,31 @@ def test_the_postings_stay_exact_through_every_kind_of_index_write(catalog):
     assert new.pk in posted_titles("python cookbook")
     assert len(posted_titles("python cookbook")) == 21
 
+    # Added by a bulk load (the index built at the end): posted as it is inserted.
+    isbn = parse_isbn(fresh_isbn())
+    bulk_add_titles(
+        actor=SYSTEM,
+        supplier=demo_supplier(),
+        titles=[
+            TitleData(
+                isbn13=isbn.isbn13,
+                isbn10=isbn.isbn10,
+                title="Python Cookbook Bulk",
+                list_price_fen=3000,
+                stock=1,
+            )
+        ],
+        bulk=True,
+    )
+    assert posted() == reposted()
+    assert len(posted_titles("python cookbook")) == 22
+
     # Changed: no longer python, now garden.
     Title.objects.filter(pk=new.pk).update(title="Garden Cookbook Extra")
     index_titles(title_ids=[new.pk])
     assert posted() == reposted()
     assert new.pk not in posted_titles("python cookbook")
+    assert len(posted_titles("python cookbook")) == 21
     assert new.pk in posted_titles("gardens cookbook") or new.pk in posted_titles("cookbook")
     assert new.pk not in posted_titles("gardens")
 
