@@ -66,7 +66,7 @@ def open_order(reader, reference: str) -> CreditOrder:
 def test_the_sandbox_reads_its_fault_table_once_per_call_and_a_set_fault_still_applies(admitted):
     with CaptureQueriesContext(connection) as queries:
         order = open_order(admitted, "order:XY20261201000001")
-    assert (order.state, order.pending_op) == ("pending_confirm", "")
+    assert (order.state, order.pending_op) == ("borrowed", "")
     fault_reads = [q["sql"] for q in queries if "sandbox_zhima_fault" in q["sql"]]
     assert len(fault_reads) == 1  # rent.create asks five times (unavailable … notification)
 
@@ -78,7 +78,7 @@ def test_the_sandbox_reads_its_fault_table_once_per_call_and_a_set_fault_still_a
     assert "ProviderUnavailable" in down.last_error
     assert not SandboxFault.objects.exists()  # the counted fault was used up
     again = open_order(admitted, "order:XY20261201000002")
-    assert (again.pk, again.state, again.pending_op) == (down.pk, "pending_confirm", "")
+    assert (again.pk, again.state, again.pending_op) == (down.pk, "borrowed", "")
 
 
 def resent(params: dict[str, str], **changes: str) -> dict[str, str]:
@@ -100,11 +100,12 @@ def test_a_notification_repeating_the_state_writes_nothing_and_a_new_state_is_ap
     client, admitted
 ):
     order = open_order(admitted, "order:XY20261201000003")
-    # The sandbox's own notification ("borrow") was delivered and applied.
+    # The create's answer ("admitted", no deposit path) already said "borrow"; the sandbox's own
+    # notification, delivered after it, repeats it.
     order.refresh_from_db()
     assert order.state == "borrowed"
     first = ProviderNotification.objects.get(kind="order")
-    assert first.outcome == "applied"
+    assert first.outcome == "unchanged"
     events = CreditOrderEvent.objects.filter(order=order).count()
     params = SandboxNotification.objects.get(params__notify_type="zm_rent_order").params
 
