@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM, Actor, Channel
-from xinyue.credit.models import CreditAuthorization, CreditOrder, ProviderNotification
+from xinyue.credit.models import CreditAuthorization, ProviderNotification
 from xinyue.credit.providers import ProviderNotConfigured, get_provider
 from xinyue.credit.providers.base import (
     AdmittanceResult,
@@ -24,6 +24,7 @@ from xinyue.credit.providers.base import (
     ProviderEvent,
     SignatureInvalid,
 )
+from xinyue.credit.selectors import credit_order_by_out_order_no
 
 log = logging.getLogger("xinyue.credit.notify")
 
@@ -96,9 +97,7 @@ def _apply(event: ProviderEvent, *, actor: Actor) -> str:
         )
         return "applied"
     if event.kind == "order":
-        order = CreditOrder.objects.filter(
-            provider=event.provider, out_order_no=event.reference
-        ).first()
+        order = credit_order_by_out_order_no(provider=event.provider, out_order_no=event.reference)
         if order is None:
             return "unknown_reference"
         return apply_order_event(order=order, event=event, actor=actor)
