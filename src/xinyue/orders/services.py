@@ -1258,16 +1258,12 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
     provider was down (the task tries again by ``CREDIT_BACKOFF``), None when done. The same
     reference every time, and the credit app's fixed provider key, mean a retry never opens a
     second credit order."""
-    # The reader's standing only (what the actor, the credit checks and the message use): the
-    # sealed personal fields stay deferred, as placing reads them.
-    order = (
-        Order.objects.select_related("reader")
-        .only(*(f"reader__{f}" for f in READER_STANDING), *ORDER_FIELDS)
-        .filter(pk=order_id)
-        .first()
-    )
+    # Raw, and only what opening uses (the order's columns below; the reader's standing for
+    # the actor, the credit checks and the message): the rest stays deferred, loaded if touched.
+    order = next(iter(Order.objects.raw(_OPENING_ORDER_SQL, [order_id])), None)
     if order is None or order.status != Status.PLACED:
         return None
+    order.reader = next(iter(Reader.objects.raw(_OPENING_READER_SQL, [order.reader_id])))
     actor = reader_actor(order.reader, channel=Channel(order.channel))
     try:
         order, credit = submit_credit_order(actor=actor, order=order)
@@ -1288,19 +1284,13 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
 
 
 # What opening a credit order reads of the order and of its reader.
-ORDER_FIELDS = (
-    "number",
-    "reader",
-    "channel",
-    "status",
-    "list_price_total_fen",
-    "loan_days",
-    "placed_at",
-    "credit_reference",
-    "confirm_url",
-    "confirm_expires_at",
+_OPENING_ORDER_SQL = (
+    "SELECT id, number, reader_id, channel, status, list_price_total_fen, loan_days, placed_at,"
+    f" credit_reference, confirm_url, confirm_expires_at FROM {Order._meta.db_table} WHERE id = %s"
 )
-READER_STANDING = ("id", "user_id", "is_active", "deleted_at")
+_OPENING_READER_SQL = (
+    f"SELECT id, user_id, is_active, deleted_at FROM {Reader._meta.db_table} WHERE id = %s"
+)
 
 
 def submit_credit_order(*, actor: Actor, order: Order) -> tuple[Order, CreditOrder | None]:

@@ -21,7 +21,7 @@ from xinyue.credit import conf, crypto, services
 from xinyue.credit.models import CreditOrder, CreditOrderEvent, ProviderNotification
 from xinyue.credit.providers import http
 from xinyue.credit.providers.zhima import alipay_time
-from xinyue.credit.sandbox.models import SandboxFault, SandboxNotification
+from xinyue.credit.sandbox.models import SandboxFault, SandboxNotification, SandboxOrder
 from xinyue.readers.services.identity import reader_actor
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,56 @@ def test_the_in_process_transport_reads_the_environment_only_for_urls_that_leave
         "https://openapi.alipay.com/gateway.do", {}, None, None, None
     )
     assert outside["proxies"].get("https") == "http://127.0.0.1:3128"
+
+
+def test_a_duplicate_notify_id_saying_something_else_is_acknowledged_and_changes_nothing(
+    client, admitted
+):
+    """A notification is applied, then stored under its unique (provider, notify id) in the same
+    transaction: a second one under a stored notify id, validly signed but saying "cancel", is
+    rolled back with everything it applied."""
+    order = open_order(admitted, "order:XY20261201000004")
+    params = SandboxNotification.objects.get(params__notify_type="zm_rent_order").params
+    stored = ProviderNotification.objects.get(kind="order")
+    assert stored.notify_id == params["notify_id"]
+    before = CreditOrder.objects.get(pk=order.pk)
+    events = list(CreditOrderEvent.objects.filter(order=order).values_list("id", "to_state"))
+    fields = {k: v for k, v in params.items() if k != "sign"}
+    fields.update(notify_time=alipay_time(clock.now()), use_state="cancel")
+    key = conf.private_key(conf.ensure_sandbox_keys()["gateway_private"])
+    fields["sign"] = crypto.alipay_sign_notification(key, fields)
+
+    response = post(client, fields)
+    assert (response.status_code, response.content) == (200, b"success")
+    after = CreditOrder.objects.get(pk=order.pk)
+    assert (after.state, after.updated_at, after.synced_at) == (
+        "borrowed",
+        before.updated_at,
+        before.synced_at,
+    )
+    assert list(CreditOrderEvent.objects.filter(order=order).values_list("id", "to_state")) == (
+        events
+    )
+    assert list(ProviderNotification.objects.values_list("pk", "outcome")) == [
+        (stored.pk, stored.outcome)
+    ]
+    # The same state under a new notify id is a new notification, and is applied.
+    assert post(client, resent(params, use_state="cancel")).content == b"success"
+    assert CreditOrder.objects.get(pk=order.pk).state == "cancelled"
+
+
+def test_a_server_side_opening_is_borrowing_from_the_create_answer(admitted):
+    """Zhima's create answer for a reader who authorized before says "admitted" (no deposit
+    path): the order is borrowing at once, in one provider call, with one event per change."""
+    with CaptureQueriesContext(connection) as queries:
+        order = open_order(admitted, "order:XY20261201000005")
+    assert (order.state, order.pending_op, order.last_error) == ("borrowed", "", "")
+    assert order.provider_order_no == SandboxOrder.objects.get().order_no
+    assert list(
+        CreditOrderEvent.objects.filter(order=order)
+        .order_by("id")
+        .values_list("from_state", "to_state")
+    ) == [("", "new"), ("new", "borrowed")]
+    # One call reached the gateway (the create; no query after it): one look at its fault table.
+    assert len([q for q in queries if "sandbox_zhima_fault" in q["sql"]]) == 1
+    assert ProviderNotification.objects.get(kind="order").outcome == "unchanged"
