@@ -1,8 +1,10 @@
 """What opening a credit order costs the worker, and that the savings keep every rule: the
 sandbox looks at its fault table once per API call (a fault set through the control table still
 applies), a notification that repeats what the order already says writes nothing (one that
-moves the order still does), and the in-process transport skips the environment only for the
-URLs it serves itself. The sandbox is reached in process, as the worker reaches it."""
+moves the order still does; one under a stored notify id is rolled back), a server-side opening
+is borrowing from the create's answer (no query after it), and the in-process transport skips
+the environment only for the URLs it serves itself. The sandbox is reached in process, as the
+worker reaches it."""
 
 from __future__ import annotations
 
