@@ -47,7 +47,7 @@ class Admittance:
 
 def provider_setting(provider: str) -> ProviderSetting:
     """The setting row of ``provider``, or an unsaved one holding the defaults."""
-    setting = ProviderSetting.objects.filter(provider=provider).first()
+    setting = _one(ProviderSetting, "provider = %s", [provider])
     if setting is None:
         setting = ProviderSetting(provider=provider, **DEFAULTS[Provider(provider)])
     return setting
@@ -155,5 +155,46 @@ def credit_order_get(*, out_order_no: str) -> CreditOrder:
     return order
 
 
+def _one(model: Any, where: str, params: list[Any]) -> Any:
+    """The row of ``model`` a unique key names, or None, by a raw statement: opening a credit
+    order, each answer and each notification read some, and building the filter through the
+    query compiler cost more than the read (``docs/decisions.md``, "Credit orders: the worker's
+    CPU per order")."""
+    sql = f"SELECT * FROM {model._meta.db_table} WHERE {where}"
+    return next(iter(model.objects.raw(sql, params)), None)
+
+
+def _one_order(where: str, params: list[Any]) -> CreditOrder | None:
+    return _one(CreditOrder, where, params)
+
+
 def credit_order_by_reference(*, reference: str) -> CreditOrder | None:
-    return CreditOrder.objects.filter(reference=reference).first()
+    return _one_order("reference = %s", [reference])
+
+
+def provider_user_id(authorization_id: int) -> str:
+    """The reader's identity at the provider, as the authorization recorded it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT provider_user_id FROM {CreditAuthorization._meta.db_table} WHERE id = %s",
+            [authorization_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise CreditAuthorization.DoesNotExist(f"authorization {authorization_id}")
+    return row[0]
+
+
+def credit_order_by_out_order_no(*, provider: str, out_order_no: str) -> CreditOrder | None:
+    """The order a provider's notification names (its key at that provider)."""
+    return _one_order("out_order_no = %s AND provider = %s", [out_order_no, provider])
+
+
+def locked_credit_order(pk: int) -> CreditOrder:
+    """The credit order, its row locked until the caller's transaction ends (PostgreSQL; SQLite
+    has one writer). Raw, as ``_one_order``."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    order = _one_order(f"id = %s{lock}", [pk])
+    if order is None:
+        raise CreditOrder.DoesNotExist(f"credit order {pk}")
+    return order

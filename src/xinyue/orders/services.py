@@ -147,11 +147,25 @@ def _publish(order: Order, event_type: str, **data: Any) -> None:
         "list_price_total_fen": order.list_price_total_fen,
         **data,
     }
-    library = operator_library()
+    # One statement says who listens (usually nobody): the operator library (as 0) and the
+    # order's suppliers with an active subscription; the rows are written only for them.
+    with connection.cursor() as cursor:  # SQL: read for every order step
+        cursor.execute(
+            "SELECT 0 WHERE EXISTS (SELECT 1 FROM libraries_webhooksubscription w"
+            " WHERE w.is_active AND w.library_id = (SELECT id FROM libraries_library"
+            " WHERE is_operator ORDER BY id LIMIT 1))"
+            " UNION SELECT DISTINCT s.supplier_id FROM suppliers_supplierwebhooksubscription s"
+            " JOIN orders_orderline l ON l.supplier_id = s.supplier_id"
+            " WHERE s.is_active AND l.order_id = %s",
+            [order.pk],
+        )
+        listening = {row[0] for row in cursor.fetchall()}
+    library = operator_library() if 0 in listening else None
     if library is not None:
         publish_library_event(library=library, event_type=event_type, data=payload)
-    supplier_ids = OrderLine.objects.filter(order=order).values_list("supplier_id", flat=True)
-    publish_supplier_event(supplier_ids=supplier_ids, event_type=event_type, data=payload)
+    suppliers = listening - {0}
+    if suppliers:
+        publish_supplier_event(supplier_ids=suppliers, event_type=event_type, data=payload)
 
 
 def _reason_words(reason: str) -> str:
@@ -1244,16 +1258,18 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
     provider was down (the task tries again by ``CREDIT_BACKOFF``), None when done. The same
     reference every time, and the credit app's fixed provider key, mean a retry never opens a
     second credit order."""
-    order = Order.objects.select_related("reader").filter(pk=order_id).first()
+    # Raw, and only what opening uses (the order's columns below; the reader's standing for
+    # the actor, the credit checks and the message): the rest stays deferred, loaded if touched.
+    order = next(iter(Order.objects.raw(_OPENING_ORDER_SQL, [order_id])), None)
     if order is None or order.status != Status.PLACED:
         return None
+    order.reader = next(iter(Reader.objects.raw(_OPENING_READER_SQL, [order.reader_id])))
     actor = reader_actor(order.reader, channel=Channel(order.channel))
     try:
-        order = submit_credit_order(actor=actor, order=order)
+        order, credit = submit_credit_order(actor=actor, order=order)
     except ProviderFailed as exc:
         log.warning("order %s: provider unavailable: %s", order.number, exc)
     else:
-        credit = credit_order_by_reference(reference=order.credit_reference)
         if order.status in (Status.CANCELLED, Status.REJECTED):
             # Cancelled by the reader while the provider was opening it: nothing may stay open.
             _cancel_credit(actor, order)
@@ -1267,20 +1283,36 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
     return attempts
 
 
-def submit_credit_order(*, actor: Actor, order: Order) -> Order:
+# What opening a credit order reads of the order and of its reader.
+_OPENING_ORDER_SQL = (
+    "SELECT id, number, reader_id, channel, status, list_price_total_fen, loan_days, placed_at,"
+    f" credit_reference, confirm_url, confirm_expires_at FROM {Order._meta.db_table} WHERE id = %s"
+)
+_OPENING_READER_SQL = (
+    f"SELECT id, user_id, is_active, deleted_at FROM {Reader._meta.db_table} WHERE id = %s"
+)
+
+
+def submit_credit_order(*, actor: Actor, order: Order) -> tuple[Order, CreditOrder | None]:
     """Open the order's credit order at the provider (outside any transaction; idempotent by the
     reference ``order:<number>``) and move the order on with what the provider said: a refusal
-    cancels the order; ``ProviderFailed`` (the provider is down) leaves it placed for a retry."""
+    cancels the order; ``ProviderFailed`` (the provider is down) leaves it placed for a retry.
+    Returns the order and its credit order (None when the credit app refused to open one)."""
     from xinyue.credit.services import open_credit_order, sync_credit_order
 
     rules = platform_rules()
     reference = f"order:{order.number}"
-    first_title = order.lines.select_related("title").first()
-    goods = first_title.title.title if first_title else "图书"
-    volumes = order.lines.count()
+    titles = list(
+        OrderLine.objects.filter(order_id=order.pk)
+        .order_by("pk")
+        .values_list("title__title", flat=True)
+    )
+    goods = titles[0] if titles else "图书"
+    volumes = len(titles)
     credit_actor = _credit_actor(actor)
-    Order.objects.filter(pk=order.pk, credit_reference="").update(credit_reference=reference)
-    order.credit_reference = reference
+    if order.credit_reference != reference:
+        Order.objects.filter(pk=order.pk, credit_reference="").update(credit_reference=reference)
+        order.credit_reference = reference
     try:
         credit = open_credit_order(
             actor=credit_actor,
@@ -1296,30 +1328,35 @@ def submit_credit_order(*, actor: Actor, order: Order) -> Order:
         raise
     except DomainError as exc:
         log.info("order %s: credit order refused: %s", order.number, exc)
-        return _close(actor=actor, order=order, to=Status.CANCELLED, reason=f"credit:{exc.code}")
+        closed = _close(actor=actor, order=order, to=Status.CANCELLED, reason=f"credit:{exc.code}")
+        return closed, None
     if credit.state == CreditOrder.State.PENDING_CONFIRM and not rules.credit_confirm_by_reader:
-        # Opened for the reader's provider identity: the create answer only says "admitted";
-        # the provider's notification says "borrowing" later, a query says it now.
+        # Opened for the reader's provider identity, yet the provider's answer did not say
+        # "borrowing" (Zhima's does: the adapter reads "admitted" so): a query says it now
+        # rather than the provider's notification later.
         try:
             credit = sync_credit_order(order=credit)
         except DomainError as exc:
             log.warning("order %s: credit query failed: %s", order.number, exc)
-    return _follow_credit(actor=actor, order=order, credit=credit)
+    return _follow_credit(actor=actor, order=order, credit=credit), credit
 
 
 def _follow_credit(*, actor: Actor, order: Order, credit: CreditOrder) -> Order:
     State = CreditOrder.State
     if credit.state in (State.BORROWED, State.OVERDUE):
         with transaction.atomic():
-            locked = _lock(order)
-            if locked.status != Status.PLACED:
-                return locked
-            locked.status = Status.CONFIRMED
-            locked.confirmed_at = clock.now()
-            locked.confirm_url = ""
-            locked.save(update_fields=["status", "confirmed_at", "confirm_url", "updated_at"])
-            _event(locked, actor, Status.PLACED, Status.CONFIRMED, "credit order open")
-        return locked
+            now = clock.now()
+            # One conditional UPDATE (the row's lock on PostgreSQL) instead of a locked read
+            # and a save: only a still placed order is confirmed, once.
+            moved = Order.objects.filter(pk=order.pk, status=Status.PLACED).update(
+                status=Status.CONFIRMED, confirmed_at=now, confirm_url="", updated_at=now
+            )
+            if not moved:
+                return Order.objects.get(pk=order.pk)
+            order.status, order.confirmed_at, order.confirm_url = Status.CONFIRMED, now, ""
+            order.updated_at = now
+            _event(order, actor, Status.PLACED, Status.CONFIRMED, "credit order open")
+        return order
     if credit.state in (State.REJECTED, State.CANCELLED):
         return _close(actor=actor, order=order, to=Status.CANCELLED, reason="credit:rejected")
     if credit.state == State.PENDING_CONFIRM:

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -378,7 +379,13 @@ class ZhimaProvider:
                 {**biz, "user_id": request.provider_user_id},
                 notify_url=request.notify_url,
             )
-            return self._order_result(content, request.out_order_no)
+            result = self._order_result(content, request.out_order_no)
+            if result.state == OrderState.PENDING_CONFIRM and content.get("admit_state") == "Y":
+                # No deposit path (``deposit_state`` N) and no page to confirm: Zhima's order
+                # moves from admitted straight to ``borrow`` (research note §1.3), so the answer
+                # "admitted" is the borrowing a query would read back a moment later.
+                result = replace(result, state=OrderState.BORROWED)
+            return result
         if request.return_url:
             biz["invoke_return_url"] = request.return_url
         url = self.gateway.page_url(

@@ -3,8 +3,9 @@
 Verification (signature, app id, time window; for WeChat the AEAD tag) runs on the raw body
 *before* anything is written. A verified notification is inserted into ``ProviderNotification``
 under the unique (provider, notify id): a duplicate or a replay hits the constraint and is
-acknowledged without being applied again. Applying it (a decision, an order state) happens in the
-same transaction as the insert, so a failure leaves no trace and the provider retries.
+acknowledged, what it applied rolled back with it. Applying it (a decision, an order state)
+happens in the same transaction as the insert, so a failure leaves no trace and the provider
+retries.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 
 from xinyue.core import clock
 from xinyue.core.actors import SYSTEM, Actor, Channel
-from xinyue.credit.models import CreditAuthorization, CreditOrder, ProviderNotification
+from xinyue.credit.models import CreditAuthorization, ProviderNotification
 from xinyue.credit.providers import ProviderNotConfigured, get_provider
 from xinyue.credit.providers.base import (
     AdmittanceResult,
@@ -24,6 +25,7 @@ from xinyue.credit.providers.base import (
     ProviderEvent,
     SignatureInvalid,
 )
+from xinyue.credit.selectors import credit_order_by_out_order_no
 
 log = logging.getLogger("xinyue.credit.notify")
 
@@ -47,24 +49,29 @@ def receive_notification(*, provider: str, headers: Mapping[str, str], body: byt
     except SignatureInvalid as exc:
         log.warning("credit notification from %s rejected: %s", provider, exc)
         return adapter.ack(False)
+    # Applied first, then stored with its outcome, in one transaction: a duplicate's insert
+    # hits the unique (provider, notify id) and rolls its application back with it, so it
+    # changes nothing (one INSERT, no savepoint and no UPDATE of the stored row afterwards).
+    inserting = False
     try:
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    row = ProviderNotification.objects.create(
-                        provider=provider,
-                        notify_id=event.notify_id[:80],
-                        kind=event.kind,
-                        reference=event.reference[:64],
-                        payload=dict(event.fields),
-                    )
-            except IntegrityError:
-                log.info("credit notification %s:%s is a duplicate", provider, event.notify_id)
-                return adapter.ack(True)
             outcome = _apply(event, actor=PROVIDER_ACTOR.get(provider, SYSTEM))
-            ProviderNotification.objects.filter(pk=row.pk).update(
-                processed_at=clock.now(), outcome=outcome
+            inserting = True
+            ProviderNotification.objects.create(
+                provider=provider,
+                notify_id=event.notify_id[:80],
+                kind=event.kind,
+                reference=event.reference[:64],
+                payload=dict(event.fields),
+                processed_at=clock.now(),
+                outcome=outcome,
             )
+    except IntegrityError:
+        if not inserting:
+            log.exception("credit notification %s:%s failed to apply", provider, event.notify_id)
+            return adapter.ack(False)
+        log.info("credit notification %s:%s is a duplicate", provider, event.notify_id)
+        return adapter.ack(True)
     except Exception:
         log.exception("credit notification %s:%s failed to apply", provider, event.notify_id)
         return adapter.ack(False)
@@ -96,9 +103,7 @@ def _apply(event: ProviderEvent, *, actor: Actor) -> str:
         )
         return "applied"
     if event.kind == "order":
-        order = CreditOrder.objects.filter(
-            provider=event.provider, out_order_no=event.reference
-        ).first()
+        order = credit_order_by_out_order_no(provider=event.provider, out_order_no=event.reference)
         if order is None:
             return "unknown_reference"
         return apply_order_event(order=order, event=event, actor=actor)

@@ -49,7 +49,13 @@ from xinyue.credit.providers.base import (
     ProviderRefused,
     ProviderTimeout,
 )
-from xinyue.credit.selectors import current_admittance, provider_setting
+from xinyue.credit.selectors import (
+    credit_order_by_reference,
+    current_admittance,
+    locked_credit_order,
+    provider_setting,
+    provider_user_id,
+)
 from xinyue.credit.services.authorizations import new_request_no
 
 log = logging.getLogger("xinyue.credit.orders")
@@ -204,7 +210,7 @@ def _apply_result(
     order: CreditOrder, result: CreditOrderResult, actor: Actor, *, op: str
 ) -> CreditOrder:
     with transaction.atomic():
-        locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
+        locked = locked_credit_order(order.pk)
         before = locked.state
         new_state = State(result.state.value)
         if RANK[new_state] >= RANK[State(before)] or op in (Op.COMPLETE, Op.CANCEL):
@@ -248,7 +254,7 @@ def _apply_result(
 
 def _record_failure(order: CreditOrder, error: str, *, keep_pending: bool) -> CreditOrder:
     with transaction.atomic():
-        locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
+        locked = locked_credit_order(order.pk)
         locked.last_error = error[:200]
         if not keep_pending:
             locked.pending_op = Op.NONE
@@ -305,7 +311,7 @@ def _begin(
 ) -> CreditOrder:
     """Record ``op`` on the order (refusing it in a state it does not fit)."""
     with transaction.atomic():
-        locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
+        locked = locked_credit_order(order.pk)
         if locked.pending_op and locked.pending_op != op:
             raise CreditOrderState(
                 _("信用订单正在处理“%(op)s”，请稍后再试") % {"op": locked.get_pending_op_display()},
@@ -360,7 +366,7 @@ def open_credit_order(
     borrowed_at = borrowed_at or clock.now()
     if due_at <= borrowed_at:
         raise InvalidInput(fields={"due_at": _("应还时间应晚于借出时间")})
-    existing = CreditOrder.objects.filter(reference=reference).first()
+    existing = credit_order_by_reference(reference=reference)
     if existing is not None:
         if existing.reader_id != reader.pk:
             raise CreditOrderState(_("该业务编号已用于其他读者的信用订单"))
@@ -379,15 +385,7 @@ def open_credit_order(
     setting = provider_setting(admittance.provider)
     if not setting.enabled or not conf.is_configured(admittance.provider):
         raise ProviderDisabled(provider=admittance.provider)
-    from xinyue.credit.models import CreditAuthorization
-
-    provider_user_id = (
-        ""
-        if confirm_by_reader
-        else CreditAuthorization.objects.values_list("provider_user_id", flat=True).get(
-            pk=admittance.authorization_id
-        )
-    )
+    user_id = "" if confirm_by_reader else provider_user_id(admittance.authorization_id)
     with transaction.atomic():
         order = CreditOrder.objects.create(
             out_order_no=new_out_order_no(),
@@ -401,7 +399,7 @@ def open_credit_order(
             due_at=due_at,
             pending_op=Op.START,
             pending_args={
-                "provider_user_id": provider_user_id,
+                "provider_user_id": user_id,
                 "return_url": return_url,
                 "shop_name": shop_name[:30],
             },
