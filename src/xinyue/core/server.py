@@ -46,9 +46,9 @@ def web_command(
     # on the GIL anyway; docs/decisions.md, "Web workers: what a worker loads"). Each thread
     # keeps its own SQLite connection, and each connection its page cache: 4 MB each instead
     # of 16 bounds a worker's four at 16 MB, and the heap they leave behind when another
-    # connection's write discards them, at no measured cost in CPU per search (the file's
-    # pages stay in the operating system's cache; docs/decisions.md, "Worker memory: SQLite's
-    # page caches").
+    # connection's write discards them; no cost in CPU per search showed that the runs could
+    # resolve (the file's pages stay in the operating system's cache; docs/decisions.md,
+    # "Worker memory: SQLite's page caches").
     defaults = {"MALLOC_ARENA_MAX": "1", "XINYUE_SQLITE_CACHE_MB": str(WEB_SQLITE_CACHE_MB)}
     assignments = [f"{name}={value}" for name, value in defaults.items() if name not in os.environ]
     env = shutil.which("env")
