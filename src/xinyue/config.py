@@ -110,7 +110,8 @@ def sqlite_config(path: Path) -> dict[str, Any]:
     Memory per connection (each web thread has one) is bounded whatever the catalog's size: a
     page cache of ``XINYUE_SQLITE_CACHE_MB`` and no memory map unless ``XINYUE_SQLITE_MMAP_MB``
     asks for one (a map puts every page a worker touched into its RSS: ~190 MB at a million
-    titles). The file's pages stay in the OS page cache, shared by every process."""
+    titles). The file's pages stay in the OS page cache, shared by every process. The web
+    server's processes get 4 MB per connection (``core.server.web_command``)."""
     cache_mb = env_int("XINYUE_SQLITE_CACHE_MB", 16)
     mmap_mb = env_int("XINYUE_SQLITE_MMAP_MB", 0)
     if cache_mb < 1 or mmap_mb < 0:

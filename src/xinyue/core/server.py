@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 LOG_CONFIG = Path(__file__).resolve().parent / "data" / "server-logging.json"
+# The web workers' SQLite page cache per connection (MB); other processes keep
+# ``XINYUE_SQLITE_CACHE_MB``'s default (config.py), sized for imports and indexing.
+WEB_SQLITE_CACHE_MB = 4
 # The query string goes through ``AccessLogRedactingFilter`` (decoded, PII masked) first.
 ACCESS_LOG_FORMAT = (
     '%(time)s %(addr)s "%(method)s %(path)s%(query_string)s %(protocol)s" %(status)d %(dt_ms).1fms'
@@ -37,12 +40,18 @@ def web_command(
     else:
         command += ["--no-access-log"]
     command.append("xinyue.wsgi:application")
-    # glibc gives each thread that allocates its own malloc arena; one per process keeps a worker
-    # under 200 MB at 1 M titles with four threads and cost no throughput in a quiet A/B (the
-    # threads take turns on the GIL anyway; docs/decisions.md, "Web workers: what a worker
-    # loads"). Read at process start, so set on the command; an explicit value in the
-    # environment wins.
+    # Set for the server's processes, read at their start; an explicit value in the environment
+    # wins. glibc gives each thread that allocates its own malloc arena; one per process keeps a
+    # worker's heap in one piece and cost no throughput in a quiet A/B (the threads take turns
+    # on the GIL anyway; docs/decisions.md, "Web workers: what a worker loads"). Each thread
+    # keeps its own SQLite connection, and each connection its page cache: 4 MB each instead
+    # of 16 bounds a worker's four at 16 MB, and the heap they leave behind when another
+    # connection's write discards them; no cost in CPU per search showed that the runs could
+    # resolve (the file's pages stay in the operating system's cache; docs/decisions.md,
+    # "Worker memory: SQLite's page caches").
+    defaults = {"MALLOC_ARENA_MAX": "1", "XINYUE_SQLITE_CACHE_MB": str(WEB_SQLITE_CACHE_MB)}
+    assignments = [f"{name}={value}" for name, value in defaults.items() if name not in os.environ]
     env = shutil.which("env")
-    if "MALLOC_ARENA_MAX" not in os.environ and env:
-        command = [env, "MALLOC_ARENA_MAX=1", *command]
+    if assignments and env:
+        command = [env, *assignments, *command]
     return command
