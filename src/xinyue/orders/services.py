@@ -934,12 +934,15 @@ def _check_reads(prepared: Sequence[_Prepared]) -> list[DomainError | None]:
     served = _readers_with_service(reader_ids)
     titles = _titles(title_ids)
     on_loan = hooks.titles_on_loan(reader_ids=reader_ids, title_ids=title_ids)
-    left = _what_is_left(reader_ids)
+    # Keyed orders are decided in the writing transaction only (``_refused_by_what_is_left``).
+    unkeyed = [p.reader.pk for p in prepared if not p.idempotency_key]
+    left = _what_is_left(sorted(set(unkeyed))) if unkeyed else None
     refusals: list[DomainError | None] = []
     for p in prepared:
         try:
             _check_read(p, admitted.get(p.reader.pk), p.reader.pk in served, titles, on_loan)
-            _refused_by_what_is_left(p, left)
+            if left is not None:
+                _refused_by_what_is_left(p, left)
         except DomainError as exc:
             refusals.append(exc)
         else:
