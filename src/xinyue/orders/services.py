@@ -543,7 +543,8 @@ def _what_is_left(reader_ids: list[int]) -> _Left:
             [*reader_ids, today, today],
         )
         rows = cursor.fetchall()
-    held = {reader: volumes for reader, volumes in rows if reader is not None}
+    # int(): on PostgreSQL the union with the budget's SUM makes the column numeric.
+    held = {reader: int(volumes) for reader, volumes in rows if reader is not None}
     budget = [fen for reader, fen in rows if reader is None]
     return _Left(held=held, available_fen=int(budget[0] or 0) if budget else None)
 
