@@ -27,6 +27,14 @@ def _authenticators() -> list[Any]:
 class BearerActor(HttpBearer):
     openapi_description = "`Authorization: Bearer <token>`: an API key (xy_…) or a reader token."
 
+    def __call__(self, request: HttpRequest) -> Actor | None:
+        # ninja's reads ``request.headers``, which builds a copy of every header first.
+        value = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _space, token = value.partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
         for authenticate in _authenticators():
             actor = authenticate(token)

@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from xinyue.core.models import SharedCounter
+from xinyue.core.sqlite_writer import sqlite_writer
 
 # A batch that creates a key purges the expired ones with this chance: the table stays small
 # without a job.
@@ -49,7 +50,7 @@ def add(amounts: Mapping[str, int], *, ttl_seconds: int) -> dict[str, int]:
     for key, amount in amounts.items():
         params += [key, amount, expires]
     params += [adapt(now), adapt(now)]
-    with connection.cursor() as cursor:
+    with sqlite_writer(), connection.cursor() as cursor:  # a web request's write: queue for it
         cursor.execute(sql, params)
         counts = dict(cursor.fetchall())
     created = any(counts[key] == amount for key, amount in amounts.items())

@@ -31,8 +31,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from xinyue.core import clock
 from xinyue.core.clients import client_key
 from xinyue.core.models import IdempotencyRecord
+from xinyue.core.sqlite_writer import sqlite_writer
 
 HEADER = "Idempotency-Key"
+_META_KEY = "HTTP_IDEMPOTENCY_KEY"  # the header as WSGI passes it
 MAX_KEY_LENGTH = 200
 
 
@@ -167,7 +169,7 @@ def record_answers(answers: Sequence[tuple[Claim, int, str, bytes]]) -> None:
 def _claim(claim: Claim) -> int | None:
     """The claimed record's id, or None when the key is taken (SQL: runs for every keyed POST;
     one autocommit statement instead of a transaction with a delete and an insert)."""
-    with connection.cursor() as cursor:
+    with sqlite_writer(), connection.cursor() as cursor:
         cursor.execute(
             _UPSERT + " RETURNING id",
             claim._row(IdempotencyRecord.State.IN_PROGRESS, None, "", None),
@@ -226,7 +228,7 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path.startswith("/api/"):
-            key = request.headers.get(HEADER)
+            key = request.META.get(_META_KEY)  # ``request.headers`` copies every header
             if key and len(key) > MAX_KEY_LENGTH:
                 return _error(
                     400, "idempotency_key_invalid", f"{HEADER} is longer than {MAX_KEY_LENGTH}"
@@ -250,18 +252,20 @@ class IdempotencyMiddleware:
             # duplicate) written now, unless a live record already holds the key.
             if not claim.recorded and _kept(response):
                 content_type = response.get("Content-Type", "")
-                record_answers([(claim, response.status_code, content_type, response.content)])
+                with sqlite_writer():  # autocommit writes queue for the one writer
+                    record_answers([(claim, response.status_code, content_type, response.content)])
             return response
         records = IdempotencyRecord.objects.filter(pk=claim.record_id)
-        if not _kept(response):
-            records.delete()
-            return response
-        records.update(
-            state=IdempotencyRecord.State.DONE,
-            status_code=response.status_code,
-            content_type=response.get("Content-Type", ""),
-            response_body=bytes(response.content),
-        )
+        with sqlite_writer():
+            if not _kept(response):
+                records.delete()
+                return response
+            records.update(
+                state=IdempotencyRecord.State.DONE,
+                status_code=response.status_code,
+                content_type=response.get("Content-Type", ""),
+                response_body=bytes(response.content),
+            )
         return response
 
     def process_view(

@@ -6,8 +6,14 @@ the process that just committed often takes the lock again before the sleeper wa
 workers placing orders (each with its own group commit) lost up to a second per order that way.
 ``sqlite_writer()`` makes such writers queue on an ``flock`` of a file beside the database
 instead: the kernel wakes the next one the moment the lock is released, and while a process
-waits, its own orders keep joining its next batch. Other writers (workers, commands) still meet
-in the busy handler, as before. A database in memory has one process: nothing to queue.
+waits, its own orders keep joining its next batch. The other writes of a web request (a rate
+limit's counter, a token's last use, an idempotency record written after its view) queue here
+too. Other writers (workers, commands) still meet in the busy handler, as before. A database in
+memory has one process: nothing to queue.
+
+Inside a transaction the caller already holds SQLite's write lock (``BEGIN IMMEDIATE``), so
+``sqlite_writer()`` does nothing there: taking the file's lock then could wait for a process
+that holds the file's lock and waits, in the busy handler, for ours.
 """
 
 from __future__ import annotations
@@ -36,7 +42,11 @@ def _lock_file(name: str) -> int:
 @contextmanager
 def sqlite_writer() -> Iterator[None]:
     """Hold the writer's place for the block (wrap the block's ``transaction.atomic()``)."""
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():  # type: ignore[attr-defined]
+    if (
+        connection.vendor != "sqlite"
+        or connection.in_atomic_block  # holds the write lock already (or is nested in ours)
+        or connection.is_in_memory_db()  # type: ignore[attr-defined]
+    ):
         yield
         return
     with _local_lock:

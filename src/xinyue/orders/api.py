@@ -233,7 +233,7 @@ def place(request: HttpRequest, payload: OrderIn) -> Status | HttpResponse:
         address=payload.address.dict() if payload.address else None,
         address_uid=payload.address_uid,
         pickup_library=pickup,
-        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        idempotency_key=claim.key if claim is not None else "",
         claim=claim,
     )
     if claim is not None:

@@ -392,9 +392,12 @@ def _take_quota(*, reader: Reader, volumes: int, quota: int) -> None:
                 return
             cursor.execute(_HELD_QUOTA, [reader.pk])
             row = cursor.fetchone()
-    held = row[0]
+    raise _quota_exceeded(quota=quota, held=row[0])
+
+
+def _quota_exceeded(*, quota: int, held: int) -> QuotaExceeded:
     remaining = max(0, quota - held)
-    raise QuotaExceeded(
+    return QuotaExceeded(
         _("信阅借书最多同时在借 %(quota)s 册，您还可以再借 %(remaining)s 册")
         % {"quota": quota, "remaining": remaining},
         quota=quota,
@@ -502,6 +505,10 @@ class _TitleRow:
     list_price_fen: int
     is_active: bool
     category_name: str
+    # An offer had a copy when the batch read it (the offers ``take_stock`` takes from). A
+    # refusal's hint only (``_refused_by_what_is_left``); the copy itself is taken by
+    # ``take_stock`` in the writing transaction.
+    in_stock: bool = True
 
 
 def _titles(ids: list[int]) -> dict[int, _TitleRow]:
@@ -510,13 +517,50 @@ def _titles(ids: list[int]) -> dict[int, _TitleRow]:
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT t.id, t.title, t.list_price_fen, t.is_active, COALESCE(c.name, '')"
+            "SELECT t.id, t.title, t.list_price_fen, t.is_active, COALESCE(c.name, ''),"
+            " EXISTS (SELECT 1 FROM catalog_offer o JOIN catalog_supplier s"
+            " ON s.id = o.supplier_id WHERE o.title_id = t.id AND o.is_active AND o.stock > 0"
+            " AND s.is_active)"
             " FROM catalog_title t LEFT JOIN catalog_category c ON c.id = t.category_id"
             f" WHERE t.id IN ({marks})",
             ids,
         )
         rows = cursor.fetchall()
-    return {row[0]: _TitleRow(row[0], row[1], row[2], bool(row[3]), row[4]) for row in rows}
+    return {
+        row[0]: _TitleRow(row[0], row[1], row[2], bool(row[3]), row[4], bool(row[5]))
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class _Left:
+    """What the limits had left when a batch read them, before the writing transaction: each
+    reader's open platform volumes and the current budget period's available money (None: no
+    period). Only ever used to refuse (``_refused_by_what_is_left``)."""
+
+    held: dict[int, int]
+    available_fen: int | None
+
+
+def _what_is_left(reader_ids: list[int]) -> _Left:
+    """The batch's readers' quota rows and today's budget, one statement (SQL: read for every
+    batch; the budget's row is the one with a NULL reader)."""
+    today = connection.ops.adapt_datefield_value(clock.today())
+    marks = ", ".join(["%s"] * len(reader_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT reader_id, open_volumes FROM orders_readerquota WHERE reader_id IN ({marks})"
+            " UNION ALL SELECT NULL, (SELECT SUM(s.available_fen) FROM orders_budgetslot s"
+            " WHERE s.period_id = p.id) FROM orders_budgetperiod p WHERE p.id = (SELECT id FROM"
+            " orders_budgetperiod WHERE starts_on <= %s AND ends_on > %s"
+            " ORDER BY starts_on DESC, id LIMIT 1)",
+            [*reader_ids, today, today],
+        )
+        rows = cursor.fetchall()
+    # int(): on PostgreSQL the union with the budget's SUM makes the column numeric.
+    held = {reader: int(volumes) for reader, volumes in rows if reader is not None}
+    budget = [fen for reader, fen in rows if reader is None]
+    return _Left(held=held, available_fen=int(budget[0] or 0) if budget else None)
 
 
 def _next_number(order: Order) -> str:
@@ -705,26 +749,27 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                 ready.append(waiting)
             else:
                 waiting.error = refusal
-        with sqlite_writer(), transaction.atomic():  # web workers queue here, not in SQLite
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACING_LOCK])
-            for waiting in ready:
-                try:
-                    outcome = _admit(waiting.prepared, shared)
-                    if outcome is None:
-                        with transaction.atomic():
-                            outcome = _take(waiting.prepared, shared)
-                except _AlreadyPlaced as already:
-                    waiting.result = already.order, False
-                except Exception as exc:  # this order's refusal (or fault) only
-                    waiting.error = exc
-                else:
-                    if isinstance(outcome, Order):
-                        waiting.result = outcome, False
+        if ready:  # a batch its reads refused entirely never takes the writer
+            with sqlite_writer(), transaction.atomic():  # web workers queue here, not in SQLite
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACING_LOCK])
+                for waiting in ready:
+                    try:
+                        outcome = _admit(waiting.prepared, shared)
+                        if outcome is None:
+                            with transaction.atomic():
+                                outcome = _take(waiting.prepared, shared)
+                    except _AlreadyPlaced as already:
+                        waiting.result = already.order, False
+                    except Exception as exc:  # this order's refusal (or fault) only
+                        waiting.error = exc
                     else:
-                        answers.append((waiting, *outcome))
-            _write(shared)
+                        if isinstance(outcome, Order):
+                            waiting.result = outcome, False
+                        else:
+                            answers.append((waiting, *outcome))
+                _write(shared)
         for waiting, placed, created in answers:
             waiting.result = placed.prepared.order, created
     except Exception as exc:
@@ -904,10 +949,15 @@ def _check_reads(prepared: Sequence[_Prepared]) -> list[DomainError | None]:
     served = _readers_with_service(reader_ids)
     titles = _titles(title_ids)
     on_loan = hooks.titles_on_loan(reader_ids=reader_ids, title_ids=title_ids)
+    # Keyed orders are decided in the writing transaction only (``_refused_by_what_is_left``).
+    unkeyed = [p.reader.pk for p in prepared if not p.idempotency_key]
+    left = _what_is_left(sorted(set(unkeyed))) if unkeyed else None
     refusals: list[DomainError | None] = []
     for p in prepared:
         try:
             _check_read(p, admitted.get(p.reader.pk), p.reader.pk in served, titles, on_loan)
+            if left is not None:
+                _refused_by_what_is_left(p, left)
         except DomainError as exc:
             refusals.append(exc)
         else:
@@ -936,6 +986,39 @@ def _check_read(
         raise _duplicate(titles[min(duplicates)], prepared.rules, "on_loan")
     prepared.titles = {t: titles[t] for t in prepared.ids}
     prepared.order.list_price_total_fen = sum(titles[t].list_price_fen for t in prepared.ids)
+
+
+def _refused_by_what_is_left(prepared: _Prepared, left: _Left) -> None:
+    """Refuse, before the writing transaction, an order that the limits as the batch read them
+    already refuse — the reader's quota full, no copy of a title, not enough money — with the
+    refusal the writing transaction would give, in its order (no budget period, quota, a title
+    ordered recently, a copy, the budget). A refused order then never takes the writer (on
+    SQLite the one writer of every process): most attempts under contention are refusals.
+
+    Only ever a refusal: what was read is committed state, so the order is refused as it would
+    have been at that moment (an order placed is placed only by the conditional statements in
+    the writing transaction). A keyed order goes to the writing transaction whatever it read:
+    there a concurrent request with the same key that committed meanwhile is its answer."""
+    if prepared.idempotency_key:
+        return
+    total, ids = prepared.order.list_price_total_fen, prepared.ids
+    if left.available_fen is None:
+        raise BudgetExhausted(amount_fen=total)
+    quota, held = prepared.rules.platform_quota, left.held.get(prepared.reader.pk, 0)
+    if held + len(ids) > quota:
+        raise _quota_exceeded(quota=quota, held=held)
+    sold_out = [t for t in ids if not prepared.titles[t].in_stock]
+    short = total > left.available_fen
+    if not sold_out and not short:
+        return
+    if prepared.rules.duplicate_window_days:
+        since = clock.now() - dt.timedelta(days=prepared.rules.duplicate_window_days)
+        recent = _recently_ordered(prepared.reader.pk, ids, since)
+        if recent:
+            raise _duplicate(prepared.titles[min(recent)], prepared.rules, "recently_ordered")
+    if sold_out:
+        raise _out_of_stock(prepared.titles[sold_out[0]])
+    raise BudgetExhausted(amount_fen=total)
 
 
 def _duplicate(title: _TitleRow, rules: PlatformRules, reason: str) -> DuplicateTitle:

@@ -67,3 +67,34 @@ def test_a_database_in_memory_needs_no_lock_file(tmp_path, monkeypatch):
     with sqlite_writer():
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inside_a_transaction_it_never_waits_for_the_file(database_file):
+    """A transaction on SQLite holds the write lock from its ``BEGIN IMMEDIATE``: waiting for the
+    file there could wait for a process that waits, in SQLite, for us."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, f"{database_file}-writer.lock"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = threading.Event()
+
+        def write() -> None:
+            connection.settings_dict["NAME"] = str(database_file)  # this thread's connection
+            connection.in_atomic_block = True  # as inside ``transaction.atomic()``
+            try:
+                with sqlite_writer():
+                    done.set()
+            finally:
+                connection.in_atomic_block = False
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert done.wait(30)  # went ahead while the other process holds the file's lock
+        writer.join()
+    finally:
+        holder.kill()
+        holder.wait()

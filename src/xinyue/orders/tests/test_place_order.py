@@ -412,3 +412,47 @@ def test_a_batch_refuses_a_title_it_found_sold_out_before_taking_anything(zhejia
     ]
     assert OrderLine.objects.count() == 1
     assert LedgerEntry.objects.filter(kind="commitment").aggregate(s=Sum("amount_fen"))["s"] == 3100
+
+
+def test_what_the_batch_read_refuses_never_takes_the_writer(zhejiang, titles, budget):
+    """An order that the limits as read before the writing transaction already refuse — quota
+    full, no copy, not enough money — is refused with the writing transaction's own answer
+    without opening it (no BEGIN, no conditional statement); a keyed order still goes in."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.set_rules(actor=SYSTEM, platform_quota=2)
+    full, other, keyed = make_reader(1), make_reader(2), make_reader(3)
+    ReaderQuota.objects.bulk_create(
+        [ReaderQuota(reader=full, open_volumes=2), ReaderQuota(reader=keyed, open_volumes=2)]
+    )
+    Offer.objects.filter(title=titles[1]).update(stock=0)
+    before = snapshot()
+    waiting = [
+        services._Waiting(_prepared(full, titles[0:1])),
+        services._Waiting(_prepared(other, titles[1:2])),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        services._apply_batch(waiting)
+    with pytest.raises(QuotaExceeded) as quota:
+        waiting[0].outcome()
+    assert quota.value.detail == {"quota": 2, "open_volumes": 2, "remaining": 0}
+    with pytest.raises(TitleUnavailable) as sold_out:
+        waiting[1].outcome()
+    assert sold_out.value.detail == {"title_id": titles[1].pk, "reason": "out_of_stock"}
+    assert _statements(captured, "SAVEPOINT") == 0  # no writing transaction was opened
+    assert _statements(captured, "UPDATE") == 0
+    assert snapshot() == before
+
+    BudgetSlot.objects.update(available_fen=0)
+    BudgetSlot.objects.filter(slot=0).update(available_fen=3000)  # less than any title's price
+    before = snapshot()
+    with CaptureQueriesContext(connection) as captured, pytest.raises(BudgetExhausted) as short:
+        place(other, titles[0:1])
+    assert short.value.detail == {"amount_fen": 3100}
+    assert _statements(captured, "UPDATE") == 0
+    # A keyed order is decided in the writing transaction (a retry's first order is found there).
+    with CaptureQueriesContext(connection) as captured, pytest.raises(QuotaExceeded):
+        place(keyed, titles[0:1], idempotency_key="k1")
+    assert _statements(captured, "UPDATE orders_readerquota") == 1
+    assert snapshot() == before

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from xinyue.core import audit, clock
 from xinyue.core.actors import Actor, Channel
+from xinyue.core.sqlite_writer import sqlite_writer
 from xinyue.readers.models import Reader, ReaderToken
 
 TOKEN_PREFIX = "xyr"
@@ -106,7 +107,8 @@ def authenticate_reader_token(token: str) -> Actor | None:
         return None
     now = clock.now()
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
-        ReaderToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        with sqlite_writer():  # a web request's write: queue for the writer
+            ReaderToken.objects.filter(pk=row.pk).update(last_used_at=now)
     try:
         channel = Channel(row.channel)
     except ValueError:
