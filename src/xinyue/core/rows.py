@@ -7,15 +7,22 @@ the instances their ids when asked — without building the statement through th
 which the profile of placing showed costing more than the database's own work (docs/decisions.md,
 "Placing: one read per batch, rows written as prepared"). It knows nothing of signals,
 ``ignore_conflicts``, multi-table inheritance or custom ``pre_save``: use ``bulk_create`` for those.
+
+``one_row(Model, sql, params)`` and ``row_where(Model, where, params)`` are the read side for the
+hot paths that fetch one row by a key (a reader per API request, a credit order per provider
+call): a raw statement through ``Model.objects.raw``, so Django's converters still apply and
+unselected fields stay deferred, without building the filter through the query compiler.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.utils import timezone
+
+M = TypeVar("M", bound=models.Model)
 
 # Field classes whose Python value the database drivers take as it is (str, int, bool; a
 # relation's id): no ``get_db_prep_save``. Every other class (dates, JSON, UUIDs, binary, custom
@@ -83,3 +90,13 @@ def insert_rows(objs: Sequence[models.Model], *, return_ids: bool = False) -> No
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def one_row(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
+    """The first row ``sql`` (a SELECT of ``model``'s table) returns, or None."""
+    return next(iter(model.objects.raw(sql, params)), None)  # type: ignore[attr-defined]
+
+
+def row_where(model: type[M], where: str, params: Sequence[Any]) -> M | None:
+    """The row of ``model`` that ``where`` (a unique key's condition) names, or None."""
+    return one_row(model, f"SELECT * FROM {model._meta.db_table} WHERE {where}", params)

@@ -14,6 +14,7 @@ from xinyue.core import clock
 from xinyue.core.actors import Actor
 from xinyue.core.errors import PermissionDenied
 from xinyue.core.permissions import Action, allowed
+from xinyue.core.rows import row_where
 from xinyue.credit import conf
 from xinyue.credit.errors import AuthorizationNotFound, CreditOrderNotFound
 from xinyue.credit.models import CreditAuthorization, CreditOrder, Provider, ProviderSetting
@@ -47,7 +48,7 @@ class Admittance:
 
 def provider_setting(provider: str) -> ProviderSetting:
     """The setting row of ``provider``, or an unsaved one holding the defaults."""
-    setting = _one(ProviderSetting, "provider = %s", [provider])
+    setting = row_where(ProviderSetting, "provider = %s", [provider])
     if setting is None:
         setting = ProviderSetting(provider=provider, **DEFAULTS[Provider(provider)])
     return setting
@@ -155,21 +156,13 @@ def credit_order_get(*, out_order_no: str) -> CreditOrder:
     return order
 
 
-def _one(model: Any, where: str, params: list[Any]) -> Any:
-    """The row of ``model`` a unique key names, or None, by a raw statement: opening a credit
-    order, each answer and each notification read some, and building the filter through the
-    query compiler cost more than the read (``docs/decisions.md``, "Credit orders: the worker's
-    CPU per order")."""
-    sql = f"SELECT * FROM {model._meta.db_table} WHERE {where}"
-    return next(iter(model.objects.raw(sql, params)), None)
-
-
-def _one_order(where: str, params: list[Any]) -> CreditOrder | None:
-    return _one(CreditOrder, where, params)
+# Read raw by their keys (``core.rows``): opening a credit order, each answer and each
+# notification read some, and building the filter through the query compiler cost more than the
+# read (``docs/decisions.md``, "Credit orders: the worker's CPU per order").
 
 
 def credit_order_by_reference(*, reference: str) -> CreditOrder | None:
-    return _one_order("reference = %s", [reference])
+    return row_where(CreditOrder, "reference = %s", [reference])
 
 
 def provider_user_id(authorization_id: int) -> str:
@@ -187,14 +180,14 @@ def provider_user_id(authorization_id: int) -> str:
 
 def credit_order_by_out_order_no(*, provider: str, out_order_no: str) -> CreditOrder | None:
     """The order a provider's notification names (its key at that provider)."""
-    return _one_order("out_order_no = %s AND provider = %s", [out_order_no, provider])
+    return row_where(CreditOrder, "out_order_no = %s AND provider = %s", [out_order_no, provider])
 
 
 def locked_credit_order(pk: int) -> CreditOrder:
     """The credit order, its row locked until the caller's transaction ends (PostgreSQL; SQLite
-    has one writer). Raw, as ``_one_order``."""
+    has one writer). Raw, as the reads above."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    order = _one_order(f"id = %s{lock}", [pk])
+    order = row_where(CreditOrder, f"id = %s{lock}", [pk])
     if order is None:
         raise CreditOrder.DoesNotExist(f"credit order {pk}")
     return order

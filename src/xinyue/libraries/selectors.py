@@ -55,6 +55,17 @@ def operator_library() -> Library | None:
     return Library.objects.filter(is_operator=True).first()
 
 
+def listening_operator_library() -> Library | None:
+    """The operator library when it has an active webhook subscription, else None: a service
+    that announces a step to it builds the event only when someone will receive it (one
+    statement; usually nobody subscribes)."""
+    return (
+        Library.objects.filter(is_operator=True, webhook_subscriptions__is_active=True)
+        .order_by("id")
+        .first()
+    )
+
+
 def cities() -> list[Library]:
     """The city libraries, for the city switcher, in division-code order."""
     return list(Library.objects.filter(level=Library.Level.CITY).order_by("code"))

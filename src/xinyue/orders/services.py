@@ -44,14 +44,14 @@ from xinyue.core.history import record_transitions
 from xinyue.core.idempotency import Claim, record_answers
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
-from xinyue.core.rows import insert_rows
+from xinyue.core.rows import insert_rows, one_row
 from xinyue.core.sqlite_writer import sqlite_writer
 from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import Admittance, credit_order_by_reference, current_admittances
 from xinyue.libraries.divisions import full_name
 from xinyue.libraries.models import Library
-from xinyue.libraries.selectors import operator_library
+from xinyue.libraries.selectors import listening_operator_library
 from xinyue.libraries.services import publish_library_event
 from xinyue.orders import hooks
 from xinyue.orders.errors import (
@@ -88,6 +88,7 @@ from xinyue.orders.selectors import (
 )
 from xinyue.readers import vault
 from xinyue.readers.models import Address, Reader
+from xinyue.readers.selectors.identity import reader_standing
 from xinyue.readers.services.identity import reader_actor
 from xinyue.readers.services.messages import Notice, notify_reader, notify_readers
 from xinyue.readers.validation import (
@@ -96,6 +97,7 @@ from xinyue.readers.validation import (
     clean_name,
     clean_phone,
 )
+from xinyue.suppliers.selectors import listening_suppliers
 from xinyue.suppliers.services import publish_supplier_event
 
 log = logging.getLogger("xinyue.orders")
@@ -147,23 +149,12 @@ def _publish(order: Order, event_type: str, **data: Any) -> None:
         "list_price_total_fen": order.list_price_total_fen,
         **data,
     }
-    # One statement says who listens (usually nobody): the operator library (as 0) and the
-    # order's suppliers with an active subscription; the rows are written only for them.
-    with connection.cursor() as cursor:  # SQL: read for every order step
-        cursor.execute(
-            "SELECT 0 WHERE EXISTS (SELECT 1 FROM libraries_webhooksubscription w"
-            " WHERE w.is_active AND w.library_id = (SELECT id FROM libraries_library"
-            " WHERE is_operator ORDER BY id LIMIT 1))"
-            " UNION SELECT DISTINCT s.supplier_id FROM suppliers_supplierwebhooksubscription s"
-            " JOIN orders_orderline l ON l.supplier_id = s.supplier_id"
-            " WHERE s.is_active AND l.order_id = %s",
-            [order.pk],
-        )
-        listening = {row[0] for row in cursor.fetchall()}
-    library = operator_library() if 0 in listening else None
+    library = listening_operator_library()
     if library is not None:
         publish_library_event(library=library, event_type=event_type, data=payload)
-    suppliers = listening - {0}
+    suppliers = listening_suppliers(
+        OrderLine.objects.filter(order_id=order.pk).values("supplier_id")
+    )
     if suppliers:
         publish_supplier_event(supplier_ids=suppliers, event_type=event_type, data=payload)
 
@@ -1268,21 +1259,8 @@ def _announce_placed(placed: list[_Placed]) -> None:
     not read back) and which wait-list entries the batch ends. Webhook rows and messages are
     still one per order and subscriber, as ``_announce`` writes them."""
     supplier_ids = sorted({supplier for p in placed for _offer, supplier in p.taken.values()})
-    marks = ", ".join(["%s"] * len(supplier_ids))
-    with connection.cursor() as cursor:  # SQL: read for every batch
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM libraries_webhooksubscription w WHERE w.is_active"
-            " AND w.library_id = (SELECT id FROM libraries_library WHERE is_operator"
-            " ORDER BY id LIMIT 1))"
-        )
-        library_listens = bool(cursor.fetchone()[0])
-        cursor.execute(
-            "SELECT DISTINCT supplier_id FROM suppliers_supplierwebhooksubscription"
-            f" WHERE is_active AND supplier_id IN ({marks})",
-            supplier_ids,
-        )
-        listening = {row[0] for row in cursor.fetchall()}
-    library = operator_library() if library_listens else None
+    library = listening_operator_library()
+    listening = listening_suppliers(supplier_ids)
     for p in placed:
         order = p.prepared.order
         payload = {
@@ -1343,10 +1321,13 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
     second credit order."""
     # Raw, and only what opening uses (the order's columns below; the reader's standing for
     # the actor, the credit checks and the message): the rest stays deferred, loaded if touched.
-    order = next(iter(Order.objects.raw(_OPENING_ORDER_SQL, [order_id])), None)
+    order = one_row(Order, _OPENING_ORDER_SQL, [order_id])
     if order is None or order.status != Status.PLACED:
         return None
-    order.reader = next(iter(Reader.objects.raw(_OPENING_READER_SQL, [order.reader_id])))
+    reader = reader_standing(order.reader_id, active_only=False)
+    if reader is None:  # a protected foreign key: only a broken database gets here
+        raise Reader.DoesNotExist(f"reader {order.reader_id}")
+    order.reader = reader
     actor = reader_actor(order.reader, channel=Channel(order.channel))
     try:
         order, credit = submit_credit_order(actor=actor, order=order)
@@ -1370,9 +1351,6 @@ def open_order_credit(*, order_id: int, attempts: int = 0) -> int | None:
 _OPENING_ORDER_SQL = (
     "SELECT id, number, reader_id, channel, status, list_price_total_fen, loan_days, placed_at,"
     f" credit_reference, confirm_url, confirm_expires_at FROM {Order._meta.db_table} WHERE id = %s"
-)
-_OPENING_READER_SQL = (
-    f"SELECT id, user_id, is_active, deleted_at FROM {Reader._meta.db_table} WHERE id = %s"
 )
 
 

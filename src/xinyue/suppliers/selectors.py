@@ -3,6 +3,8 @@ their latest deliveries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -27,6 +29,16 @@ def acting_supplier(*, actor: Actor, supplier_code: str | None) -> Supplier:
             raise InvalidInput(fields={"supplier_code": _("书商不存在")})
         return supplier
     raise PermissionDenied(_("只有书商可以操作"))
+
+
+def listening_suppliers(supplier_ids: Iterable[int] | QuerySet) -> set[int]:
+    """Which of these suppliers have an active webhook subscription (one statement; a queryset
+    of ids is read as a subquery): a service announcing a step builds events only for them."""
+    return set(
+        SupplierWebhookSubscription.objects.filter(is_active=True, supplier_id__in=supplier_ids)
+        .values_list("supplier_id", flat=True)
+        .distinct()
+    )
 
 
 def webhook_subscriptions(*, supplier: Supplier) -> QuerySet[SupplierWebhookSubscription]:

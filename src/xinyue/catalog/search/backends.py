@@ -847,9 +847,9 @@ class PostgresBackend:
 
     def move_documents(self, moves: Mapping[int, int]) -> int:
         """Give documents a new docid, and their postings with them (see ``_move_documents``)."""
-        moved = 0
         if not moves:
             return 0
+        moved = 0
         with connection.cursor() as cursor:
             # Locked first: each move below reads the docid it moves from in a statement of its
             # own, which a concurrent move of the same title must not change in between.

@@ -30,33 +30,39 @@ def database_file(tmp_path, monkeypatch):
     return name
 
 
-def test_a_writer_waits_for_another_process_and_then_goes_ahead(database_file):
-    holder = subprocess.Popen(
+@pytest.fixture
+def holder(database_file):
+    """Another process holding the database's lock file until a line reaches its stdin."""
+    process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, f"{database_file}-writer.lock"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
-        assert holder.stdout.readline().strip() == "held"
-        entered, left = threading.Event(), threading.Event()
-
-        def write() -> None:
-            with sqlite_writer():
-                entered.set()
-            left.set()
-
-        writer = threading.Thread(target=write)
-        writer.start()
-        assert not entered.wait(0.5)  # the other process holds the writer's place
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        assert entered.wait(30)
-        assert left.wait(30)
-        writer.join()
+        assert process.stdout.readline().strip() == "held"
+        yield process
     finally:
-        holder.kill()
-        holder.wait()
+        process.kill()
+        process.wait()
+
+
+def test_a_writer_waits_for_another_process_and_then_goes_ahead(holder):
+    entered, left = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with sqlite_writer():
+            entered.set()
+        left.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert not entered.wait(0.5)  # the other process holds the writer's place
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert entered.wait(30)
+    assert left.wait(30)
+    writer.join()
 
 
 def test_a_database_in_memory_needs_no_lock_file(tmp_path, monkeypatch):
@@ -69,32 +75,21 @@ def test_a_database_in_memory_needs_no_lock_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_inside_a_transaction_it_never_waits_for_the_file(database_file):
+def test_inside_a_transaction_it_never_waits_for_the_file(database_file, holder):
     """A transaction on SQLite holds the write lock from its ``BEGIN IMMEDIATE``: waiting for the
     file there could wait for a process that waits, in SQLite, for us."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, f"{database_file}-writer.lock"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        done = threading.Event()
+    done = threading.Event()
 
-        def write() -> None:
-            connection.settings_dict["NAME"] = str(database_file)  # this thread's connection
-            connection.in_atomic_block = True  # as inside ``transaction.atomic()``
-            try:
-                with sqlite_writer():
-                    done.set()
-            finally:
-                connection.in_atomic_block = False
+    def write() -> None:
+        connection.settings_dict["NAME"] = str(database_file)  # this thread's connection
+        connection.in_atomic_block = True  # as inside ``transaction.atomic()``
+        try:
+            with sqlite_writer():
+                done.set()
+        finally:
+            connection.in_atomic_block = False
 
-        writer = threading.Thread(target=write)
-        writer.start()
-        assert done.wait(30)  # went ahead while the other process holds the file's lock
-        writer.join()
-    finally:
-        holder.kill()
-        holder.wait()
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert done.wait(30)  # went ahead while the other process holds the file's lock
+    writer.join()

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from xinyue.core import clock
 from xinyue.core.money import fen_to_yuan, yuan_to_fen
 from xinyue.core.retries import Backoff
+from xinyue.core.rows import row_where
 from xinyue.credit import conf, crypto
 from xinyue.credit.providers import http
 from xinyue.credit.sandbox.models import (
@@ -47,14 +48,6 @@ from xinyue.credit.sandbox.models import (
 )
 
 log = logging.getLogger("xinyue.credit.sandbox")
-
-
-def _one(model: Any, where: str, params: list[Any]) -> Any:
-    """The row of ``model`` a unique key names, or None, by a raw statement: each rent call and
-    notification of the gateway reads one or two, and building the filter through the query
-    compiler cost more than the read."""
-    sql = f"SELECT * FROM {model._meta.db_table} WHERE {where}"
-    return next(iter(model.objects.raw(sql, params)), None)
 
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -394,7 +387,7 @@ def queue_notification(
 def attempt_notification(*, notification_id: int) -> int | None:
     """POST one notification once; returns how many attempts failed when it should be tried
     again (by ``BACKOFF``), or None when done."""
-    row = _one(SandboxNotification, "id = %s", [notification_id])
+    row = row_where(SandboxNotification, "id = %s", [notification_id])  # raw: see core.rows
     if row is None or row.status != SandboxNotification.Status.PENDING:
         return None
     claimed = SandboxNotification.objects.filter(
@@ -659,7 +652,7 @@ def _create_order(
     out_order_no = str(biz.get("out_order_no") or "")
     if not out_order_no or len(out_order_no) > 64:
         raise GatewayError("40004", "INVALID_PARAMETER", "out_order_no 必填且不超过 64 位")
-    existing = _one(
+    existing = row_where(
         SandboxOrder, "app_id = %s AND out_order_no = %s", [params["app_id"], out_order_no]
     )
     if existing is not None:
@@ -701,7 +694,7 @@ def _admit(order: SandboxOrder, user: SandboxUser, *, approve: bool = True) -> N
 
 
 def _rent_create(params: Mapping[str, str], biz: dict) -> tuple[dict, bool]:
-    user = _one(SandboxUser, "user_id = %s", [str(biz.get("user_id") or "")])
+    user = row_where(SandboxUser, "user_id = %s", [str(biz.get("user_id") or "")])
     if user is None:
         raise GatewayError("40004", "USER_NOT_EXIST", "用户不存在或未授权")
     with transaction.atomic():

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from xinyue.core.actors import ActorKind
 from xinyue.core.errors import InvalidInput
+from xinyue.core.rows import one_row
 from xinyue.readers import vault
 from xinyue.readers.masking import mask_id_number, mask_name, mask_phone
 from xinyue.readers.models import ChannelIdentity, Reader
@@ -39,7 +40,7 @@ def reader_from_request(request: HttpRequest, *, standing_only: bool = False) ->
         reader = Reader.objects.filter(user=user, is_active=True).first()
         request._xinyue_reader = reader  # type: ignore[attr-defined]
         return reader
-    return _reader_standing(reader_id) if standing_only else _active_reader(reader_id)
+    return reader_standing(reader_id) if standing_only else _active_reader(reader_id)
 
 
 _READER_SQL = f"SELECT * FROM {Reader._meta.db_table} WHERE id = %s AND is_active"
@@ -47,20 +48,21 @@ _READER_SQL = f"SELECT * FROM {Reader._meta.db_table} WHERE id = %s AND is_activ
 
 def _active_reader(reader_id: int) -> Reader | None:
     """The active reader with this id, by a raw statement (every API request of a reader reads
-    it; building the filter through the query compiler cost more than the read)."""
-    return next(iter(Reader.objects.raw(_READER_SQL, [reader_id])), None)
+    it; building the filter through the query compiler cost more than the read: ``core.rows``)."""
+    return one_row(Reader, _READER_SQL, [reader_id])
 
 
 _STANDING_SQL = (
-    f"SELECT id, user_id, is_active, deleted_at FROM {Reader._meta.db_table}"
-    " WHERE id = %s AND is_active"
+    f"SELECT id, user_id, is_active, deleted_at FROM {Reader._meta.db_table} WHERE id = %s"
 )
 
 
-def _reader_standing(reader_id: int) -> Reader | None:
-    """The active reader with this id, only its standing columns (one statement; the other
-    fields are deferred, read if touched)."""
-    return next(iter(Reader.objects.raw(_STANDING_SQL, [reader_id])), None)
+def reader_standing(reader_id: int, *, active_only: bool = True) -> Reader | None:
+    """The reader with this id (active only, unless told), only its standing columns: one raw
+    statement, the other fields deferred and read if touched. For the hot paths that need no
+    more than who the reader is and whether they may act (an API request, opening a credit
+    order)."""
+    return one_row(Reader, _STANDING_SQL + (" AND is_active" if active_only else ""), [reader_id])
 
 
 def reader_by_channel_identity(*, provider: str, external_id: str) -> Reader | None:
