@@ -89,12 +89,16 @@ class WebServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_for_log(self, text: str, timeout: float = 10) -> str:
-        """The log once ``text`` appears in it (the access line is written after the answer)."""
+    def wait_for_log(self, *texts: str, timeout: float = 10) -> str:
+        """The log once every one of ``texts`` appears in it, or when ``timeout`` runs out. Each
+        worker writes its access line after its answer, so lines can land out of order: waiting
+        for the last request's line alone does not mean the others are there."""
         deadline = time.monotonic() + timeout
-        while text not in (log := self.log()) and time.monotonic() < deadline:
+        while True:
+            log = self.log()
+            if all(text in log for text in texts) or time.monotonic() >= deadline:
+                return log
             time.sleep(0.1)
-        return log
 
 
 def http_get(url: str, timeout: float) -> tuple[int, bytes]:

@@ -86,7 +86,9 @@ def test_the_web_servers_access_log_masks_query_strings(tmp_path):
         http_get(f"{server.base_url}/api/v1/health?q={ID_NUMBER}", timeout=10)
         http_get(f"{server.base_url}/api/v1/health?q=138%201234%205678&page=2", timeout=10)
         http_get(f"{server.base_url}/api/v1/health?q=9787536692930", timeout=10)
-        log = server.wait_for_log("q=9787536692930")
+        log = server.wait_for_log(
+            "q=330***********1234 ", "q=138****5678&page=2 ", "q=9787536692930 "
+        )
     assert "/api/v1/health?q=330***********1234" in log
     assert "/api/v1/health?q=138****5678&page=2" in log
     assert "/api/v1/health?q=9787536692930" in log
