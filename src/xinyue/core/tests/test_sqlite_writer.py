@@ -8,7 +8,7 @@ import sys
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from xinyue.core.sqlite_writer import sqlite_writer
 
@@ -93,3 +93,84 @@ def test_inside_a_transaction_it_never_waits_for_the_file(database_file, holder)
     writer.start()
     assert done.wait(30)  # went ahead while the other process holds the file's lock
     writer.join()
+
+
+FREE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    print("held")
+else:
+    print("free")
+"""
+
+
+def _lock_file_state(database_file) -> str:
+    """Whether another process finds the writer's place free right now."""
+    return subprocess.run(
+        [sys.executable, "-c", FREE, f"{database_file}-writer.lock"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _in_thread(database_file, blocker, body) -> threading.Thread:
+    """Run ``body`` in a thread with its own connection to the file database."""
+
+    def run() -> None:
+        connection.settings_dict["NAME"] = str(database_file)
+        with blocker.unblock():
+            try:
+                body()
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_transaction_queues_behind_another_process(database_file, holder, django_db_blocker):
+    """Any transaction, not only placing's: the background worker's writes wait in the same
+    queue as the web server's instead of in SQLite's busy handler."""
+    entered = threading.Event()
+
+    def write() -> None:
+        with transaction.atomic():
+            entered.set()
+
+    writer = _in_thread(database_file, django_db_blocker, write)
+    assert not entered.wait(0.5)  # the other process holds the writer's place
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert entered.wait(30)
+    writer.join()
+
+
+def test_the_place_is_given_back_when_the_transaction_ends(database_file, django_db_blocker):
+    states: list[str] = []
+
+    def write() -> None:
+        with transaction.atomic():
+            connection.cursor().execute("CREATE TABLE IF NOT EXISTS t (x int)")
+            states.append(_lock_file_state(database_file))
+        states.append(_lock_file_state(database_file))  # committed
+        try:
+            with transaction.atomic():
+                connection.cursor().execute("INSERT INTO t VALUES (1)")
+                raise RuntimeError("the block fails: rolled back")
+        except RuntimeError:
+            pass
+        states.append(_lock_file_state(database_file))  # rolled back
+        with sqlite_writer(), transaction.atomic():  # holds nest
+            states.append(_lock_file_state(database_file))
+        states.append(_lock_file_state(database_file))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+            states.append(str(cursor.fetchone()[0]))
+
+    _in_thread(database_file, django_db_blocker, write).join()
+    assert states == ["held", "free", "free", "held", "free", "0"]
