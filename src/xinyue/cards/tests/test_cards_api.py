@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from django.test import Client
@@ -214,3 +215,19 @@ def test_desk_endpoints_refuse_readers(reader_client, zhejiang):
     response = post(reader_client, "/api/v1/desk/readers/lookup", {"id_number": ALICE_ID})
     assert response.status_code == 403
     assert reader_client.get("/api/v1/desk/link-requests").status_code == 403
+
+
+def test_a_refusal_is_logged_at_debug_with_its_code_and_refused_access_still_warns(
+    reader_client, hangzhou, caplog
+):
+    """A rule's refusal is an answer, not a fault: no WARNING line per 409 (in a rush of orders
+    those lines were a tenth of the server's CPU), a DEBUG line with the code instead."""
+    caplog.set_level(logging.DEBUG)
+    assert post(reader_client, "/api/v1/cards", {"library_code": "330100"}).status_code == 409
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("xinyue.api.refusals", "DEBUG", "POST /api/v1/cards refused: not_admitted")
+    ]
+    caplog.clear()
+    anonymous = post(Client(), "/api/v1/cards", {"library_code": "330100"})
+    assert anonymous.status_code == 401
+    assert [(r.name, r.levelname) for r in caplog.records] == [("django.request", "WARNING")]
