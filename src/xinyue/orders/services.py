@@ -633,6 +633,8 @@ class _Batch:
     # that needs one of them is refused before it takes anything (``_admit``).
     sold_out: set[int] = field(default_factory=set)
     short_fen: int | None = None
+    # The placed orders whose credit orders the worker opens, enqueued after the commit.
+    credit_order_ids: list[int] = field(default_factory=list)
 
     def period(self) -> int | None:
         if not self._period_read:
@@ -702,12 +704,16 @@ class _GroupCommit:
             if waiting not in batch:  # more than MAX_BATCH were waiting: go with the first ones
                 self._queue.remove(waiting)
                 batch.append(waiting)
+        credit_order_ids: list[int] = []
         try:
-            _apply_batch(batch)
+            credit_order_ids = _apply_batch(batch)
         finally:
             with self._state:
                 self._busy = False
                 self._state.notify_all()
+        # After the next batch may start: each enqueue is a write to the task queue, and no
+        # answer waits for it.
+        _open_credit_orders_after_commit(credit_order_ids)
         return waiting.outcome()
 
 
@@ -725,11 +731,13 @@ class _Waiting:
         return self.result
 
 
-def _apply_batch(batch: list[_Waiting]) -> None:
+def _apply_batch(batch: list[_Waiting]) -> list[int]:
     """Apply ``batch`` in one transaction: each order's limits in its own savepoint succeed or
     fail on their own; the placed orders' rows are then written together. If that or the commit
-    fails, every order of the batch fails with it (none was told "placed" before the commit)."""
+    fails, every order of the batch fails with it (none was told "placed" before the commit).
+    Returns the committed orders whose credit orders are to be opened."""
     shared = _Batch()
+    committed: list[int] = []
     answers: list[tuple[_Waiting, _Placed, bool]] = []
     try:
         # The reads of every order at once, before the write lock (reads never take it).
@@ -760,14 +768,17 @@ def _apply_batch(batch: list[_Waiting]) -> None:
                         else:
                             answers.append((waiting, *outcome))
                 _write(shared)
+            committed = shared.credit_order_ids
         for waiting, placed, created in answers:
             waiting.result = placed.prepared.order, created
     except Exception as exc:
+        committed = []
         for waiting in batch:
             waiting.result, waiting.error = None, waiting.error or exc
     finally:
         for waiting in batch:
             waiting.done = True
+    return committed
 
 
 _orders = _GroupCommit()
@@ -829,6 +840,7 @@ def place_order(
                 batch = _Batch()
                 outcome = _apply(prepared, batch)
                 _write(batch)
+            _open_credit_orders_after_commit(batch.credit_order_ids)
             order = outcome if isinstance(outcome, Order) else outcome[0].prepared.order
         except _AlreadyPlaced as placed:
             order = placed.order
@@ -1232,11 +1244,9 @@ def _write(batch: _Batch) -> None:
         [(p.claim, *p.claim.answer_for(p.order)) for p in (q.prepared for q in placed) if p.claim]
     )
     _announce_placed(placed)
-    credit = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
-    if credit:  # one task for the batch: each enqueue is a write to the task queue
-        # Robust: the orders are committed whatever the queue does; a failed enqueue is logged
-        # and the minutely ``expire_waiting_orders`` enqueues those orders again.
-        transaction.on_commit(lambda: _enqueue_credit_orders(credit), robust=True)
+    # Their credit orders are enqueued once the batch has committed and let its waiters go
+    # (``_GroupCommit.run``): one task for the batch.
+    batch.credit_order_ids = [p.prepared.order.pk for p in placed if p.prepared.open_credit]
 
 
 def _filled(model: Any, order: Order, rows: list[Any]) -> Any:
@@ -1296,6 +1306,15 @@ def _end_wait_for_orders(placed: list[_Placed]) -> None:
         WaitListEntry.objects.filter(pk__in=done).update(
             status=Waiting.ORDERED, updated_at=clock.now()
         )
+
+
+def _open_credit_orders_after_commit(order_ids: list[int]) -> None:
+    """One task for the placed orders' credit orders once they have committed (at once outside
+    a transaction; with the caller's commit inside one). Robust: the orders are committed
+    whatever the queue does; a failed enqueue is logged and the minutely
+    ``expire_waiting_orders`` enqueues those orders again."""
+    if order_ids:
+        transaction.on_commit(lambda: _enqueue_credit_orders(order_ids), robust=True)
 
 
 def _enqueue_credit_orders(order_ids: list[int]) -> None:
