@@ -31,8 +31,20 @@ from typing import Any
 
 from django.db import connection
 
-_local_lock = threading.Lock()  # threads of one process share the file's lock: queue them too
+# Threads of one process share a file's lock (one descriptor per process): they queue on a
+# thread lock of that file first. One per database file, so that holding one database's place
+# never waits for another's.
+_thread_locks: dict[str, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
 _files: dict[tuple[int, str], int] = {}
+
+
+def _thread_lock(name: str) -> threading.Lock:
+    lock = _thread_locks.get(name)
+    if lock is None:
+        with _thread_locks_guard:
+            lock = _thread_locks.setdefault(name, threading.Lock())
+    return lock
 
 
 def _lock_file(name: str) -> int:
@@ -52,12 +64,14 @@ def take(wrapper: Any) -> bool:
         return False
     depth = getattr(wrapper, "_writer_depth", 0)
     if depth == 0:
-        _local_lock.acquire()
+        name = str(wrapper.settings_dict["NAME"])
+        _thread_lock(name).acquire()
         try:
-            fcntl.flock(_lock_file(str(wrapper.settings_dict["NAME"])), fcntl.LOCK_EX)
+            fcntl.flock(_lock_file(name), fcntl.LOCK_EX)
         except BaseException:
-            _local_lock.release()
+            _thread_lock(name).release()
             raise
+        wrapper._writer_name = name  # given back to the file it was taken from
     wrapper._writer_depth = depth + 1
     return True
 
@@ -69,10 +83,11 @@ def give_back(wrapper: Any) -> None:
         return
     wrapper._writer_depth = depth - 1
     if depth == 1:
+        name = wrapper._writer_name
         try:
-            fcntl.flock(_lock_file(str(wrapper.settings_dict["NAME"])), fcntl.LOCK_UN)
+            fcntl.flock(_lock_file(name), fcntl.LOCK_UN)
         finally:
-            _local_lock.release()
+            _thread_lock(name).release()
 
 
 @contextmanager
