@@ -56,3 +56,10 @@ def isbn_problem(raw: str) -> str | None:
 def check_digit_13(first12: str) -> str:
     """The ISBN-13 check digit of 12 digits (for generating demo ISBNs)."""
     return stdnum_ean.calc_check_digit(first12)
+
+
+def check_digit_10(first9: str) -> str:
+    """The ISBN-10 check digit of 9 digits (weights 10 … 2, modulo 11; "X" for 10): what
+    python-stdnum computes inside ``to_isbn10``, which has no public function for it."""
+    check = (11 - sum((10 - i) * int(d) for i, d in enumerate(first9)) % 11) % 11
+    return "X" if check == 10 else str(check)

@@ -51,6 +51,15 @@ def test_generated_titles_are_deterministic_and_plausible():
     assert len({r.isbn for r in REAL_TITLES if r.isbn}) == len([r for r in REAL_TITLES if r.isbn])
 
 
+def test_generated_titles_carry_the_isbn10_python_stdnum_gives():
+    """The bulk load computes a generated title's ISBN-10 instead of parsing its ISBN-13 again:
+    the same digits as python-stdnum's, the "X" check digit included."""
+    data = list(demo.generated_title_data(dict.fromkeys(_categories(), 1), 0, 3000))
+    assert any(d.isbn10.endswith("X") for d in data)
+    for d in data:
+        assert d.isbn10 == stdnum_isbn.to_isbn10(d.isbn13)
+
+
 @pytest.mark.django_db
 def test_the_search_bench_prints_one_json_object_last():
     out, err = io.StringIO(), io.StringIO()
@@ -121,3 +130,9 @@ def test_a_bulk_load_leaves_the_tables_vacuumed_and_analysed(categories):
         else:
             cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'catalog_searchdocument'")
             assert cursor.fetchall() != []
+
+
+def _categories() -> set[str]:
+    from xinyue.catalog.demo_catalog import generated_titles
+
+    return {g.category for g in generated_titles(0, 3000)}
