@@ -496,7 +496,7 @@ def _search_index(
 
         ranking = sort == "relevance" and bool(plan.clauses)
         head = in_window(0, max(limits.facets, limits.rank if ranking else 0))
-        rows = _head_rows(cursor, head, with_tokens=ranking)
+        rows = _head_rows(cursor, head, ranking=plan if ranking else None)
         facet_rows = [rows[d][1:4] for d in head[: limits.facets] if d in rows]
 
         if offset >= total:
@@ -524,18 +524,33 @@ def _search_index(
 _TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")  # the columns the relevance tiers read
 
 
-def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
-    """(title, category_id, year, publisher, popularity[, token columns…]) of these documents,
-    by docid."""
-    tokens = "".join(f", d.{c}" for c in _TOKEN_COLUMNS) if with_tokens else ""
+def _tier_plans(plan: Plan) -> tuple[Plan, Plan]:
+    """The plans of relevance tiers 1 and 2: every term in the title; in the title or the
+    authors."""
+    return plan.restricted(TITLE_GROUP), plan.restricted(TITLE_AUTHOR_GROUP)
+
+
+def _head_rows(cursor: Any, docids: list[int], *, ranking: Plan | None) -> dict[int, tuple]:
+    """(title, category_id, year, publisher, popularity[, tier tests]) of these documents, by
+    docid. With ``ranking`` (the query's plan), what relevance's tiers 1 and 2 need to know
+    of each document: whether it matches them, decided by the engine where it can
+    (``tier_tests``, two booleans), else its token columns for ``Clause.matcher``."""
+    backend = get_backend()
+    tests = backend.tier_tests(_tier_plans(ranking)) if ranking is not None else None
+    if tests is not None:
+        extra, extra_params = f", {tests[0]}", tests[1]
+    elif ranking is not None:
+        extra, extra_params = "".join(f", d.{c}" for c in _TOKEN_COLUMNS), []
+    else:
+        extra, extra_params = "", []
     out: dict[int, tuple] = {}
     for start in range(0, len(docids), 900):
-        chunk = docids[start : start + 900]
+        among, among_params = backend.any_of("d.docid", docids[start : start + 900])
         cursor.execute(
-            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher, t.popularity{tokens} "
-            "FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
-            f"WHERE d.docid IN ({','.join(['%s'] * len(chunk))})",
-            chunk,
+            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher, t.popularity{extra} "
+            f"FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
+            f"WHERE {among}",
+            [*extra_params, *among_params],
         )
         for row in cursor.fetchall():
             out[row[0]] = row[1:]
@@ -545,8 +560,9 @@ def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int
 def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> list[int]:
     """Relevance: the title is the query (tier 0); every term is in the title (1); in the title
     or the authors (2); anywhere (3); within a tier the titles readers want first (popularity
-    and recency, ``plan.interest``), then shorter titles, then index order. Tiers are decided
-    from the documents' own tokens with the index's matching rules and interest from the
+    and recency, ``plan.interest``), then shorter titles, then index order. Tiers 1 and 2 are
+    decided with the index's matching rules — by the engine on the documents' vectors
+    (PostgreSQL), or from their tokens by ``Clause.matcher`` (SQLite) — and interest from the
     title's row, so both engines order alike.
 
     Tier 0 folds a title's Han characters (OpenCC, the costly step) only when its folded
@@ -554,17 +570,16 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
     OpenCC's t2s entries maps to a string as long as itself; ``test_engine_text`` checks every
     CJK character), so no other title can equal the query."""
     this_year = clock.today().year
-    in_title = plan.restricted(TITLE_GROUP).matcher()
-    in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
+    title_plan, title_author_plan = _tier_plans(plan)
+    in_title = title_plan.matcher()
+    in_title_or_authors = title_author_plan.matcher()
     wanted = fold_han(fold(query)).replace(" ", "")
     size = len(wanted)
 
-    def key(d: int) -> tuple:
-        row = rows.get(d)
-        if row is None:
-            return (4, 0, d)
-        title = row[0] or ""
-        t, a, tg, ag, pt, pa = row[5:]
+    def tested(tokens: tuple) -> tuple[bool, bool]:
+        if len(tokens) == 2:  # the engine's tests (``_head_rows``)
+            return bool(tokens[0]), bool(tokens[1])
+        t, a, tg, ag, pt, pa = tokens
         columns = Columns(
             t=f" {t or ''} ",
             a=f" {a or ''} ",
@@ -573,6 +588,15 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
             pt=f" {pt or ''} ",
             pa=f" {pa or ''} ",
         )
+        if in_title(columns):
+            return True, True
+        return False, in_title_or_authors(columns)
+
+    def key(d: int) -> tuple:
+        row = rows.get(d)
+        if row is None:
+            return (4, 0, d)
+        title = row[0] or ""
         folded = fold(title) if size else ""
         if (
             size
@@ -580,12 +604,9 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
             and fold_han(folded).replace(" ", "") == wanted
         ):
             tier = 0
-        elif in_title(columns):
-            tier = 1
-        elif in_title_or_authors(columns):
-            tier = 2
         else:
-            tier = 3
+            title_only, title_or_authors = tested(row[5:])
+            tier = 1 if title_only else 2 if title_or_authors else 3
         wanted_by_readers = interest(popularity=row[4] or 0, year=row[2], this_year=this_year)
         return (tier, -round(wanted_by_readers, 6), len(title), d)
 
