@@ -338,8 +338,8 @@ _TERM_ADD_SQL = (
 _TERM_DELETE_SQL = (
     f"WITH gone AS (DELETE FROM {DOC_TABLE} WHERE title_id = ANY(%s) RETURNING docid, vector), "
     # The documents' postings go with them (``POSTING_TABLE``): one primary-key probe per lexeme.
-    f"unposted AS (DELETE FROM {POSTING_TABLE} p USING gone, unnest(gone.vector) u "
-    "WHERE p.lexeme = u.lexeme AND p.docid = gone.docid) "
+    f"unposted AS (DELETE FROM {POSTING_TABLE} p USING gone, "
+    f"LATERAL ({_term_keys_sql('gone.vector')}) k WHERE p.lexeme = k.key AND p.docid = gone.docid) "
     f"INSERT INTO {TERM_TABLE} AS s (lexeme, documents) "
     f"SELECT key, -count(*) FROM gone, LATERAL ({_term_keys_sql('gone.vector')}) k "
     "GROUP BY key ORDER BY key "
@@ -375,18 +375,21 @@ POSTING_TABLE_SQL = (
     f"CREATE TABLE IF NOT EXISTS {POSTING_TABLE} "
     '(lexeme text COLLATE "C" NOT NULL, docid bigint NOT NULL, PRIMARY KEY (lexeme, docid))'
 )
-_POSTED_KIND_SQL = "lexeme ~ '^[a-z]'"  # Latin words (not bigrams, pinyin, filters, numbers)
+# Latin words, and the "|xy" keys of two Chinese characters (the documents holding the word xy
+# or the bigram ~xy: exactly a two-character term's matches); not bigrams, pinyin, filters,
+# numbers.
+_POSTED_KIND_SQL = "(lexeme ~ '^[a-z]' OR (lexeme ~ '^[|]' AND ascii(substr(lexeme, 2)) > 127))"
 _POSTING_ADD_SQL = (
     f"INSERT INTO {POSTING_TABLE} (lexeme, docid) "
-    f"SELECT u.lexeme, d.docid FROM {DOC_TABLE} d, unnest(d.vector) u "
-    f"JOIN {TERM_TABLE} s ON s.lexeme = u.lexeme AND s.posted WHERE d.title_id = ANY(%s)"
+    f"SELECT k.key, d.docid FROM {DOC_TABLE} d, LATERAL ({_term_keys_sql('d.vector')}) k "
+    f"JOIN {TERM_TABLE} s ON s.lexeme = k.key AND s.posted WHERE d.title_id = ANY(%s)"
 )
 # A move: the document's postings follow its docid (the old one read in the statement's snapshot,
 # the row locked before: ``PostgresBackend.move_documents``).
 _POSTING_MOVE_SQL = (
     f"WITH old AS (SELECT docid, vector FROM {DOC_TABLE} WHERE title_id = %s), "
-    f"reposted AS (UPDATE {POSTING_TABLE} p SET docid = %s FROM old, unnest(old.vector) u "
-    "WHERE p.lexeme = u.lexeme AND p.docid = old.docid) "
+    f"reposted AS (UPDATE {POSTING_TABLE} p SET docid = %s FROM old, "
+    f"LATERAL ({_term_keys_sql('old.vector')}) k WHERE p.lexeme = k.key AND p.docid = old.docid) "
     f"UPDATE {DOC_TABLE} SET docid = %s WHERE title_id = %s"
 )
 # Each clause's lexemes from the term table: a prefix's range, or one word (the range [w, w +
@@ -422,12 +425,18 @@ def pg_post_frequent(conn: Any = None, *, min_documents: int = POSTING_MIN_DOCUM
         )
         lexemes = sorted(row[0] for row in cursor.fetchall())
         if lexemes:
-            # In key order: the primary key is filled from left to right.
+            # In key order: the primary key is filled from left to right. The documents are
+            # those GIN finds holding one of the lexemes (a "|xy" key: the word xy or ~xy).
+            held = [
+                f"({_pg_quote(x[1:])} | {_pg_quote('~' + x[1:])})" if x[0] == "|" else _pg_quote(x)
+                for x in lexemes
+            ]
             cursor.execute(
                 f"INSERT INTO {POSTING_TABLE} (lexeme, docid) "
-                f"SELECT u.lexeme, d.docid FROM {DOC_TABLE} d, unnest(d.vector) u "
-                "WHERE d.vector @@ %s::tsquery AND u.lexeme = ANY(%s) ORDER BY 1, 2",
-                [" | ".join(_pg_quote(x) for x in lexemes), lexemes],
+                f"SELECT k.key, d.docid FROM {DOC_TABLE} d, "
+                f"LATERAL ({_term_keys_sql('d.vector')}) k "
+                "WHERE d.vector @@ %s::tsquery AND k.key = ANY(%s) ORDER BY 1, 2",
+                [" | ".join(held), lexemes],
             )
     return len(lexemes)
 
@@ -584,12 +593,8 @@ class PostgresBackend:
         False) when the table knows nothing."""
         if len(plan.clauses) != 1 or plan.filter_tokens:
             return 0, False
-        clause = self._clause(plan.clauses[0])
-        term = plan.clauses[0].term
-        pair = len(term.text) == 2 and clause == (
-            f"(({_pg_quote(term.text)}) | ({_pg_quote('~' + term.text)}))"
-        )
-        keys = ["|" + term.text] if pair else _pg_alternatives(clause, any_weight=False)
+        pair = self._pair(plan.clauses[0])
+        keys = [pair] if pair else _pg_alternatives(self._clause(plan.clauses[0]), any_weight=False)
         if not keys:
             return 0, False
         with connection.cursor() as cursor:
@@ -598,7 +603,18 @@ class PostgresBackend:
                 [keys],
             )
             (known,) = cursor.fetchone()
-        return known, pair
+        return known, bool(pair)
+
+    @classmethod
+    def _pair(cls, clause: Clause) -> str:
+        """The term table's "|xy" key of a clause that is exactly a two-character Chinese term
+        in all columns (``('xy') | ('~xy')``: the key counts and posts what it matches); else
+        ""."""
+        text = clause.term.text
+        if clause.term.kind != "cjk" or len(text) != 2:
+            return ""
+        pair = f"(({_pg_quote(text)}) | ({_pg_quote('~' + text)}))"
+        return "|" + text if cls._clause(clause) == pair else ""
 
     def posted_matches(self, plan: Plan, limit: int) -> list[int] | None:
         """The plan's first ``limit`` matches in index order, read from the postings, when the
@@ -608,8 +624,8 @@ class PostgresBackend:
         its pinyin prefix —, the posted lexemes from the postings, the others (rare lexemes, at
         most ``posting_rest`` documents; a pinyin prefix, when it holds at most as many) through
         GIN. A plan qualifies when every clause is a Latin term in all columns (no weights, no
-        phrases) with a posted lexeme and no short pinyin prefix, and there are no filter
-        tokens."""
+        phrases) with a posted lexeme and no short pinyin prefix, or a two-character Chinese
+        term in all columns (its "|xy" key: ``_pair``), and there are no filter tokens."""
         clauses = self._posted_clauses(plan)
         if clauses is None:
             return None
@@ -670,8 +686,13 @@ class PostgresBackend:
             return None
         words = ("t", "a", "p", "s")
         ranges: list[tuple[str, str]] = []
+        pairs: list[str] = []  # per clause, its "|xy" key, or "" for a Latin term
         for clause in plan.clauses:
             term = clause.term
+            pairs.append(self._pair(clause))
+            if pairs[-1]:
+                ranges.append((pairs[-1], pairs[-1] + "\x01"))
+                continue
             if term.kind != "latin" or set(clause.group.words) != set(words):
                 return None
             if not "a" <= term.text[0] <= "z":
@@ -686,7 +707,7 @@ class PostgresBackend:
             for number, lexeme, documents, posted in cursor.fetchall():
                 found[number - 1].append((lexeme, documents, posted))
         out = []
-        for clause, lexemes in zip(plan.clauses, found, strict=True):
+        for clause, pair, lexemes in zip(plan.clauses, pairs, found, strict=True):
             if len(lexemes) > PREFIX_EXPANSION:
                 return None
             if sum(n for _, n, posted in lexemes if not posted) > self.posting_rest:
@@ -694,10 +715,14 @@ class PostgresBackend:
             pinyin = clause.term.pinyin and bool(clause.group.pinyin)
             if pinyin and len(clause.term.text) <= self.short_pinyin:
                 return None  # its pinyin alternative (``to``) holds many documents: GIN
+            # What is not posted is read through GIN: its lexemes, or a pair's own clause.
+            rest = [
+                self._clause(clause) if pair else _pg_quote(x) for x, _, on in lexemes if not on
+            ]
             out.append(
                 _PostedClause(
                     posted=[(x, n) for x, n, posted in lexemes if posted],
-                    rest=" | ".join(_pg_quote(x) for x, _, posted in lexemes if not posted),
+                    rest=" | ".join(rest),
                     pinyin=clause.term.text if pinyin else "",
                     documents=sum(n for _, n, _ in lexemes),
                 )
