@@ -419,14 +419,13 @@ def _search_index(
         posted = None
         if backend.collect_unordered and not dense and not (full or exact):
             # PostgreSQL: the matches in index order from postings of frequent words, where
-            # the plan can be answered there for less than GIN's heap visits (backends).
-            posted = backend.posted_matches(plan, limits.window + 1)
+            # the plan can be answered there for less than GIN's heap visits (backends):
+            # counted up to the window and the match after it, and the head.
+            posted = backend.posted_window(plan, limit=limits.window + 1, head=head_size)
         if posted is not None:
-            # The window and the match after it, in index order: nothing more is read.
-            matched = len(posted)
-            everything = posted[: limits.window]
-            first = everything[:head_size]
-            end = posted[limits.window] if matched > limits.window else None
+            matched, first, end = posted.matched, posted.first, posted.end
+            if posted.everything is not None:
+                everything = posted.everything[: limits.window]
         elif backend.collect_unordered and not dense and not (full or exact):
             # One pass over the matches in any order (the GIN bitmap), stopping after the
             # window: when that is all of them they are sorted here and nothing more is read

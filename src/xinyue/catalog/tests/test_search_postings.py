@@ -52,6 +52,9 @@ QUERIES = [
     ("园林", {"sort": "newest"}),
     ("python 园林", {}),
     ("园林 苏州", {}),
+    # A longer Chinese term kept as one word: a publisher's (no bigrams), a title's.
+    ("人民文学出版社", {}),
+    ("人民文学出版社 python", {}),
 ]
 
 
@@ -74,6 +77,8 @@ def catalog(db):
     rows += [{"title": f"城市规划 {i}", "subjects": "园林 设计"} for i in range(3)]
     rows += [{"title": "古园林木", "popularity": 40}, {"title": "Python 园林 手册"}]
     rows += [{"title": "林中小园"}]
+    rows += [{"title": f"长河 {i}", "publisher": "人民文学出版社"} for i in range(6)]
+    rows += [{"title": "人民文学出版社六十年", "popularity": 7}]
     titles = add_titles(rows)
     forget_statistics()
     yield titles
@@ -120,7 +125,9 @@ def test_postings_answer_exactly_as_gin(catalog):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT lexeme FROM {TERM_TABLE} WHERE posted ORDER BY lexeme")
         flagged = [r[0] for r in cursor.fetchall()]
-    assert {"python", "machine", "learning", "gardens", "a", "|园林"} <= set(flagged)
+    assert {"python", "machine", "learning", "gardens", "a", "|园林", "人民文学出版社"} <= set(
+        flagged
+    )
     assert not any(x.startswith("~") or x == "园林" for x in flagged)  # the key, not its parts
     assert "garden" not in flagged  # 4 documents: garden is gardens (posted) and garden (GIN)
     assert "pythonic" not in flagged
@@ -141,6 +148,9 @@ def test_postings_answer_exactly_as_gin(catalog):
     # Relevance among the head's titles: by interest.
     assert yuanlin[1][:2] == [catalog[101].pk, catalog[89].pk]  # 古园林木 (40), 江南园林 2 (26)
     assert through_gin[QUERIES.index(("园林 苏州", {}))][2] == 3  # 苏州游记 by 王园林
+    publisher = through_gin[QUERIES.index(("人民文学出版社", {}))]
+    assert publisher[2] == 7
+    assert publisher[1][0] == catalog[-1].pk  # in its title
     assert any(POSTING_TABLE in s for s in sql_postings)
     # Read from the postings: no GIN statement collects or counts a window (LIMIT 13) of it.
     with CaptureQueriesContext(connection) as queries:
@@ -163,7 +173,8 @@ def test_which_plans_the_postings_answer(catalog):
     assert not reads_postings("gardens to")  # to: a short pinyin prefix (同行 is tongxing)
     assert reads_postings("园林")  # its "|园林" key
     assert reads_postings("python 园林")
-    assert not reads_postings("python 园林志")  # a Chinese clause that is not a pair
+    assert reads_postings("人民文学出版社")  # one word: the word, and its bigrams' phrase
+    assert not reads_postings("python 的河")  # a conjunction of words (的 & 河)
     assert not reads_postings("园林", {"title": "园林"})  # a pair in some columns only
     assert not reads_postings("python 2024")  # a number
     assert not reads_postings("python", {"title": "machine"})  # a clause in some columns

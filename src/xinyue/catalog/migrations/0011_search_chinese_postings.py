@@ -1,7 +1,8 @@
-"""PostgreSQL: postings for the frequent two-character Chinese terms too — the term table's
-"|xy" keys that 2,000 documents or more hold — so that such a term's first titles in index
-order are read by an index-only scan of its key instead of sorting its matches in RUM or walking
-the docid index. Filled from the stored documents, then vacuumed (index-only scans skip the heap
+"""PostgreSQL: postings for the frequent Chinese terms too — the term table's "|xy" keys of
+two-character terms and the Chinese words of three characters or more that 2,000 documents or
+more hold (``backends._POSTED_KIND_SQL``) — so that such a term's first titles in index order
+are read by an index-only scan instead of sorting its matches in RUM or walking the docid
+index. Filled from the stored documents, then vacuumed (index-only scans skip the heap
 from the start); the engine's writes keep them exact from here on. Not atomic: VACUUM cannot run
 in a transaction (the fill is one). SQLite: nothing."""
 
@@ -29,8 +30,9 @@ def drop(apps, schema_editor):
     from xinyue.catalog.search.backends import POSTING_TABLE, TERM_TABLE
 
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {POSTING_TABLE} WHERE lexeme LIKE '|%%'")
-        cursor.execute(f"UPDATE {TERM_TABLE} SET posted = false WHERE posted AND lexeme LIKE '|%%'")
+        # What 0010 posted is the Latin words.
+        cursor.execute(f"DELETE FROM {POSTING_TABLE} WHERE lexeme !~ '^[a-z]'")
+        cursor.execute(f"UPDATE {TERM_TABLE} SET posted = false WHERE posted AND lexeme !~ '^[a-z]'")
 
 
 class Migration(migrations.Migration):
