@@ -423,9 +423,7 @@ def _search_index(
             # counted up to the window and the match after it, and the head.
             posted = backend.posted_window(plan, limit=limits.window + 1, head=head_size)
         if posted is not None:
-            matched, first, end = posted.matched, posted.first, posted.end
-            if posted.everything is not None:
-                everything = posted.everything[: limits.window]
+            matched, first, end = posted
         elif backend.collect_unordered and not dense and not (full or exact):
             # One pass over the matches in any order (the GIN bitmap), stopping after the
             # window: when that is all of them they are sorted here and nothing more is read

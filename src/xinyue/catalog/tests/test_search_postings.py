@@ -38,6 +38,7 @@ QUERIES = [
     ("python", {}),
     ("machine learning", {}),
     ("learn", {}),
+    ("learn", {"sort": "newest"}),  # the window's end, counted where alternatives repeat
     ("data", {}),
     ("data science", {"page": 2, "page_size": 4}),
     ("a very short introduction", {}),
