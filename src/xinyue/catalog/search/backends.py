@@ -753,82 +753,117 @@ class PostgresBackend:
         """Each clause's posted lexemes, rare lexemes, pinyin alternative and documents
         (``posted_matches``), or None when the plan does not qualify. A clause qualifies as a
         Latin term in all columns (its word, or the lexemes its prefix stands for), a
-        two-character Chinese term in all columns (its "|xy" key), or a longer Chinese term in
-        all columns that the segmenter keeps as one word: the word, and its bigram chain — a
-        phrase, read through GIN — when the chain's rarest bigram holds at most
-        ``posting_rest`` documents (人民文学出版社 is mostly a publisher's word, and publishers
-        have no bigrams)."""
+        two-character Chinese term in all columns (its "|xy" key), or another Chinese term in
+        all columns whose parts are each posted, known empty or rare (``_chinese_parts``)."""
         if plan.filter_tokens or not plan.clauses:
             return None
         words = ("t", "a", "p", "s")
-        ranges: list[tuple[str, str]] = []  # looked up: each clause's, then chains' bigrams
-        pairs: list[str] = []  # per clause, its "|xy" key, or ""
+        ranges: list[tuple[str, str]] = []  # looked up in the term table
+        wanted: list[list[int]] = []  # per clause, the numbers of its ranges
         for clause in plan.clauses:
             term = clause.term
-            pairs.append(self._pair(clause))
-            if pairs[-1]:
-                ranges.append((pairs[-1], pairs[-1] + "\x01"))
-            elif term.kind == "cjk" and clause.group is FIELDS["all"]:
-                if len(term.words) != 1 or len(term.grams) < 2:
-                    return None  # a conjunction of words (的 & 河), or one character
-                ranges.append((term.words[0], term.words[0] + "\x01"))
+            pair = self._pair(clause)
+            if pair:
+                keys = [pair]
+            elif term.kind == "cjk" and clause.group is FIELDS["all"] and len(term.text) > 1:
+                # Its words, its bigrams, and for one bigram its "|xy" key and the word xy.
+                keys = [*term.words, *("~" + g for g in term.grams)]
+                if len(term.grams) == 1:
+                    keys += ["|" + term.grams[0], term.grams[0]]
             elif term.kind != "latin" or set(clause.group.words) != set(words):
                 return None
             elif not "a" <= term.text[0] <= "z":
                 return None  # not a kept lexeme (the term table would not know it)
             elif term.prefix:
+                wanted.append([len(ranges)])
                 ranges.append((term.text, term.text[:-1] + chr(ord(term.text[-1]) + 1)))
-            else:
-                ranges.append((term.text, term.text + "\x01"))
-        chains: list[tuple[str, range] | None] = []  # per clause, its phrase and bigrams' ranges
-        for clause, pair in zip(plan.clauses, pairs, strict=True):
-            if clause.term.kind != "cjk" or pair:
-                chains.append(None)
                 continue
-            grams = ["~" + g for g in clause.term.grams]
-            chains.append(
-                (
-                    "(" + " <-> ".join(_pg_quote(g) for g in grams) + ")",
-                    range(len(ranges), len(ranges) + len(grams)),
-                )
-            )
-            ranges += [(g, g + "\x01") for g in grams]
+            else:
+                keys = [term.text]
+            wanted.append(list(range(len(ranges), len(ranges) + len(keys))))
+            ranges += [(key, key + "\x01") for key in keys]
         found: list[list[tuple[str, int, bool]]] = [[] for _ in ranges]
         with connection.cursor() as cursor:
             cursor.execute(_CLAUSE_LEXEMES_SQL, [[r[0] for r in ranges], [r[1] for r in ranges]])
             for number, lexeme, documents, posted in cursor.fetchall():
                 found[number - 1].append((lexeme, documents, posted))
         out = []
-        for number, (clause, pair, chain) in enumerate(
-            zip(plan.clauses, pairs, chains, strict=True)
-        ):
-            lexemes = found[number]
+        for clause, numbers in zip(plan.clauses, wanted, strict=True):
+            term = clause.term
+            if term.kind == "cjk" and not self._pair(clause):
+                parts = self._chinese_parts(term, [found[n] for n in numbers])
+                if parts is None:
+                    return None
+                out.append(parts)
+                continue
+            lexemes = found[numbers[0]]
             if len(lexemes) > PREFIX_EXPANSION:
                 return None
-            # What is not posted is read through GIN: its lexemes, or a pair's own clause, and
-            # a chain's phrase, which holds at most as many documents as its rarest bigram.
+            if sum(n for _, n, posted in lexemes if not posted) > self.posting_rest:
+                return None
+            pinyin = term.pinyin and bool(clause.group.pinyin)
+            if pinyin and len(term.text) <= self.short_pinyin:
+                return None  # its pinyin alternative (``to``) holds many documents: GIN
+            # What is not posted is read through GIN: its lexemes, or a pair's own clause.
+            pair = self._pair(clause)
             rest = [
                 self._clause(clause) if pair else _pg_quote(x) for x, _, on in lexemes if not on
             ]
-            unposted = sum(n for _, n, on in lexemes if not on)
-            chained = min(sum(n for _, n, _ in found[i]) for i in chain[1]) if chain else 0
-            if chained:
-                rest.append(chain[0])
-                unposted += chained
-            if unposted > self.posting_rest:
-                return None
-            pinyin = clause.term.pinyin and bool(clause.group.pinyin)
-            if pinyin and len(clause.term.text) <= self.short_pinyin:
-                return None  # its pinyin alternative (``to``) holds many documents: GIN
             out.append(
                 _PostedClause(
                     posted=[(x, n) for x, n, posted in lexemes if posted],
                     rest=" | ".join(rest),
-                    pinyin=clause.term.text if pinyin else "",
-                    documents=sum(n for _, n, _ in lexemes) + chained,
+                    pinyin=term.text if pinyin else "",
+                    documents=sum(n for _, n, _ in lexemes),
                 )
             )
         return out
+
+    def _chinese_parts(
+        self, term: Term, found: Sequence[list[tuple[str, int, bool]]]
+    ) -> _PostedClause | None:
+        """A Chinese term's clause in all columns, ``(w1 & w2 …) | (~g1 <-> ~g2 …)``, as
+        postings and a rest read through GIN, from the term table's rows of its words, its
+        bigrams and (for one bigram) its "|xy" key and the word xy; None when a part is neither
+        posted, known empty nor rare (at most ``posting_rest`` documents).
+
+        * The words: one word is its lexeme (posted or rare); a conjunction holds no document
+          when one of its words is in none (的河: no title has the word 河), else at most as
+          many as its rarest word (rare: read through GIN).
+        * The bigrams: one bigram ~xy is the "|xy" key's postings when no document holds the
+          word xy (the key counts documents with the word or the bigram); a chain is a phrase
+          holding at most as many documents as its rarest bigram (人民文学出版社 is mostly a
+          publisher's word, and publishers have no bigrams)."""
+        count = [sum(n for _, n, _ in rows) for rows in found]
+        words = len(term.words)
+        posted: list[tuple[str, int]] = []
+        rest: list[str] = []
+        documents = 0
+        if words == 1:
+            if found[0]:
+                ((word, n, on),) = found[0]
+                if on:
+                    posted.append((word, n))
+                else:
+                    rest.append(_pg_quote(word))
+                documents += n
+        elif min(count[:words]) > 0:
+            rest.append("(" + " & ".join(_pg_quote(w) for w in term.words) + ")")
+            documents += min(count[:words])
+        grams = ["~" + g for g in term.grams]
+        chain = min(count[words : words + len(grams)])
+        if len(grams) == 1 and chain:
+            key_rows, word_documents = found[words + 1], count[words + 2]
+            if key_rows and key_rows[0][2] and word_documents == 0:
+                posted.append((key_rows[0][0], key_rows[0][1]))
+            else:
+                rest.append(_pg_quote(grams[0]))
+        elif chain:
+            rest.append("(" + " <-> ".join(_pg_quote(g) for g in grams) + ")")
+        documents += chain
+        if documents - sum(n for _, n in posted) > self.posting_rest:
+            return None
+        return _PostedClause(posted=posted, rest=" | ".join(rest), pinyin="", documents=documents)
 
     @staticmethod
     def _postings_sql(

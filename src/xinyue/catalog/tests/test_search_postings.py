@@ -56,6 +56,8 @@ QUERIES = [
     # A longer Chinese term kept as one word: a publisher's (no bigrams), a title's.
     ("人民文学出版社", {}),
     ("人民文学出版社 python", {}),
+    ("的园", {}),
+    ("的园 园林", {}),
 ]
 
 
@@ -78,6 +80,9 @@ def catalog(db):
     rows += [{"title": f"城市规划 {i}", "subjects": "园林 设计"} for i in range(3)]
     rows += [{"title": "古园林木", "popularity": 40}, {"title": "Python 园林 手册"}]
     rows += [{"title": "林中小园"}]
+    # 的园: the words 的 and 园 (apart: 园 的 故事), or the bigram ~的园 (我的园林笔记).
+    rows += [{"title": f"我的园林笔记 {i}", "popularity": i} for i in range(6)]
+    rows += [{"title": "园 的 故事", "popularity": 3}]
     rows += [{"title": f"长河 {i}", "publisher": "人民文学出版社"} for i in range(6)]
     rows += [{"title": "人民文学出版社六十年", "popularity": 7}]
     titles = add_titles(rows)
@@ -145,10 +150,12 @@ def test_postings_answer_exactly_as_gin(catalog):
     assert gardens[2:] == (12, False)  # 20 with the word, and 同行 by its pinyin
     assert gardens[1][0] == catalog[86].pk
     yuanlin = next(a for a in through_gin if a[0] == "园林")
-    assert yuanlin[2:] == (12, False)  # 16 titles: the word in 3 columns, the bigram; not 林中小园
+    assert yuanlin[2:] == (12, False)  # 22 titles: the word in 3 columns, the bigram; not 林中小园
     # Relevance among the head's titles: by interest.
     assert yuanlin[1][:2] == [catalog[101].pk, catalog[89].pk]  # 古园林木 (40), 江南园林 2 (26)
     assert through_gin[QUERIES.index(("园林 苏州", {}))][2] == 3  # 苏州游记 by 王园林
+    assert through_gin[QUERIES.index(("的园", {}))][2] == 7  # 6 by the bigram, 1 by the words
+    assert through_gin[QUERIES.index(("的园 园林", {}))][2] == 6
     publisher = through_gin[QUERIES.index(("人民文学出版社", {}))]
     assert publisher[2] == 7
     assert publisher[1][0] == catalog[-1].pk  # in its title
@@ -175,7 +182,11 @@ def test_which_plans_the_postings_answer(catalog):
     assert reads_postings("园林")  # its "|园林" key
     assert reads_postings("python 园林")
     assert reads_postings("人民文学出版社")  # one word: the word, and its bigrams' phrase
-    assert not reads_postings("python 的河")  # a conjunction of words (的 & 河)
+    assert reads_postings("的园")  # the key |的园 (no word 的园), the words 的 & 园 by GIN
+    assert not reads_postings("python 园")  # one character: a prefix of the bigrams
+    assert not reads_postings("的我")  # nothing posted: 的 & 我 and ~的我 are rare (GIN)
+    # Known empty without a statement on the documents: no word 河, no bigram ~的河.
+    assert backend.posted_matches(make_plan("python 的河"), 13) == []
     assert not reads_postings("园林", {"title": "园林"})  # a pair in some columns only
     assert not reads_postings("python 2024")  # a number
     assert not reads_postings("python", {"title": "machine"})  # a clause in some columns
@@ -250,7 +261,7 @@ def test_the_postings_stay_exact_through_every_kind_of_index_write(catalog):
     assert new.pk not in posted_titles("cookbook")
 
     # A two-character Chinese term: added, changed away, moved, removed.
-    assert len(posted_titles("园林")) == 16
+    assert len(posted_titles("园林")) == 22
     (garden,) = add_titles([{"title": "扬州园林史话"}])
     assert posted() == reposted()
     assert garden.pk in posted_titles("园林")
@@ -264,7 +275,7 @@ def test_the_postings_stay_exact_through_every_kind_of_index_write(catalog):
     Title.objects.filter(pk=garden.pk).update(title="扬州园林史话", is_active=False)
     index_titles(title_ids=[garden.pk])
     assert posted() == reposted()
-    assert len(posted_titles("园林")) == 16
+    assert len(posted_titles("园林")) == 22
 
     # A rebuild keeps which lexemes are posted and posts the documents again.
     before = posted()
