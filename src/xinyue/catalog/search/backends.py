@@ -294,7 +294,7 @@ RUM_INDEX_SQL = (
 # changes no token), filled by migration 0009. It answers what the statistics can only
 # estimate and GIN can only answer by visiting every match's heap page (PostgreSQL 15's bitmap
 # heap scan cannot skip all-visible pages): how many documents a one-term query matches, or at
-# least (``known_matches``), and which lexemes an English prefix stands for (``_expansions``).
+# least (``known_matches``), and which lexemes an English prefix stands for (``_expanded``).
 # Besides each lexeme, a key "|xy" for every two-character x, y: the documents holding the word
 # xy or the bigram ~xy, which is exactly what a two-character Chinese term matches (its clause
 # is ('xy') | ('~xy')), so its total needs no count at all.
@@ -362,11 +362,6 @@ _TERM_DELETE_SQL = (
 # list of the prefix's range into a bitmap first (``machine learning`` at 1 M: the index scan
 # 56 → 8 ms). More lexemes than this keep the prefix form.
 PREFIX_EXPANSION = 32
-_EXPAND_SQL = (
-    f"SELECT lo, array(SELECT lexeme FROM {TERM_TABLE} WHERE lexeme >= lo AND lexeme < hi "
-    f"AND documents > 0 ORDER BY lexeme LIMIT {PREFIX_EXPANSION + 1}) "
-    "FROM unnest(%s::text[], %s::text[]) AS x(lo, hi)"
-)
 
 
 # Postings of our own for the frequent terms: (lexeme, docid) under a btree primary key. GIN and
@@ -504,6 +499,10 @@ def pg_create_ordered_index(conn: Any = None) -> bool:
 
 class PostgresBackend:
     vendor = "postgresql"
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[str, str], list[tuple[str, int, bool]]] = {}  # ``_term_rows``
+
     source = f"{DOC_TABLE} d"
     docid = "d.docid"
     # "+ 0" keeps the planner on the GIN index: walking the docid index in order and testing
@@ -624,13 +623,33 @@ class PostgresBackend:
         keys = [pair] if pair else _pg_alternatives(self._clause(plan.clauses[0]), any_weight=False)
         if not keys:
             return 0, False
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT coalesce(max(documents), 0) FROM {TERM_TABLE} WHERE lexeme = ANY(%s)",
-                [keys],
-            )
-            (known,) = cursor.fetchone()
-        return known, bool(pair)
+        found = self._term_rows([(key, key + "\x01") for key in keys])
+        return max((n for rows in found for _, n, _ in rows), default=0), bool(pair)
+
+    def _known_keys(self, plan: Plan) -> list[str]:
+        """The term table's keys ``known_matches`` reads."""
+        if len(plan.clauses) != 1 or plan.filter_tokens:
+            return []
+        pair = self._pair(plan.clauses[0])
+        return [pair] if pair else _pg_alternatives(self._clause(plan.clauses[0]), any_weight=False)
+
+    def _term_rows(self, ranges: Sequence[tuple[str, str]]) -> list[list[tuple[str, int, bool]]]:
+        """The term table's rows (lexeme, documents, posted; documents > 0, at most
+        ``PREFIX_EXPANSION`` + 1, in lexeme order) in each range [low, high), kept for this
+        backend's search: its statements ask the same ranges several times (the expansions,
+        ``known_matches``, ``posted_matches``), and ``match`` reads all of them at once first
+        (one statement instead of two or three)."""
+        missing = list(dict.fromkeys(r for r in ranges if r not in self._terms))
+        if missing:
+            for r in missing:
+                self._terms[r] = []
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CLAUSE_LEXEMES_SQL, [[r[0] for r in missing], [r[1] for r in missing]]
+                )
+                for number, lexeme, documents, posted in cursor.fetchall():
+                    self._terms[missing[number - 1]].append((lexeme, documents, posted))
+        return [self._terms[r] for r in ranges]
 
     @classmethod
     def _pair(cls, clause: Clause) -> str:
@@ -755,38 +774,11 @@ class PostgresBackend:
         Latin term in all columns (its word, or the lexemes its prefix stands for), a
         two-character Chinese term in all columns (its "|xy" key), or another Chinese term in
         all columns whose parts are each posted, known empty or rare (``_chinese_parts``)."""
-        if plan.filter_tokens or not plan.clauses:
+        posted = self._posted_ranges(plan)
+        if posted is None:
             return None
-        words = ("t", "a", "p", "s")
-        ranges: list[tuple[str, str]] = []  # looked up in the term table
-        wanted: list[list[int]] = []  # per clause, the numbers of its ranges
-        for clause in plan.clauses:
-            term = clause.term
-            pair = self._pair(clause)
-            if pair:
-                keys = [pair]
-            elif term.kind == "cjk" and clause.group is FIELDS["all"] and len(term.text) > 1:
-                # Its words, its bigrams, and for one bigram its "|xy" key and the word xy.
-                keys = [*term.words, *("~" + g for g in term.grams)]
-                if len(term.grams) == 1:
-                    keys += ["|" + term.grams[0], term.grams[0]]
-            elif term.kind != "latin" or set(clause.group.words) != set(words):
-                return None
-            elif not "a" <= term.text[0] <= "z":
-                return None  # not a kept lexeme (the term table would not know it)
-            elif term.prefix:
-                wanted.append([len(ranges)])
-                ranges.append((term.text, term.text[:-1] + chr(ord(term.text[-1]) + 1)))
-                continue
-            else:
-                keys = [term.text]
-            wanted.append(list(range(len(ranges), len(ranges) + len(keys))))
-            ranges += [(key, key + "\x01") for key in keys]
-        found: list[list[tuple[str, int, bool]]] = [[] for _ in ranges]
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAUSE_LEXEMES_SQL, [[r[0] for r in ranges], [r[1] for r in ranges]])
-            for number, lexeme, documents, posted in cursor.fetchall():
-                found[number - 1].append((lexeme, documents, posted))
+        ranges, wanted = posted
+        found = self._term_rows(ranges)
         out = []
         for clause, numbers in zip(plan.clauses, wanted, strict=True):
             term = clause.term
@@ -818,6 +810,38 @@ class PostgresBackend:
                 )
             )
         return out
+
+    def _posted_ranges(self, plan: Plan) -> tuple[list[tuple[str, str]], list[list[int]]] | None:
+        """The term table's ranges ``_posted_clauses`` reads, and per clause the numbers of its
+        ranges; None when a clause cannot qualify whatever the table says."""
+        if plan.filter_tokens or not plan.clauses:
+            return None
+        words = ("t", "a", "p", "s")
+        ranges: list[tuple[str, str]] = []  # looked up in the term table
+        wanted: list[list[int]] = []  # per clause, the numbers of its ranges
+        for clause in plan.clauses:
+            term = clause.term
+            pair = self._pair(clause)
+            if pair:
+                keys = [pair]
+            elif term.kind == "cjk" and clause.group is FIELDS["all"] and len(term.text) > 1:
+                # Its words, its bigrams, and for one bigram its "|xy" key and the word xy.
+                keys = [*term.words, *("~" + g for g in term.grams)]
+                if len(term.grams) == 1:
+                    keys += ["|" + term.grams[0], term.grams[0]]
+            elif term.kind != "latin" or set(clause.group.words) != set(words):
+                return None
+            elif not "a" <= term.text[0] <= "z":
+                return None  # not a kept lexeme (the term table would not know it)
+            elif term.prefix:
+                wanted.append([len(ranges)])
+                ranges.append((term.text, term.text[:-1] + chr(ord(term.text[-1]) + 1)))
+                continue
+            else:
+                keys = [term.text]
+            wanted.append(list(range(len(ranges), len(ranges) + len(keys))))
+            ranges += [(key, key + "\x01") for key in keys]
+        return ranges, wanted
 
     def _chinese_parts(
         self, term: Term, found: Sequence[list[tuple[str, int, bool]]]
@@ -979,11 +1003,33 @@ class PostgresBackend:
         return " & ".join(parts)
 
     @staticmethod
-    def _expanded(plan: Plan) -> dict[str, list[str]]:
+    def _prefix_ranges(plan: Plan) -> list[tuple[str, str]]:
+        """The term table's ranges of the plan's Latin prefixes: tokens are letters and digits,
+        so [prefix, prefix with its last character incremented) holds exactly the lexemes that
+        start with it."""
         prefixes = [c.term.text for c in plan.clauses if c.term.kind == "latin" and c.term.prefix]
-        return _expansions(prefixes) if prefixes else {}
+        return [(p, p[:-1] + chr(ord(p[-1]) + 1)) for p in dict.fromkeys(prefixes)]
+
+    def _expanded(self, plan: Plan) -> dict[str, list[str]]:
+        """The lexemes each prefix stands for, from the term table, for the prefixes that stand
+        for 1 to ``PREFIX_EXPANSION`` of them (the others keep the prefix form)."""
+        ranges = self._prefix_ranges(plan)
+        return {
+            low: [x for x, _, _ in rows]
+            for (low, _), rows in zip(ranges, self._term_rows(ranges), strict=True)
+            if 0 < len(rows) <= PREFIX_EXPANSION
+        }
 
     def match(self, plan: Plan) -> tuple[str, list]:
+        # Every range of the term table this search will ask, in one statement.
+        posted = self._posted_ranges(plan)
+        self._term_rows(
+            [
+                *self._prefix_ranges(plan),
+                *((key, key + "\x01") for key in self._known_keys(plan)),
+                *(posted[0] if posted else ()),
+            ]
+        )
         return "d.vector @@ %s::tsquery", [self.tsquery(plan, self._expanded(plan))]
 
     def any_of(self, expression: str, values: Sequence[int]) -> tuple[str, list]:
@@ -1103,19 +1149,6 @@ def _pg_alternatives(clause_sql: str, *, any_weight: bool = True) -> list[str]:
     return out
 
 
-def _expansions(prefixes: Sequence[str]) -> dict[str, list[str]]:
-    """The lexemes each prefix stands for, from the term table, for the prefixes that stand for
-    1 to ``PREFIX_EXPANSION`` of them (the others are left out: they keep the prefix form).
-    Tokens are letters and digits, so the range [prefix, prefix with its last character
-    incremented) holds exactly the lexemes that start with it."""
-    prefixes = list(dict.fromkeys(prefixes))
-    upper = [p[:-1] + chr(ord(p[-1]) + 1) for p in prefixes]
-    with connection.cursor() as cursor:
-        cursor.execute(_EXPAND_SQL, [prefixes, upper])
-        rows = cursor.fetchall()
-    return {p: list(xs) for p, xs in rows if 0 < len(xs) <= PREFIX_EXPANSION}
-
-
 def forget_statistics() -> None:
     """Drop this process's cached statistics of the search table (after ANALYZE, or after the
     RUM index was created or dropped), so the next search reads them again."""
@@ -1155,6 +1188,8 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
 
 
 def get_backend() -> SqliteBackend | PostgresBackend:
+    """The engine of the default database: a new one per search or write (the PostgreSQL
+    backend keeps the term table's rows it read for the search it serves)."""
     if connection.vendor == "postgresql":
         return PostgresBackend()
     if connection.vendor == "sqlite":

@@ -205,10 +205,10 @@ def test_which_plans_the_postings_answer(catalog):
 
 def test_the_postings_stay_exact_through_every_kind_of_index_write(catalog):
     pg_post_frequent(min_documents=5)
-    backend = PostgresBackend()
 
     def posted_titles(query: str) -> list[int]:
-        docids = backend.posted_matches(make_plan(query), 1000)
+        # A backend per search, as the selector has (it keeps the term rows it read).
+        docids = PostgresBackend().posted_matches(make_plan(query), 1000)
         assert docids is not None, query
         return [d & 0xFFFFFFFF for d in docids]
 
