@@ -178,9 +178,9 @@ class SqliteBackend:
         parameters per statement)."""
         return f"{expression} IN ({','.join(['%s'] * len(values))})", list(values)
 
-    def tier_tests(self, plans: Sequence[Plan]) -> tuple[str, list] | None:
-        """SQL giving, per document row ``d``, whether it matches each of ``plans``: none here;
-        the relevance tiers test the documents' token columns in Python
+    def tier_tests(self, plans: Sequence[Plan], *, rows: int) -> tuple[str, list] | None:
+        """SQL giving, per document row ``d`` of ``rows``, whether it matches each of ``plans``:
+        none here; the relevance tiers test the documents' token columns in Python
         (``Clause.matcher``)."""
         return None
 
@@ -452,6 +452,7 @@ def pg_post_frequent(conn: Any = None, *, min_documents: int = POSTING_MIN_DOCUM
                 "WHERE d.vector @@ %s::tsquery AND k.key = ANY(%s) ORDER BY 1, 2",
                 [" | ".join(held), lexemes],
             )
+    forget_statistics()  # this process knows the new flags (``_PgStatistics.posted``)
     return len(lexemes)
 
 
@@ -667,11 +668,10 @@ class PostgresBackend:
         plan can be answered there and that is cheaper than GIN; else None (the caller reads
         GIN as before). Same matches by construction: each clause is the union of its
         alternatives — its word or every lexeme its prefix stands for (from the term table), and
-        its pinyin prefix —, the posted lexemes from the postings, the others (rare lexemes, at
-        most ``posting_rest`` documents; a pinyin prefix, when it holds at most as many) through
-        GIN. A plan qualifies when every clause is a Latin term in all columns (no weights, no
-        phrases) with a posted lexeme and no short pinyin prefix, or a two-character Chinese
-        term in all columns (its "|xy" key: ``_pair``), and there are no filter tokens."""
+        its pinyin prefix; a Chinese term's words and bigrams (``_chinese_parts``) —, the
+        posted ones from the postings, the others (rare lexemes and parts, at most
+        ``posting_rest`` documents; a pinyin prefix, when it holds at most as many) through
+        GIN. Which plans qualify: ``_posted_clauses``; never one with filter tokens."""
         statement = self._posted_statement(plan, limit)
         if statement is None:
             return None
@@ -822,13 +822,19 @@ class PostgresBackend:
         for clause in plan.clauses:
             term = clause.term
             pair = self._pair(clause)
+            if pair and pair not in _pg_statistics().posted:
+                return None  # a rarer pair: its key has no postings
             if pair:
                 keys = [pair]
             elif term.kind == "cjk" and clause.group is FIELDS["all"] and len(term.text) > 1:
-                # Its words, its bigrams, and for one bigram its "|xy" key and the word xy.
+                # Its words, its bigrams, and for one bigram its "|xy" key and the word xy;
+                # looked up only when one of them has postings (most Chinese terms are rare:
+                # the lookup would be one more statement for nothing).
                 keys = [*term.words, *("~" + g for g in term.grams)]
                 if len(term.grams) == 1:
                     keys += ["|" + term.grams[0], term.grams[0]]
+                if not _pg_statistics().posted.intersection(keys):
+                    return None
             elif term.kind != "latin" or set(clause.group.words) != set(words):
                 return None
             elif not "a" <= term.text[0] <= "z":
@@ -1033,17 +1039,27 @@ class PostgresBackend:
         return "d.vector @@ %s::tsquery", [self.tsquery(plan, self._expanded(plan))]
 
     def any_of(self, expression: str, values: Sequence[int]) -> tuple[str, list]:
-        """A condition that ``expression`` is one of ``values``: one array parameter (300
-        placeholders cost the client more to write and send than the statement costs to run)."""
+        """A condition that ``expression`` is one of ``values``: one array parameter from
+        ``tier_tests_from`` values on (300 placeholders cost the client more to write and send
+        than the statement costs to run), a list below (an array costs more for a few)."""
+        if len(values) < self.tier_tests_from:
+            return f"{expression} IN ({','.join(['%s'] * len(values))})", list(values)
         return f"{expression} = ANY(%s)", [list(values)]
 
-    def tier_tests(self, plans: Sequence[Plan]) -> tuple[str, list] | None:
-        """SQL giving, per document row ``d``, whether its vector matches each of ``plans``
-        (the relevance tiers' restricted plans, ``selectors.search._rank``): the index's own
-        matching, on vectors the row already holds, instead of sending the token columns to
-        Python to test them there (300 rows: 2.3 ms of Python at 1 M). A prefix keeps its
-        prefix form (nothing is looked up: the vector is tested, not the index); filter tokens
-        are left out (every row of the head matches them)."""
+    # The head's rows from which the tiers are tested in SQL (``tier_tests``).
+    tier_tests_from = 16
+
+    def tier_tests(self, plans: Sequence[Plan], *, rows: int) -> tuple[str, list] | None:
+        """SQL giving, per document row ``d`` of ``rows``, whether its vector matches each of
+        ``plans`` (the relevance tiers' restricted plans, ``selectors.search._rank``): the
+        index's own matching, on vectors the row already holds, instead of sending the token
+        columns to Python to test them there (the head rows and the ranking at 1 M: 300 rows
+        5.2 → 3.0 ms, 100 rows 2.2 → 1.5, 20 rows 0.67 → 0.63). Below ``tier_tests_from`` rows
+        the two tsqueries cost more than they save (1 row: 0.31 → 0.40 ms): None, the tokens
+        are read. A prefix keeps its prefix form (nothing is looked up: the vector is tested,
+        not the index); filter tokens are left out (every row of the head matches them)."""
+        if rows < self.tier_tests_from:
+            return None
         tests = [self.tsquery(Plan(clauses=plan.clauses)) for plan in plans]
         return ", ".join(["d.vector @@ %s::tsquery"] * len(tests)), tests
 
@@ -1124,6 +1140,9 @@ class _PgStatistics(NamedTuple):
     # (``PostgresBackend.head_bound``); empty before the first ANALYZE.
     docid_bounds: tuple[int, ...] = ()
     documents: int = 0  # the planner's estimate of the search table's rows
+    # The Chinese keys and words with postings (the term table's flags): whether a Chinese
+    # clause is worth looking up in the term table (``PostgresBackend._posted_ranges``).
+    posted: frozenset[str] = frozenset()
 
 
 # PostgreSQL's statistics change only with ANALYZE, and the RUM index only with a migration or a
@@ -1173,12 +1192,19 @@ def _read_statistics() -> _PgStatistics:
             f"({stats.format('most_common_elem_freqs', 'vector')}), "
             "to_regclass(%(rum)s) IS NOT NULL, "
             f"({stats.format('histogram_bounds::text::bigint[]', 'docid')}), "
-            "(SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %(table)s::regclass)",
+            "(SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %(table)s::regclass), "
+            f"array(SELECT lexeme FROM {TERM_TABLE} WHERE posted AND lexeme !~ '^[a-z]')",
             {"table": DOC_TABLE, "rum": RUM_INDEX},
         )
-        lexemes, shares, ordered_index, docids, documents = cursor.fetchone()
+        lexemes, shares, ordered_index, docids, documents, posted = cursor.fetchone()
     frequencies = dict(zip(lexemes, shares, strict=False)) if lexemes else {}
-    return _PgStatistics(frequencies, bool(ordered_index), tuple(docids or ()), documents or 0)
+    return _PgStatistics(
+        frequencies,
+        bool(ordered_index),
+        tuple(docids or ()),
+        documents or 0,
+        frozenset(posted or ()),
+    )
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:

@@ -538,7 +538,9 @@ def _head_rows(cursor: Any, docids: list[int], *, ranking: Plan | None) -> dict[
     of each document: whether it matches them, decided by the engine where it can
     (``tier_tests``, two booleans), else its token columns for ``Clause.matcher``."""
     backend = get_backend()
-    tests = backend.tier_tests(_tier_plans(ranking)) if ranking is not None else None
+    tests = (
+        backend.tier_tests(_tier_plans(ranking), rows=len(docids)) if ranking is not None else None
+    )
     if tests is not None:
         extra, extra_params = f", {tests[0]}", tests[1]
     elif ranking is not None:
