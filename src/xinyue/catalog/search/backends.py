@@ -645,11 +645,21 @@ class PostgresBackend:
             for r in missing:
                 self._terms[r] = []
             with connection.cursor() as cursor:
-                cursor.execute(
-                    _CLAUSE_LEXEMES_SQL, [[r[0] for r in missing], [r[1] for r in missing]]
-                )
-                for number, lexeme, documents, posted in cursor.fetchall():
-                    self._terms[missing[number - 1]].append((lexeme, documents, posted))
+                if all(high == low + "\x01" for low, high in missing):
+                    # Single lexemes only (most searches): their rows by key.
+                    cursor.execute(
+                        f"SELECT lexeme, documents, posted FROM {TERM_TABLE} "
+                        "WHERE lexeme = ANY(%s) AND documents > 0",
+                        [[low for low, _ in missing]],
+                    )
+                    for lexeme, documents, posted in cursor.fetchall():
+                        self._terms[(lexeme, lexeme + "\x01")].append((lexeme, documents, posted))
+                else:
+                    cursor.execute(
+                        _CLAUSE_LEXEMES_SQL, [[r[0] for r in missing], [r[1] for r in missing]]
+                    )
+                    for number, lexeme, documents, posted in cursor.fetchall():
+                        self._terms[missing[number - 1]].append((lexeme, documents, posted))
         return [self._terms[r] for r in ranges]
 
     @classmethod
