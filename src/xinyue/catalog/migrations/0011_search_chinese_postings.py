@@ -1,8 +1,8 @@
 """PostgreSQL: postings for the frequent Chinese terms too — the term table's "|xy" keys of
-two-character terms and the Chinese words of three characters or more that 2,000 documents or
-more hold (``backends._POSTED_KIND_SQL``) — so that such a term's first titles in index order
-are read by an index-only scan instead of sorting its matches in RUM or walking the docid
-index. Filled from the stored documents, then vacuumed (index-only scans skip the heap
+two-character terms that 1,000 documents or more hold and the Chinese words of three characters
+or more that 2,000 or more hold (``backends._POSTED_KIND_SQL``) — so that such a term's first
+titles in index order are read by an index-only scan instead of sorting its matches in RUM,
+walking the docid index or collecting them all through GIN. Filled from the stored documents, then vacuumed (index-only scans skip the heap
 from the start); the engine's writes keep them exact from here on. Not atomic: VACUUM cannot run
 in a transaction (the fill is one). SQLite: nothing."""
 

@@ -127,7 +127,7 @@ def test_postings_answer_exactly_as_gin(catalog):
     through_gin, sql_gin = answers()
     assert not any(POSTING_TABLE in s for s in sql_gin)  # nothing posted at 2,000 documents
 
-    assert pg_post_frequent(min_documents=5) > 0
+    assert pg_post_frequent(min_documents=5, min_pair_documents=5) > 0
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT lexeme FROM {TERM_TABLE} WHERE posted ORDER BY lexeme")
         flagged = [r[0] for r in cursor.fetchall()]
@@ -169,7 +169,7 @@ def test_postings_answer_exactly_as_gin(catalog):
 
 
 def test_which_plans_the_postings_answer(catalog):
-    pg_post_frequent(min_documents=5)
+    pg_post_frequent(min_documents=5, min_pair_documents=5)
     backend = PostgresBackend()
 
     def reads_postings(query: str, fields: dict | None = None) -> bool:
@@ -207,7 +207,7 @@ def test_which_plans_the_postings_answer(catalog):
 
 
 def test_the_postings_stay_exact_through_every_kind_of_index_write(catalog):
-    pg_post_frequent(min_documents=5)
+    pg_post_frequent(min_documents=5, min_pair_documents=5)
 
     def posted_titles(query: str) -> list[int]:
         # A backend per search, as the selector has (it keeps the term rows it read).
