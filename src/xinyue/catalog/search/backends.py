@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import DatabaseError, connection, transaction
@@ -568,7 +569,7 @@ class PostgresBackend:
         if len(plan.clauses) != 1 or plan.filter_tokens:
             return 0.0
         frequencies = _pg_statistics().frequencies
-        alternatives = _pg_alternatives(self._clause(plan.clauses[0]), any_weight=any_weight)
+        alternatives = _pg_alternatives(_compiled(plan.clauses[0]), any_weight=any_weight)
         return max((frequencies.get(a, 0.0) for a in alternatives), default=0.0)
 
     def is_dense(self, plan: Plan) -> bool:
@@ -632,7 +633,7 @@ class PostgresBackend:
         if len(plan.clauses) != 1 or plan.filter_tokens:
             return 0, False
         pair = self._pair(plan.clauses[0])
-        keys = [pair] if pair else _pg_alternatives(self._clause(plan.clauses[0]), any_weight=False)
+        keys = [pair] if pair else _pg_alternatives(_compiled(plan.clauses[0]), any_weight=False)
         if not keys:
             return 0, False
         found = self._term_rows([(key, key + "\x01") for key in keys])
@@ -643,7 +644,7 @@ class PostgresBackend:
         if len(plan.clauses) != 1 or plan.filter_tokens:
             return []
         pair = self._pair(plan.clauses[0])
-        return [pair] if pair else _pg_alternatives(self._clause(plan.clauses[0]), any_weight=False)
+        return [pair] if pair else _pg_alternatives(_compiled(plan.clauses[0]), any_weight=False)
 
     def _term_rows(self, ranges: Sequence[tuple[str, str]]) -> list[list[tuple[str, int, bool]]]:
         """The term table's rows (lexeme, documents, posted; documents > 0, at most
@@ -673,8 +674,8 @@ class PostgresBackend:
                         self._terms[missing[number - 1]].append((lexeme, documents, posted))
         return [self._terms[r] for r in ranges]
 
-    @classmethod
-    def _pair(cls, clause: Clause) -> str:
+    @staticmethod
+    def _pair(clause: Clause) -> str:
         """The term table's "|xy" key of a clause that is exactly a two-character Chinese term
         in all columns (``('xy') | ('~xy')``: the key counts and posts what it matches); else
         ""."""
@@ -682,7 +683,7 @@ class PostgresBackend:
         if clause.term.kind != "cjk" or len(text) != 2:
             return ""
         pair = f"(({_pg_quote(text)}) | ({_pg_quote('~' + text)}))"
-        return "|" + text if cls._clause(clause) == pair else ""
+        return "|" + text if _compiled(clause) == pair else ""
 
     def posted_matches(self, plan: Plan, limit: int) -> list[int] | None:
         """The plan's first ``limit`` matches in index order, read from the postings, when the
@@ -1192,6 +1193,13 @@ def _pg_alternatives(clause_sql: str, *, any_weight: bool = True) -> list[str]:
             continue
         out.append(quoted[1:-1].replace("''", "'").replace("\\\\", "\\"))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _compiled(clause: Clause) -> str:
+    """A clause as a tsquery, its prefixes as prefixes: asked several times per search (which
+    plan reads it, its known total, its key), compiled once."""
+    return PostgresBackend._clause(clause)
 
 
 def forget_statistics() -> None:
