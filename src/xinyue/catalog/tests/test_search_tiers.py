@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from xinyue.catalog.search.backends import PostgresBackend
-from xinyue.catalog.search.plan import Columns, make_plan
-from xinyue.catalog.selectors.search import _head_rows, _rank, _tier_plans
+from xinyue.catalog.search.plan import TITLE_AUTHOR_GROUP, TITLE_GROUP, Columns, make_plan
+from xinyue.catalog.selectors.search import search_titles
 from xinyue.catalog.tests.engine_data import add_titles
 
 pytestmark = pytest.mark.skipif(
@@ -65,10 +66,15 @@ def token_rows(docids: list[int]) -> dict[int, tuple]:
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
+def tier_plans(plan):
+    """Relevance's tiers 1 and 2: every term in the title; in the title or the authors."""
+    return plan.restricted(TITLE_GROUP), plan.restricted(TITLE_AUTHOR_GROUP)
+
+
 def python_tiers(plan, tokens: tuple) -> tuple[bool, bool]:
     t, a, tg, ag, pt, pa = (f" {x or ''} " for x in tokens)
     columns = Columns(t=t, a=a, tg=tg, ag=ag, pt=pt, pa=pa)
-    title, title_or_authors = _tier_plans(plan)
+    title, title_or_authors = tier_plans(plan)
     return title.matcher()(columns), title_or_authors.matcher()(columns)
 
 
@@ -82,7 +88,7 @@ def test_the_tiers_in_sql_are_the_matchers_answers(catalog):
     for query, fields in QUERIES:
         plan = make_plan(query, fields)
         assert plan.clauses, query
-        columns, params = backend.tier_tests(_tier_plans(plan), rows=backend.tier_tests_from)
+        columns, params = backend.tier_tests(tier_plans(plan), rows=backend.tier_tests_from)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT d.docid, {columns} FROM catalog_searchdocument d WHERE d.docid = ANY(%s)",
@@ -96,29 +102,22 @@ def test_the_tiers_in_sql_are_the_matchers_answers(catalog):
     assert seen == {(True, True), (False, True), (False, False)}
 
 
-def test_a_head_ranks_alike_from_sql_and_from_tokens(db):
+def test_a_head_of_sixteen_or_more_is_ranked_by_the_tiers_in_sql(db):
     # 24 titles: enough for the tiers in SQL (``tier_tests_from``); 园林 in titles, authors
-    # and subjects, at several popularities.
+    # and subjects, at several popularities, the subjects' titles the most popular.
     titles = add_titles(
         [{"title": f"江南园林 {i}", "popularity": (i * 7) % 13} for i in range(8)]
         + [{"title": f"游记 {i}", "authors": ["王园林"], "popularity": i} for i in range(8)]
-        + [{"title": f"规划 {i}", "subjects": "园林", "popularity": 20 - i} for i in range(7)]
+        + [{"title": f"规划 {i}", "subjects": "园林", "popularity": 20 + i} for i in range(7)]
         + [{"title": "园林"}]
     )
-    plan = make_plan("园林")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT docid FROM catalog_searchdocument ORDER BY docid")
-        head = [row[0] for row in cursor.fetchall()]
-        assert len(head) >= PostgresBackend.tier_tests_from
-        in_sql = _head_rows(cursor, head, ranking=plan)
-    assert all(len(row) == 7 for row in in_sql.values())  # the two tests, not the tokens
-    tokens = token_rows(head)
-    from_tokens = {d: row[:5] + tokens[d] for d, row in in_sql.items()}
-    ranked = _rank(plan, head, in_sql, "园林")
-    assert ranked == _rank(plan, head, from_tokens, "园林")
+    assert len(titles) >= PostgresBackend.tier_tests_from
+    with CaptureQueriesContext(connection) as queries:
+        result = search_titles(query="园林", page_size=24, cached=False)
+    assert any("d.vector @@" in q["sql"] and "t.title" in q["sql"] for q in queries)
     by_id = {t.pk: i for i, t in enumerate(titles)}
-    order = [by_id[d & 0xFFFFFFFF] for d in ranked]
+    order = [by_id[item.id] for item in result.items]
     assert order[0] == 23  # the title is the query
     assert sorted(order[1:9]) == list(range(8))  # then every title with the word
     assert sorted(order[9:17]) == list(range(8, 16))  # then the authors'
-    assert sorted(order[17:]) == list(range(16, 23))  # then the subjects'
+    assert order[17:] == list(range(22, 15, -1))  # then the subjects', the most wanted first
