@@ -371,11 +371,11 @@ PREFIX_EXPANSION = 32
 # pages to know its total and order its matches, and RUM sorts every match of a term below its
 # docid bound before it returns the first (历史, 31,130 matches: ~4.5 ms); an index-only scan of
 # the postings skips every all-visible page and reads a term's first titles in index order
-# (``PostgresBackend.posted_matches``). Posted are the lexemes and keys that
-# ``POSTING_MIN_DOCUMENTS`` or more documents hold, of three kinds (``_POSTED_KIND_SQL``): Latin
-# words, the "|xy" keys of two-character Chinese terms, and Chinese words of three characters
-# or more (at 1 M titles: 145, 607 and 129 of them, 10.5 M postings). A rarer one's matches are
-# few enough for GIN. Which are posted is the term table's ``posted`` flag, set by
+# (``PostgresBackend.posted_matches``). Posted are three kinds (``_POSTED_KIND_SQL``): Latin
+# words and Chinese words of three characters or more that ``POSTING_MIN_DOCUMENTS`` or more
+# documents hold, and the "|xy" keys of two-character Chinese terms from
+# ``POSTING_MIN_PAIR_DOCUMENTS`` (at 1 M titles: 145, 129 and 830 of them, 10.8 M postings). A
+# rarer one's matches are few enough for GIN. Which are posted is the term table's ``posted`` flag, set by
 # ``pg_post_frequent`` (migrations 0010 and 0011, the bulk load, a rebuild); from then on the
 # backend's writes keep the postings exact in their transaction: an insert posts the new
 # documents' posted keys (``_term_keys_sql``: the same keys the term table counts), a delete
@@ -512,10 +512,6 @@ def pg_create_ordered_index(conn: Any = None) -> bool:
 
 class PostgresBackend:
     vendor = "postgresql"
-
-    def __init__(self) -> None:
-        self._terms: dict[tuple[str, str], list[tuple[str, int, bool]]] = {}  # ``_term_rows``
-
     source = f"{DOC_TABLE} d"
     docid = "d.docid"
     # "+ 0" keeps the planner on the GIN index: walking the docid index in order and testing
@@ -560,6 +556,9 @@ class PostgresBackend:
     # A pinyin prefix this short stands for many pinyin lexemes and documents (``to``: 22,529
     # at 1 M): a plan with one is left to GIN (collecting them would cost more than it saves).
     short_pinyin = 3
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[str, str], list[tuple[str, int, bool]]] = {}  # ``_term_rows``
 
     def _frequency(self, plan: Plan, *, any_weight: bool) -> float:
         """The statistics' share of documents holding the plan's word (the largest of its

@@ -397,13 +397,12 @@ def _search_index(
 
         def head_ids(at_least: int) -> list[int]:
             # The first titles in index order, of at least ``at_least`` matches: from the
-            # engine's postings where it has them for every term (PostgreSQL: frequent Latin
-            # words, two-character Chinese terms), else below a docid bound when the engine
-            # offers one (backends: ``head_bound``), again without it when the bound let fewer
-            # through.
-            posted = backend.posted_matches(plan, head_size)
-            if posted is not None:
-                return posted
+            # engine's postings where they answer the plan (PostgreSQL: frequent Latin and
+            # Chinese terms), else below a docid bound when the engine offers one (backends:
+            # ``head_bound``), again without it when the bound let fewer through.
+            from_postings = backend.posted_matches(plan, head_size)
+            if from_postings is not None:
+                return from_postings
             bound = backend.head_bound(plan, order, matches=at_least, limit=head_size)
             if bound is not None:
                 found = ids(f"{in_order_below} LIMIT %s", [*match_params, bound, head_size])
