@@ -396,9 +396,13 @@ def _search_index(
             return ids(f"{in_order} LIMIT 1 OFFSET %s", [*match_params, limits.window])[0]
 
         def head_ids(at_least: int) -> list[int]:
-            # The first titles in index order, of at least ``at_least`` matches: below a docid
-            # bound when the engine offers one (backends: ``head_bound``), again without it
-            # when the bound let fewer through.
+            # The first titles in index order, of at least ``at_least`` matches: from the
+            # engine's postings where they answer the plan (PostgreSQL: frequent Latin and
+            # Chinese terms), else below a docid bound when the engine offers one (backends:
+            # ``head_bound``), again without it when the bound let fewer through.
+            from_postings = backend.posted_matches(plan, head_size)
+            if from_postings is not None:
+                return from_postings
             bound = backend.head_bound(plan, order, matches=at_least, limit=head_size)
             if bound is not None:
                 found = ids(f"{in_order_below} LIMIT %s", [*match_params, bound, head_size])
@@ -414,14 +418,11 @@ def _search_index(
         posted = None
         if backend.collect_unordered and not dense and not (full or exact):
             # PostgreSQL: the matches in index order from postings of frequent words, where
-            # the plan can be answered there for less than GIN's heap visits (backends).
-            posted = backend.posted_matches(plan, limits.window + 1)
+            # the plan can be answered there for less than GIN's heap visits (backends):
+            # counted up to the window and the match after it, and the head.
+            posted = backend.posted_window(plan, limit=limits.window + 1, head=head_size)
         if posted is not None:
-            # The window and the match after it, in index order: nothing more is read.
-            matched = len(posted)
-            everything = posted[: limits.window]
-            first = everything[:head_size]
-            end = posted[limits.window] if matched > limits.window else None
+            matched, first, end = posted
         elif backend.collect_unordered and not dense and not (full or exact):
             # One pass over the matches in any order (the GIN bitmap), stopping after the
             # window: when that is all of them they are sorted here and nothing more is read
@@ -496,7 +497,7 @@ def _search_index(
 
         ranking = sort == "relevance" and bool(plan.clauses)
         head = in_window(0, max(limits.facets, limits.rank if ranking else 0))
-        rows = _head_rows(cursor, head, with_tokens=ranking)
+        rows = _head_rows(cursor, head, ranking=plan if ranking else None)
         facet_rows = [rows[d][1:4] for d in head[: limits.facets] if d in rows]
 
         if offset >= total:
@@ -524,18 +525,35 @@ def _search_index(
 _TOKEN_COLUMNS = ("t", "a", "tg", "ag", "pt", "pa")  # the columns the relevance tiers read
 
 
-def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int, tuple]:
-    """(title, category_id, year, publisher, popularity[, token columns…]) of these documents,
-    by docid."""
-    tokens = "".join(f", d.{c}" for c in _TOKEN_COLUMNS) if with_tokens else ""
+def _tier_plans(plan: Plan) -> tuple[Plan, Plan]:
+    """The plans of relevance tiers 1 and 2: every term in the title; in the title or the
+    authors."""
+    return plan.restricted(TITLE_GROUP), plan.restricted(TITLE_AUTHOR_GROUP)
+
+
+def _head_rows(cursor: Any, docids: list[int], *, ranking: Plan | None) -> dict[int, tuple]:
+    """(title, category_id, year, publisher, popularity[, tier tests]) of these documents, by
+    docid. With ``ranking`` (the query's plan), what relevance's tiers 1 and 2 need to know
+    of each document: whether it matches them, decided by the engine where it can
+    (``tier_tests``, two booleans), else its token columns for ``Clause.matcher``."""
+    backend = get_backend()
+    tests = (
+        backend.tier_tests(_tier_plans(ranking), rows=len(docids)) if ranking is not None else None
+    )
+    if tests is not None:
+        extra, extra_params = f", {tests[0]}", tests[1]
+    elif ranking is not None:
+        extra, extra_params = "".join(f", d.{c}" for c in _TOKEN_COLUMNS), []
+    else:
+        extra, extra_params = "", []
     out: dict[int, tuple] = {}
     for start in range(0, len(docids), 900):
-        chunk = docids[start : start + 900]
+        among, among_params = backend.any_of("d.docid", docids[start : start + 900])
         cursor.execute(
-            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher, t.popularity{tokens} "
-            "FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
-            f"WHERE d.docid IN ({','.join(['%s'] * len(chunk))})",
-            chunk,
+            f"SELECT d.docid, t.title, t.category_id, t.year, t.publisher, t.popularity{extra} "
+            f"FROM catalog_searchdocument d JOIN catalog_title t ON t.id = d.title_id "
+            f"WHERE {among}",
+            [*extra_params, *among_params],
         )
         for row in cursor.fetchall():
             out[row[0]] = row[1:]
@@ -545,8 +563,9 @@ def _head_rows(cursor: Any, docids: list[int], *, with_tokens: bool) -> dict[int
 def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> list[int]:
     """Relevance: the title is the query (tier 0); every term is in the title (1); in the title
     or the authors (2); anywhere (3); within a tier the titles readers want first (popularity
-    and recency, ``plan.interest``), then shorter titles, then index order. Tiers are decided
-    from the documents' own tokens with the index's matching rules and interest from the
+    and recency, ``plan.interest``), then shorter titles, then index order. Tiers 1 and 2 are
+    decided with the index's matching rules — by the engine on the documents' vectors
+    (PostgreSQL), or from their tokens by ``Clause.matcher`` (SQLite) — and interest from the
     title's row, so both engines order alike.
 
     Tier 0 folds a title's Han characters (OpenCC, the costly step) only when its folded
@@ -554,17 +573,16 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
     OpenCC's t2s entries maps to a string as long as itself; ``test_engine_text`` checks every
     CJK character), so no other title can equal the query."""
     this_year = clock.today().year
-    in_title = plan.restricted(TITLE_GROUP).matcher()
-    in_title_or_authors = plan.restricted(TITLE_AUTHOR_GROUP).matcher()
+    title_plan, title_author_plan = _tier_plans(plan)
+    in_title = title_plan.matcher()
+    in_title_or_authors = title_author_plan.matcher()
     wanted = fold_han(fold(query)).replace(" ", "")
     size = len(wanted)
 
-    def key(d: int) -> tuple:
-        row = rows.get(d)
-        if row is None:
-            return (4, 0, d)
-        title = row[0] or ""
-        t, a, tg, ag, pt, pa = row[5:]
+    def tested(tokens: tuple) -> tuple[bool, bool]:
+        if len(tokens) == 2:  # the engine's tests (``_head_rows``)
+            return bool(tokens[0]), bool(tokens[1])
+        t, a, tg, ag, pt, pa = tokens
         columns = Columns(
             t=f" {t or ''} ",
             a=f" {a or ''} ",
@@ -573,6 +591,15 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
             pt=f" {pt or ''} ",
             pa=f" {pa or ''} ",
         )
+        if in_title(columns):
+            return True, True
+        return False, in_title_or_authors(columns)
+
+    def key(d: int) -> tuple:
+        row = rows.get(d)
+        if row is None:
+            return (4, 0, d)
+        title = row[0] or ""
         folded = fold(title) if size else ""
         if (
             size
@@ -580,12 +607,9 @@ def _rank(plan: Plan, head: list[int], rows: dict[int, tuple], query: str) -> li
             and fold_han(folded).replace(" ", "") == wanted
         ):
             tier = 0
-        elif in_title(columns):
-            tier = 1
-        elif in_title_or_authors(columns):
-            tier = 2
         else:
-            tier = 3
+            title_only, title_or_authors = tested(row[5:])
+            tier = 1 if title_only else 2 if title_or_authors else 3
         wanted_by_readers = interest(popularity=row[4] or 0, year=row[2], this_year=this_year)
         return (tier, -round(wanted_by_readers, 6), len(title), d)
 

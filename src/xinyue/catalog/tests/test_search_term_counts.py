@@ -181,7 +181,11 @@ def test_a_prefix_finds_the_same_titles_written_out_or_not():
     assert sorted(t.id for t in result.items) == sorted(t.pk for t in pythons[:2])
     assert result.total == 2
     if connection.vendor == "postgresql":
-        matching = [q["sql"] for q in queries if "@@" in q["sql"]]
+        # Statements matching through the index (the relevance tiers test the head's own
+        # vectors by their ids, where a prefix costs nothing: ``tier_tests``).
+        matching = [
+            q["sql"] for q in queries if "@@" in q["sql"] and "d.docid = ANY" not in q["sql"]
+        ]
         assert matching
         assert all("'python'" in s and "'pythonic'" in s for s in matching)
         assert not any("''pyth'':*" in s for s in matching)  # quoted in the logged SQL
