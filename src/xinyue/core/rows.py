@@ -17,6 +17,7 @@ unselected fields stay deferred, without building the filter through the query c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -93,8 +94,71 @@ def insert_rows(objs: Sequence[models.Model], *, return_ids: bool = False) -> No
 
 
 def one_row(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
-    """The first row ``sql`` (a SELECT of ``model``'s table) returns, or None."""
-    return next(iter(model.objects.raw(sql, params)), None)  # type: ignore[attr-defined]
+    """The first row ``sql`` (a SELECT of ``model``'s table) returns, or None: what
+    ``next(iter(model.objects.raw(sql, params)), None)`` gives — the selected columns converted
+    as the ORM converts them, the others deferred, a column that is no field set as an
+    attribute — without building a raw queryset per call (its set-up cost three times the
+    statement: ~117 against ~30 µs for a reader's standing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        columns = tuple(column[0] for column in cursor.description)
+    plan = _row_plan(model, columns)
+    values = []
+    for value, (_name, converters, _expression) in zip(row, plan.columns, strict=True):
+        for converter, expression in converters:
+            value = converter(value, expression, connection)
+        values.append(value)
+    instance = model.from_db(connection.alias, plan.names, [values[i] for i in plan.order])
+    for i, name in plan.extra:
+        setattr(instance, name, values[i])
+    return instance
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    columns: tuple[tuple[str, tuple[tuple[Any, Any], ...], Any], ...]
+    names: tuple[str, ...]  # the model's fields selected, in the model's order (``from_db``)
+    order: tuple[int, ...]  # where each of them is in the row
+    extra: tuple[tuple[int, str], ...]  # columns that are no field: set as attributes
+
+
+_plans: dict[tuple[str, type, tuple[str, ...]], _RowPlan] = {}
+
+
+def _row_plan(model: type[models.Model], columns: tuple[str, ...]) -> _RowPlan:
+    """How a row of ``columns`` becomes a ``model`` instance (kept per model, columns and
+    database): each column's converters as the query compiler lists them (the backend's, then
+    the field's own ``from_db_value``)."""
+    key = (connection.alias, model, columns)
+    plan = _plans.get(key)
+    if plan is not None:
+        return plan
+    meta = model._meta
+    by_column = {field.column: field for field in meta.concrete_fields}
+    planned = []
+    for name in columns:
+        field = by_column.get(name)
+        if field is None:
+            planned.append((name, (), None))
+            continue
+        column = field.get_col(meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        planned.append((name, tuple((c, column) for c in converters), field))
+    position = {field.attname: i for i, (_n, _c, field) in enumerate(planned) if field}
+    if meta.pk.attname not in position:
+        raise ValueError(f"{model.__name__}: a raw row must include the primary key")
+    selected = [f for f in meta.concrete_fields if f.attname in position]
+    plan = _RowPlan(
+        columns=tuple(planned),
+        names=tuple(f.attname for f in selected),
+        order=tuple(position[f.attname] for f in selected),
+        extra=tuple((i, name) for i, (name, _c, field) in enumerate(planned) if field is None),
+    )
+    _plans[key] = plan
+    return plan
 
 
 def row_where(model: type[M], where: str, params: Sequence[Any]) -> M | None:
