@@ -91,6 +91,20 @@ def give_back(wrapper: Any) -> None:
 
 
 @contextmanager
+def file_writer(name: str) -> Iterator[None]:
+    """Hold the writer's place of the SQLite file ``name`` for a block, for a connection that
+    is not Django's (the task queue's own, ``core.taskqueue``). Never taken while waiting for
+    the platform database's place: the queue's writes hold no other lock."""
+    with _thread_lock(name):
+        fd = _lock_file(name)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextmanager
 def sqlite_writer() -> Iterator[None]:
     """Hold the writer's place for the block (autocommit writes, or a block that opens its own
     transaction)."""

@@ -13,9 +13,13 @@ enqueued again by ``orders.tasks.expire_waiting_orders`` (docs/decisions.md).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from huey.api import Huey
 from huey.storage import SqliteStorage
+
+from xinyue.core.sqlite_writer import file_writer
 
 
 class NormalSyncSqliteStorage(SqliteStorage):
@@ -23,6 +27,19 @@ class NormalSyncSqliteStorage(SqliteStorage):
         conn = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn
+
+    @contextmanager
+    def db(self, commit: bool = False, close: bool = False) -> Iterator[sqlite3.Cursor]:
+        """Huey's statement block; a writing one first takes the queue file's place in the
+        writers' queue (``core.sqlite_writer.file_writer``). The worker's threads dequeue with
+        ``BEGIN EXCLUSIVE`` while web requests enqueue: in SQLite's busy handler (sleeps of 1–100
+        ms, unfair) an enqueue after a placing batch waited behind them."""
+        if not commit:
+            with super().db(commit=False, close=close) as cursor:
+                yield cursor
+            return
+        with file_writer(self.filename), super().db(commit=True, close=close) as cursor:
+            yield cursor
 
 
 class SqliteHuey(Huey):

@@ -5,6 +5,9 @@ tasks from an enqueue to a dequeue."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import threading
 
 from xinyue import config
 from xinyue.core.taskqueue import SqliteHuey
@@ -32,3 +35,45 @@ def test_the_sqlite_queue_is_wal_with_normal_sync_and_carries_tasks(tmp_path):
     task = huey.dequeue()
     assert huey.execute(task) == 5
     assert huey.pending_count() == 0
+
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_an_enqueue_queues_for_the_queue_files_writer_behind_another_process(tmp_path):
+    """The worker's dequeues and the web server's enqueues meet in the kernel's queue, not in
+    SQLite's busy handler."""
+    filename = str(tmp_path / "tasks.sqlite3")
+    huey = SqliteHuey("test", filename=filename)
+
+    @huey.task()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, f"{filename}-writer.lock"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (add(1, 2), done.set()))
+        thread.start()
+        assert not done.wait(0.5)  # waiting for the other process's place
+        assert huey.pending_count() == 0
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert done.wait(30)
+        thread.join()
+        assert huey.pending_count() == 1
+    finally:
+        holder.kill()
+        holder.wait()
